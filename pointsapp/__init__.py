@@ -1,0 +1,43 @@
+"""pointsapp: points and rewards for financial-industry sales teams."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+STATIC = Path(__file__).resolve().parent.parent / "static"
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application: settings, extensions, blueprints — nothing else."""
+    from pointsapp import cli, config as settings, database, web
+    from pointsapp.api import register_api
+    from pointsapp.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+    from pointsapp.i18n import select_locale, select_timezone
+
+    app = Flask(__name__, template_folder=str(TEMPLATES), static_folder=str(STATIC), instance_path=settings.INSTANCE_DIR.as_posix())
+    app.config.update(settings.load_settings())
+    app.config.update(config or {})
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        **database.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]),
+        **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+    }
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    database.init_database(app)
+    migrate.init_app(
+        app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"), render_as_batch=True, compare_type=True
+    )
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    htmx.init_app(app)
+
+    register_api(app)
+    web.register(app)
+    cli.register(app)
+    return app

@@ -1,0 +1,108 @@
+"""Tokens, the caller, teams and users."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+
+from pointsapp import auth, org
+from pointsapp.api.base import Schema, acting_user, error_response, login_required
+from pointsapp.extensions import limiter
+from pointsapp.models.org import ROLES
+
+blp = Blueprint("Organisation", __name__, description="Tokens, the caller, teams and users")
+
+
+class UserSchema(Schema):
+    id = ma.fields.Integer(dump_only=True)
+    email = ma.fields.Email(required=True)
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=120))
+    role = ma.fields.String(required=True, validate=ma.validate.OneOf(ROLES))
+    team_id = ma.fields.Integer(allow_none=True, load_default=None)
+    locale = ma.fields.String(dump_only=True, allow_none=True)
+    hired_on = ma.fields.Date(allow_none=True, load_default=None)
+    password = ma.fields.String(load_only=True, load_default=None, validate=ma.validate.Length(max=1024))
+
+
+class TokenRequestSchema(Schema):
+    email = ma.fields.String(required=True)
+    password = ma.fields.String(required=True)
+
+
+class TokenSchema(Schema):
+    token = ma.fields.String()
+    user = ma.fields.Nested(UserSchema)
+
+
+class TeamSchema(Schema):
+    id = ma.fields.Integer(dump_only=True)
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=120))
+    parent_id = ma.fields.Integer(allow_none=True, load_default=None)
+
+
+def _login_key() -> str:
+    from flask import request
+
+    from pointsapp.extensions import client_address
+
+    email = ((request.get_json(silent=True) or {}).get("email") or "") if request.is_json else ""
+    return f"{client_address()}:{str(email).strip().lower()}"
+
+
+@blp.route("/auth/token")
+class Tokens(MethodView):
+    @limiter.limit(
+        lambda: __import__("flask").current_app.config["LOGIN_RATE_LIMIT"],
+        key_func=_login_key,
+        deduct_when=lambda response: response.status_code == 401,
+    )
+    @blp.arguments(TokenRequestSchema)
+    @blp.response(200, TokenSchema)
+    def post(self, data):
+        """Exchange an email and password for a bearer token."""
+        user = auth.authenticate(data["email"], data["password"])
+        if user is None:
+            return error_response(401, "invalid_credentials", "The email or password is wrong.")
+        return {"token": auth.issue_token(user=user, label="api login"), "user": user}
+
+
+@blp.route("/me")
+class Me(MethodView):
+    @login_required
+    @blp.response(200, UserSchema)
+    def get(self):
+        """The calling user."""
+        return acting_user()
+
+
+@blp.route("/teams")
+class Teams(MethodView):
+    @login_required
+    @blp.arguments(TeamSchema)
+    @blp.response(201, TeamSchema)
+    def post(self, data):
+        """Create a team (admin)."""
+        return org.create_team(acting_user(), **data)
+
+
+@blp.route("/users")
+class Users(MethodView):
+    @login_required
+    @blp.arguments(UserSchema)
+    @blp.response(201, UserSchema)
+    def post(self, data):
+        """Create a user (admin); a lead with a team leads it and every team under it."""
+        return org.create_user(acting_user(), **data)
+
+
+@blp.route("/users/<int:user_id>")
+class UserById(MethodView):
+    @login_required
+    @blp.response(200, UserSchema)
+    def get(self, user_id):
+        """A user: themselves, their lead or an admin may look."""
+        return org.get_user(acting_user(), user_id)
+
+
+__all__ = ["blp", "UserSchema", "abort"]

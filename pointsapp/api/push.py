@@ -1,0 +1,7 @@
+"""Push resources."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+blp = Blueprint("Push", __name__, description="Push")

@@ -1,0 +1,21 @@
+"""Manual awards and deductions by a lead (own teams) or an admin."""
+
+from __future__ import annotations
+
+from pointsapp import ledger, notify, policy
+from pointsapp.errors import NotFound
+from pointsapp.extensions import db
+from pointsapp.models import LedgerEntry, User
+
+
+def award(actor: User, user_id: int, points: int, reason: str) -> LedgerEntry:
+    """Give (or with negative points, take) points, with a reason that the member sees."""
+    target = db.session.get(User, user_id)
+    if target is None:
+        raise NotFound(f"There is no user {user_id}.", fields={"user_id": [f"No user {user_id}."]})
+    policy.require(policy.can_award(actor, target), "You can award points only to members of the teams you lead.")
+    kind = "manual_award" if points > 0 else "manual_deduction"
+    entry = ledger.post(target.id, points, kind=kind, reason=reason, actor_id=actor.id)
+    if points > 0:
+        notify.queue(target.id, "award", "points_awarded", {"points": points, "reason": entry.reason}, url="/wallet")
+    return entry

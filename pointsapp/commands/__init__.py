@@ -1,0 +1,1 @@
+"""Flask commands of each area, registered by pointsapp.cli."""

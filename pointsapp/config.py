@@ -1,0 +1,87 @@
+"""Settings from the environment, with safe defaults."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = Path(os.environ.get("POINTSAPP_INSTANCE", PROJECT_ROOT / "instance"))
+
+
+def _secret_key(instance_dir: Path) -> str:
+    """Return SECRET_KEY from the environment, else one generated once into instance/."""
+    if key := os.environ.get("SECRET_KEY"):
+        return key
+    path = instance_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def _database_url(instance_dir: Path) -> str:
+    url = os.environ.get("DATABASE_URL", f"sqlite:///{instance_dir / 'pointsapp.db'}")
+    if url.startswith("postgres://"):  # the scheme Heroku-style providers hand out
+        url = "postgresql+psycopg://" + url.removeprefix("postgres://")
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+def _list(name: str) -> list[str] | None:
+    raw = os.environ.get(name)
+    return [item.strip() for item in raw.split(",") if item.strip()] if raw else None
+
+
+def load_settings() -> dict:
+    """Collect every setting; create_app lets a config dict override any of them."""
+    instance_dir = INSTANCE_DIR
+    return {
+        "INSTANCE_DIR": str(instance_dir),
+        "SECRET_KEY": _secret_key(instance_dir),
+        "SQLALCHEMY_DATABASE_URI": _database_url(instance_dir),
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
+        "POINTSAPP_TIMEZONE": os.environ.get("POINTSAPP_TIMEZONE", "Asia/Shanghai"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": os.environ.get("RATELIMIT_ENABLED", "1") != "0",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_CSRF_SSL_STRICT": False,
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_DEFAULT_TIMEZONE": "UTC",
+        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
+        "LANGUAGES": ["en", "zh"],
+        "PASSWORD_MIN_LENGTH": 12,
+        "API_TITLE": "pointsapp API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_REDOC_PATH": None,
+        "OPENAPI_SWAGGER_UI_PATH": None,
+        "PUSH_ENDPOINT_ALLOWLIST": _list("PUSH_ENDPOINT_ALLOWLIST"),
+        "VAPID_PRIVATE_KEY": os.environ.get("VAPID_PRIVATE_KEY"),
+        "VAPID_PUBLIC_KEY": os.environ.get("VAPID_PUBLIC_KEY"),
+        "VAPID_SUBJECT": os.environ.get("VAPID_SUBJECT", "mailto:admin@pointsapp.invalid"),
+        "REDEMPTION_EXPIRY_DAYS": int(os.environ.get("REDEMPTION_EXPIRY_DAYS", "14")),
+        "DEFAULT_WEEKLY_GOALS": {"employee": 100, "lead": 60, "admin": 0},
+        "LEVELS": [
+            (0, "Bronze"),
+            (500, "Silver"),
+            (1500, "Gold"),
+            (4000, "Platinum"),
+            (10000, "Diamond"),
+        ],
+    }

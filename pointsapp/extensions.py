@@ -1,0 +1,34 @@
+"""Unbound extension objects; create_app binds them."""
+
+from flask import request
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
+from htmx_flask import Htmx
+from sqlalchemy.orm import DeclarativeBase
+
+from pointsapp.api.base import Api
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+# One commit per request; objects stay readable after it (no reload per attribute).
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
+migrate = Migrate()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+limiter = Limiter(key_func=get_remote_address)
+babel = Babel()
+htmx = Htmx()
+api = Api()
+
+
+def client_address() -> str:
+    """The caller's address, for rate-limit keys."""
+    return request.remote_addr or "unknown"

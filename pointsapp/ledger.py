@@ -1,0 +1,359 @@
+"""The ledger: the only code that moves points.
+
+Design overview
+---------------
+* ``LedgerEntry`` rows are append-only and never updated. A mistake or a
+  clawback is a new ``reversal`` entry linked to the entry it reverses
+  (``reverses_id`` is unique, so an entry is reversed at most once).
+* Each user has one ``Wallet`` row: ``balance`` (Σ entries), ``held`` (Σ open
+  holds) and ``lifetime_earned`` (Σ entries that are not spending). Each entry
+  that is not spending also adds to four ``PeriodTotal`` rollups (week, month,
+  quarter, year of its ``effective_at`` in the organisation's time zone). These
+  rows change in the same transaction as the entry, and ``check_ledger``
+  rebuilds them all from the entries to prove it.
+* Debits that must not overdraw, and holds, are conditional updates
+  (``... WHERE balance - held >= :cost``): a row count of 0 means refused. That
+  is race-free on PostgreSQL under Read Committed and on SQLite, whose write
+  transactions start with ``BEGIN IMMEDIATE``.
+* A hold moves ``open`` → ``captured`` (a ``redemption`` entry spends the
+  points) or ``open`` → ``released``; each transition is a conditional update
+  on the hold's status, so racing decisions let exactly one win.
+* Clawbacks and compliance deductions may take a balance below zero (the user
+  owes points); spending never can.
+* Operations flush, never commit: the caller commits once per request.
+* ``dedupe_key`` gives an operation its own identity per user (a period bonus,
+  a mentorship bonus, a challenge payout): posting the same key twice returns
+  the first entry and changes nothing.
+* Every change calls ``points_changed`` listeners (the one invalidator for
+  derived data such as leaderboard caches).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from pointsapp.errors import InsufficientPoints, InvalidTransition, NotFound, ValidationFailed
+from pointsapp.extensions import db
+from pointsapp.models import Hold, IdempotencyRecord, LedgerEntry, PeriodTotal, Wallet
+from pointsapp.models.ledger import ENTRY_KINDS, SPEND_KINDS
+from pointsapp.periods import PERIODS, period_keys, utcnow
+
+_listeners: list[Callable[[set[int]], None]] = []
+
+
+def on_points_changed(listener: Callable[[set[int]], None]) -> Callable[[set[int]], None]:
+    """Register a listener called with the user ids whose points just changed."""
+    _listeners.append(listener)
+    return listener
+
+
+def _changed(*user_ids: int) -> None:
+    for listener in _listeners:
+        listener(set(user_ids))
+
+
+# --- wallets -----------------------------------------------------------------
+
+
+def open_wallet(user_id: int) -> None:
+    """Create the user's wallet row (once, when the user is created)."""
+    db.session.add(Wallet(user_id=user_id, balance=0, held=0, lifetime_earned=0))
+    db.session.flush()
+
+
+def wallet_of(user_id: int) -> Wallet:
+    wallet = db.session.get(Wallet, user_id, populate_existing=True)
+    if wallet is None:
+        raise NotFound("This user has no wallet.")
+    return wallet
+
+
+@dataclasses.dataclass(frozen=True)
+class WalletView:
+    balance: int
+    held: int
+    available: int
+    lifetime_earned: int
+    period_points: dict[str, int]
+
+
+def wallet_summary(user_id: int, at: dt.datetime | None = None) -> WalletView:
+    """Balance, held, available, lifetime and this week/month/quarter/year's points."""
+    wallet = wallet_of(user_id)
+    keys = period_keys(at or utcnow())
+    rows = db.session.execute(
+        sa.select(PeriodTotal.period, PeriodTotal.points).where(
+            PeriodTotal.user_id == user_id,
+            sa.or_(*(sa.and_(PeriodTotal.period == p, PeriodTotal.period_key == k) for p, k in keys.items())),
+        )
+    ).all()
+    totals = {period: 0 for period in PERIODS} | {period: points for period, points in rows}
+    return WalletView(
+        balance=wallet.balance,
+        held=wallet.held,
+        available=wallet.balance - wallet.held,
+        lifetime_earned=wallet.lifetime_earned,
+        period_points=totals,
+    )
+
+
+# --- entries -----------------------------------------------------------------
+
+
+def post(
+    user_id: int,
+    points: int,
+    *,
+    kind: str,
+    reason: str,
+    actor_id: int | None = None,
+    event_id: int | None = None,
+    rule_id: int | None = None,
+    dedupe_key: str | None = None,
+    effective_at: dt.datetime | None = None,
+    reverses_id: int | None = None,
+    hold_id: int | None = None,
+) -> LedgerEntry:
+    """Append one entry and update the wallet and rollups with it.
+
+    With a ``dedupe_key`` already used for this user, return that first entry
+    and change nothing.
+    """
+    if kind not in ENTRY_KINDS:
+        raise ValueError(f"unknown entry kind {kind!r}")
+    if not isinstance(points, int) or isinstance(points, bool) or points == 0:
+        raise ValidationFailed("Points must be a whole number other than zero.", fields={"points": ["Must not be zero."]})
+    if not reason or not reason.strip():
+        raise ValidationFailed("A reason is required.", fields={"reason": ["A reason is required."]})
+    if dedupe_key is not None and (first := _entry_by_dedupe_key(user_id, dedupe_key)) is not None:
+        return first
+    now = utcnow()
+    entry = LedgerEntry(
+        user_id=user_id,
+        points=points,
+        kind=kind,
+        reason=reason.strip()[:500],
+        actor_id=actor_id,
+        event_id=event_id,
+        rule_id=rule_id,
+        dedupe_key=dedupe_key,
+        effective_at=effective_at or now,
+        created_at=now,
+        reverses_id=reverses_id,
+        hold_id=hold_id,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(entry)
+            db.session.flush()
+    except sa.exc.IntegrityError:
+        if dedupe_key is not None and (first := _entry_by_dedupe_key(user_id, dedupe_key)) is not None:
+            return first
+        raise
+    earned = 0 if kind in SPEND_KINDS else points
+    updated = db.session.execute(
+        sa.update(Wallet)
+        .where(Wallet.user_id == user_id)
+        .values(
+            balance=Wallet.balance + points,
+            lifetime_earned=Wallet.lifetime_earned + earned,
+            updated_at=now,
+        )
+    ).rowcount
+    if updated != 1:
+        raise NotFound("This user has no wallet.")
+    if earned:
+        _add_to_rollups(user_id, earned, entry.effective_at)
+    _changed(user_id)
+    return entry
+
+
+def _entry_by_dedupe_key(user_id: int, dedupe_key: str) -> LedgerEntry | None:
+    return db.session.scalar(
+        sa.select(LedgerEntry).where(LedgerEntry.user_id == user_id, LedgerEntry.dedupe_key == dedupe_key)
+    )
+
+
+def _add_to_rollups(user_id: int, points: int, moment: dt.datetime) -> None:
+    rows = [
+        {"user_id": user_id, "period": period, "period_key": key, "points": points}
+        for period, key in period_keys(moment).items()
+    ]
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(PeriodTotal).values(rows)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["user_id", "period", "period_key"],
+        set_={"points": PeriodTotal.points + stmt.excluded.points},
+    )
+    db.session.execute(stmt)
+
+
+def reverse(entry: LedgerEntry, *, actor_id: int | None, reason: str) -> LedgerEntry:
+    """Reverse one entry with a linked entry of the opposite sign, in the same periods."""
+    if entry.kind in SPEND_KINDS or entry.kind == "reversal":
+        raise InvalidTransition("Spending and reversals cannot be reversed.")
+    try:
+        with db.session.begin_nested():
+            return post(
+                entry.user_id,
+                -entry.points,
+                kind="reversal",
+                reason=reason,
+                actor_id=actor_id,
+                event_id=entry.event_id,
+                rule_id=entry.rule_id,
+                effective_at=entry.effective_at,
+                reverses_id=entry.id,
+            )
+    except sa.exc.IntegrityError:
+        raise InvalidTransition("This entry has already been reversed.") from None
+
+
+# --- holds -------------------------------------------------------------------
+
+
+def place_hold(user_id: int, points: int, *, reason: str) -> Hold:
+    """Set points aside if the available balance covers them; InsufficientPoints if not."""
+    if points <= 0:
+        raise ValidationFailed("A hold must be for a positive number of points.")
+    now = utcnow()
+    placed = db.session.execute(
+        sa.update(Wallet)
+        .where(Wallet.user_id == user_id, Wallet.balance - Wallet.held >= points)
+        .values(held=Wallet.held + points, updated_at=now)
+    ).rowcount
+    if placed != 1:
+        wallet = wallet_of(user_id)
+        missing = points - (wallet.balance - wallet.held)
+        raise InsufficientPoints(
+            f"You need {missing} more points for this.", missing=missing, available=wallet.balance - wallet.held
+        )
+    hold = Hold(user_id=user_id, points=points, status="open", reason=reason[:500], created_at=now)
+    db.session.add(hold)
+    db.session.flush()
+    _changed(user_id)
+    return hold
+
+
+def _close_hold(hold_id: int, status: str) -> Hold:
+    closed = db.session.execute(
+        sa.update(Hold)
+        .where(Hold.id == hold_id, Hold.status == "open")
+        .values(status=status, closed_at=utcnow())
+    ).rowcount
+    hold = db.session.get(Hold, hold_id, populate_existing=True)
+    if hold is None:
+        raise NotFound("No such hold.")
+    if closed != 1:
+        raise InvalidTransition(f"This hold is already {hold.status}.")
+    db.session.execute(
+        sa.update(Wallet).where(Wallet.user_id == hold.user_id).values(held=Wallet.held - hold.points)
+    )
+    return hold
+
+
+def capture_hold(hold_id: int, *, actor_id: int | None, reason: str) -> LedgerEntry:
+    """Spend held points: the hold closes and a redemption entry debits the balance."""
+    hold = _close_hold(hold_id, "captured")
+    return post(hold.user_id, -hold.points, kind="redemption", reason=reason, actor_id=actor_id, hold_id=hold.id)
+
+
+def release_hold(hold_id: int) -> Hold:
+    """Give held points back to the available balance."""
+    hold = _close_hold(hold_id, "released")
+    _changed(hold.user_id)
+    return hold
+
+
+# --- idempotency records -----------------------------------------------------
+
+
+def request_fingerprint(method: str, path: str, body: bytes) -> str:
+    """Hash a request so that the same JSON, however formatted, matches."""
+    try:
+        canonical = json.dumps(json.loads(body or b"null"), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:
+        canonical = body
+    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + canonical).hexdigest()
+
+
+def claim_idempotency_key(caller: str, key: str, request_hash: str) -> IdempotencyRecord:
+    """Insert the (caller, key) record; IntegrityError if someone holds it already."""
+    record = IdempotencyRecord(caller=caller, key=key, request_hash=request_hash, status_code=0, response_body="")
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def find_idempotency_record(caller: str, key: str) -> IdempotencyRecord | None:
+    return db.session.scalar(
+        sa.select(IdempotencyRecord).where(IdempotencyRecord.caller == caller, IdempotencyRecord.key == key)
+    )
+
+
+# --- checking ----------------------------------------------------------------
+
+
+def check_ledger() -> list[str]:
+    """Rebuild every wallet and rollup from the entries; return each mismatch found."""
+    problems: list[str] = []
+    balance: dict[int, int] = defaultdict(int)
+    earned: dict[int, int] = defaultdict(int)
+    rollups: dict[tuple[int, str, str], int] = defaultdict(int)
+    entries = db.session.execute(
+        sa.select(LedgerEntry.user_id, LedgerEntry.points, LedgerEntry.kind, LedgerEntry.effective_at)
+    )
+    for user_id, points, kind, effective_at in entries:
+        balance[user_id] += points
+        if kind not in SPEND_KINDS:
+            earned[user_id] += points
+            for period, key in period_keys(effective_at).items():
+                rollups[(user_id, period, key)] += points
+    held: dict[int, int] = dict(
+        db.session.execute(
+            sa.select(Hold.user_id, sa.func.sum(Hold.points)).where(Hold.status == "open").group_by(Hold.user_id)
+        ).all()
+    )
+    for wallet in db.session.scalars(sa.select(Wallet).execution_options(populate_existing=True)):
+        uid = wallet.user_id
+        if wallet.balance != balance.get(uid, 0):
+            problems.append(f"user {uid}: balance {wallet.balance} but entries sum to {balance.get(uid, 0)}")
+        if wallet.held != held.get(uid, 0):
+            problems.append(f"user {uid}: held {wallet.held} but open holds sum to {held.get(uid, 0)}")
+        if wallet.lifetime_earned != earned.get(uid, 0):
+            problems.append(f"user {uid}: lifetime {wallet.lifetime_earned} but earning entries sum to {earned.get(uid, 0)}")
+        if wallet.held < 0:
+            problems.append(f"user {uid}: held is negative ({wallet.held})")
+    owing = set(
+        db.session.scalars(
+            sa.select(LedgerEntry.user_id).where(LedgerEntry.points < 0, LedgerEntry.kind.not_in(SPEND_KINDS)).distinct()
+        )
+    )
+    for wallet in db.session.scalars(sa.select(Wallet).where(Wallet.balance < Wallet.held)):
+        # Only a clawback or deduction may leave a user owing points; spending never can.
+        if wallet.user_id not in owing:
+            problems.append(f"user {wallet.user_id}: available is {wallet.balance - wallet.held} without any deduction")
+    wallet_ids = set(db.session.scalars(sa.select(Wallet.user_id)))
+    for uid in set(balance) - wallet_ids:
+        problems.append(f"user {uid}: entries without a wallet")
+    stored = {
+        (row.user_id, row.period, row.period_key): row.points
+        for row in db.session.execute(sa.select(PeriodTotal.user_id, PeriodTotal.period, PeriodTotal.period_key, PeriodTotal.points))
+    }
+    for key in set(stored) | set(rollups):
+        if stored.get(key, 0) != rollups.get(key, 0):
+            problems.append(f"user {key[0]}: {key[1]} {key[2]} total {stored.get(key, 0)} but entries sum to {rollups.get(key, 0)}")
+    return problems
+
+
+def entries_for(user_ids: Iterable[int]) -> list[LedgerEntry]:
+    return list(db.session.scalars(sa.select(LedgerEntry).where(LedgerEntry.user_id.in_(list(user_ids)))))

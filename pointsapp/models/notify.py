@@ -1,0 +1,67 @@
+"""Notifications: the outbox, push subscriptions, per-user preferences."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from pointsapp.extensions import db
+from pointsapp.models.types import UTCDateTime, enum_check, utcnow
+
+NOTIFICATION_KINDS = ("award", "redemption", "challenge", "badge", "reminder", "rank_nudge", "news")
+DELIVERY_STATUSES = ("queued", "sent", "failed", "skipped")
+
+
+class Notification(db.Model):
+    """An outbox row, written in the transaction of the change it announces."""
+
+    __tablename__ = "notification"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(16))
+    # Message id and parameters; rendered in the recipient's language at delivery.
+    template: so.Mapped[str] = so.mapped_column(sa.String(64))
+    params: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
+    url: so.Mapped[str] = so.mapped_column(sa.String(255), default="/")
+    dedupe_key: so.Mapped[str | None] = so.mapped_column(sa.String(120), unique=True)
+    status: so.Mapped[str] = so.mapped_column(sa.String(10), default="queued")
+    attempts: so.Mapped[int] = so.mapped_column(sa.Integer, default=0)
+    next_attempt_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    sent_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+    read_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        enum_check("kind", NOTIFICATION_KINDS, "ck_notification_kind"),
+        enum_check("status", DELIVERY_STATUSES, "ck_notification_status"),
+        sa.Index("ix_notification_queue", "status", "next_attempt_at"),
+    )
+
+
+class PushSubscription(db.Model):
+    __tablename__ = "push_subscription"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    endpoint: so.Mapped[str] = so.mapped_column(sa.String(1024), unique=True)
+    p256dh: so.Mapped[str] = so.mapped_column(sa.String(128))
+    auth: so.Mapped[str] = so.mapped_column(sa.String(64))
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    last_success_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+
+
+class NotificationPreference(db.Model):
+    __tablename__ = "notification_preference"
+
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"), primary_key=True)
+    awards: so.Mapped[bool] = so.mapped_column(sa.Boolean, default=True)
+    redemptions: so.Mapped[bool] = so.mapped_column(sa.Boolean, default=True)
+    challenges: so.Mapped[bool] = so.mapped_column(sa.Boolean, default=True)
+    badges: so.Mapped[bool] = so.mapped_column(sa.Boolean, default=True)
+    reminders: so.Mapped[bool] = so.mapped_column(sa.Boolean, default=True)
+    rank_nudges: so.Mapped[bool] = so.mapped_column(sa.Boolean, default=True)
+    quiet_start: so.Mapped[dt.time | None] = so.mapped_column(sa.Time)
+    quiet_end: so.Mapped[dt.time | None] = so.mapped_column(sa.Time)

@@ -1,0 +1,91 @@
+"""Organisation: teams (a tree), users, integration clients, API tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_login import UserMixin
+
+from pointsapp.extensions import db
+from pointsapp.models.types import UTCDateTime, enum_check, utcnow
+
+ROLES = ("employee", "lead", "admin")
+
+
+class Team(db.Model):
+    __tablename__ = "team"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    parent_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("team.id"), index=True)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    parent: so.Mapped[Team | None] = so.relationship(remote_side=[id], back_populates="children")
+    children: so.Mapped[list[Team]] = so.relationship(back_populates="parent")
+    members: so.Mapped[list[User]] = so.relationship(back_populates="team")
+
+    __table_args__ = (sa.CheckConstraint("parent_id IS NULL OR parent_id <> id", name="ck_team_not_own_parent"),)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user_account"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    email: so.Mapped[str] = so.mapped_column(sa.String(254), unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    role: so.Mapped[str] = so.mapped_column(sa.String(16), default="employee")
+    team_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("team.id"), index=True)
+    password_hash: so.Mapped[str | None] = so.mapped_column(sa.String(255))
+    locale: so.Mapped[str | None] = so.mapped_column(sa.String(8))
+    hired_on: so.Mapped[dt.date | None] = so.mapped_column(sa.Date)
+    is_active_account: so.Mapped[bool] = so.mapped_column(sa.Boolean, default=True)
+    session_version: so.Mapped[int] = so.mapped_column(sa.Integer, default=0)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    team: so.Mapped[Team | None] = so.relationship(back_populates="members")
+
+    __table_args__ = (enum_check("role", ROLES, "ck_user_role"),)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: deactivated users cannot log in
+        return self.is_active_account
+
+    def get_id(self) -> str:
+        # The version lets "log out everywhere" / password changes end old sessions.
+        return f"{self.id}:{self.session_version}"
+
+
+class Integration(db.Model):
+    """A CRM or risk system that posts events with its own token."""
+
+    __tablename__ = "integration"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(120), unique=True)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+
+class ApiToken(db.Model):
+    """A bearer token, stored as a SHA-256 hash; belongs to a user or an integration."""
+
+    __tablename__ = "api_token"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    user_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    integration_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("integration.id"), index=True)
+    label: so.Mapped[str] = so.mapped_column(sa.String(120), default="")
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+    revoked_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+
+    user: so.Mapped[User | None] = so.relationship()
+    integration: so.Mapped[Integration | None] = so.relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(user_id IS NULL) <> (integration_id IS NULL)", name="ck_api_token_one_owner"
+        ),
+    )

@@ -1,0 +1,173 @@
+"""Organisation operations: teams (a tree), users, integrations, CSV import of users."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import io
+import re
+
+import sqlalchemy as sa
+
+from pointsapp import auth, ledger, policy
+from pointsapp.errors import Duplicate, NotFound, ValidationFailed
+from pointsapp.extensions import db
+from pointsapp.models import Integration, Team, User
+from pointsapp.models.org import ROLES
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def team_subtree_ids(team_id: int) -> set[int]:
+    """The team and every team under it (a recursive query; trees are shallow)."""
+    tree = sa.select(Team.id).where(Team.id == team_id).cte("tree", recursive=True)
+    tree = tree.union_all(sa.select(Team.id).where(Team.parent_id == tree.c.id))
+    return set(db.session.scalars(sa.select(tree.c.id)))
+
+
+def create_team(actor: User, *, name: str, parent_id: int | None = None) -> Team:
+    """Create a team, optionally under a parent team."""
+    policy.require(policy.can_manage_org(actor), "Only administrators can create teams.")
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed("A team needs a name.", fields={"name": ["Required."]})
+    if parent_id is not None and db.session.get(Team, parent_id) is None:
+        raise NotFound(f"There is no team {parent_id}.", fields={"parent_id": [f"No team {parent_id}."]})
+    team = Team(name=name, parent_id=parent_id)
+    db.session.add(team)
+    db.session.flush()
+    return team
+
+
+def create_user(
+    actor: User | None,
+    *,
+    email: str,
+    name: str,
+    role: str = "employee",
+    team_id: int | None = None,
+    password: str | None = None,
+    hired_on: dt.date | None = None,
+    locale: str | None = None,
+) -> User:
+    """Create a user with an empty wallet. ``actor`` None means the CLI or the seed."""
+    if actor is not None:
+        policy.require(policy.can_manage_org(actor), "Only administrators can create users.")
+    email = (email or "").strip().lower()
+    fields: dict[str, list[str]] = {}
+    if not EMAIL_RE.match(email):
+        fields["email"] = ["Not a valid email address."]
+    if not (name or "").strip():
+        fields["name"] = ["Required."]
+    if role not in ROLES:
+        fields["role"] = [f"Must be one of: {', '.join(ROLES)}."]
+    if fields:
+        raise ValidationFailed("Some fields are not valid.", fields=fields)
+    if team_id is not None and db.session.get(Team, team_id) is None:
+        raise NotFound(f"There is no team {team_id}.", fields={"team_id": [f"No team {team_id}."]})
+    if db.session.scalar(sa.select(User.id).where(sa.func.lower(User.email) == email)) is not None:
+        raise Duplicate(f"A user with the email {email} already exists.", fields={"email": ["Already in use."]})
+    user = User(
+        email=email,
+        name=name.strip(),
+        role=role,
+        team_id=team_id,
+        hired_on=hired_on,
+        locale=locale,
+        password_hash=auth.hash_password(password) if password else None,
+    )
+    db.session.add(user)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except sa.exc.IntegrityError:
+        raise Duplicate(f"A user with the email {email} already exists.", fields={"email": ["Already in use."]}) from None
+    ledger.open_wallet(user.id)
+    return user
+
+
+def get_user(actor: User, user_id: int) -> User:
+    """A user the actor may see: themselves, their team members if a lead, anyone if admin."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"There is no user {user_id}.")
+    policy.require(policy.can_view_user(actor, user), "You may only look at yourself and the teams you lead.")
+    return user
+
+
+def set_locale(user: User, locale: str | None) -> None:
+    user.locale = locale or None
+
+
+def create_integration(name: str) -> Integration:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed("An integration needs a name.")
+    if db.session.scalar(sa.select(Integration).where(Integration.name == name)) is not None:
+        raise Duplicate(f"An integration named {name} already exists.")
+    integration = Integration(name=name)
+    db.session.add(integration)
+    db.session.flush()
+    return integration
+
+
+# --- CSV import of users -------------------------------------------------------
+
+
+@dataclasses.dataclass
+class ImportReport:
+    created: list[User] = dataclasses.field(default_factory=list)
+    errors: list[tuple[int, str]] = dataclasses.field(default_factory=list)  # (line, message)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def import_users(actor: User, data: str) -> ImportReport:
+    """Create users from CSV (email, name, role, team): all rows or none.
+
+    ``team`` is a team name or id. Every bad row is reported with its line
+    number; if any row is bad nothing is written.
+    """
+    policy.require(policy.can_manage_org(actor), "Only administrators can import users.")
+    report = ImportReport()
+    reader = csv.DictReader(io.StringIO(data.lstrip("\ufeff")))
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [col for col in ("email", "name", "role") if col not in header]
+    if missing:
+        report.errors.append((1, f"Missing column(s): {', '.join(missing)}. Expected: email, name, role, team."))
+        return report
+    teams = {t.name.strip().lower(): t.id for t in db.session.scalars(sa.select(Team))}
+    team_ids = set(teams.values())
+    seen: set[str] = set()
+    rows = []
+    for line, raw in enumerate(reader, start=2):
+        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
+        team_ref = row.get("team", "")
+        team_id = None
+        if team_ref:
+            team_id = int(team_ref) if team_ref.isdigit() and int(team_ref) in team_ids else teams.get(team_ref.lower())
+            if team_id is None:
+                report.errors.append((line, f"Unknown team '{team_ref}'."))
+                continue
+        email = row.get("email", "").lower()
+        if email in seen:
+            report.errors.append((line, f"{email} appears twice in this file."))
+            continue
+        seen.add(email)
+        rows.append((line, dict(email=email, name=row.get("name", ""), role=row.get("role", "") or "employee", team_id=team_id)))
+    if not rows and not report.errors:
+        report.errors.append((1, "The file has no rows."))
+    for line, fields in rows:
+        try:
+            with db.session.begin_nested():
+                report.created.append(create_user(actor, **fields))
+        except (ValidationFailed, Duplicate, NotFound) as error:
+            detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in (error.fields or {}).items()) or error.message
+            report.errors.append((line, detail))
+    if report.errors:
+        db.session.rollback()
+        report.created = []
+    return report

@@ -1,0 +1,45 @@
+"""Keyset pagination: newest first, ties broken by id descending, opaque cursors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+
+import sqlalchemy as sa
+
+from pointsapp.errors import ValidationFailed
+
+
+def encode_cursor(*values) -> str:
+    raw = json.dumps([v.isoformat() if hasattr(v, "isoformat") else v for v in values])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _bad_cursor() -> ValidationFailed:
+    return ValidationFailed("The cursor is not one this server gave out.", fields={"cursor": ["Not a valid cursor."]})
+
+
+def decode_cursor(cursor: str) -> tuple[dt.datetime, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        moment, last_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        return dt.datetime.fromisoformat(moment), int(last_id)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise _bad_cursor() from None
+
+
+def keyset_page(stmt, model, *, limit: int, cursor: str | None = None, time_column=None):
+    """Run ``stmt`` newest first; return (rows, next_cursor or None)."""
+    from pointsapp.extensions import db
+
+    time_column = time_column if time_column is not None else model.created_at
+    if cursor:
+        moment, last_id = decode_cursor(cursor)
+        stmt = stmt.where(sa.or_(time_column < moment, sa.and_(time_column == moment, model.id < last_id)))
+    rows = list(db.session.scalars(stmt.order_by(time_column.desc(), model.id.desc()).limit(limit + 1)))
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, encode_cursor(getattr(rows[-1], time_column.key), rows[-1].id)

@@ -1,0 +1,102 @@
+"""HTML pages (htmx), one blueprint module per area."""
+
+from __future__ import annotations
+
+import importlib
+
+import sqlalchemy as sa
+from flask import Flask, g, redirect, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+ENTRY_KIND_LABELS = {
+    "event_award": _l("Business event"),
+    "mentorship_bonus": _l("Mentorship bonus"),
+    "period_bonus": _l("Period bonus"),
+    "challenge_payout": _l("Team challenge share"),
+    "manual_award": _l("Award"),
+    "manual_deduction": _l("Deduction"),
+    "compliance_deduction": _l("Compliance deduction"),
+    "reversal": _l("Reversal"),
+    "redemption": _l("Reward redeemed"),
+}
+
+PAGE_MODULES = ("auth", "wallet", "admin", "earning", "rewards", "challenges", "recognition", "notifications", "pwa")
+
+# Content Security Policy: everything from this host; inline styles only for
+# progress bars' widths. No inline scripts.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; manifest-src 'self'; worker-src 'self'; frame-ancestors 'none'; "
+    "base-uri 'self'; form-action 'self'; object-src 'none'"
+)
+
+
+def register(app: Flask) -> None:
+    from pointsapp.extensions import db, login_manager
+    from pointsapp.models import User
+    from pointsapp.web import nav
+
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def _load_user(session_id: str):
+        user_id, _, version = session_id.partition(":")
+        if not user_id.isdigit():
+            return None
+        user = db.session.get(User, int(user_id))
+        if user is None or str(user.session_version) != version or not user.is_active:
+            return None
+        return user
+
+    @login_manager.unauthorized_handler
+    def _unauthorized():
+        from pointsapp.api.base import error_response, is_api_request
+
+        if is_api_request():
+            return error_response(401, "unauthorized", "Sign in or send a valid bearer token.")
+        if getattr(request, "htmx", False):
+            response = app.response_class(status=401)
+            response.headers["HX-Redirect"] = url_for("auth.login", next=request.full_path)
+            return response
+        return redirect(url_for("auth.login", next=request.full_path))
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+    @app.context_processor
+    def _layout():
+        from pointsapp import policy
+
+        user = current_user if current_user and current_user.is_authenticated else None
+        return {
+            "url_rules": app.view_functions,
+            "nav_items": lambda u: nav.items(nav.TABS, u),
+            "menu_items": lambda u: nav.items(nav.MENU, u),
+            "entry_kind_label": lambda kind: ENTRY_KIND_LABELS.get(kind, kind),
+            "me": user,
+            "is_admin": policy.is_admin(user),
+            "is_lead": user is not None and user.role in ("lead", "admin"),
+            "unread_count": _unread_count(user) if user else 0,
+        }
+
+    def _unread_count(user) -> int:
+        if "unread" not in g:
+            from pointsapp.models import Notification
+
+            g.unread = db.session.scalar(
+                sa.select(sa.func.count(Notification.id)).where(
+                    Notification.user_id == user.id, Notification.read_at.is_(None)
+                )
+            ) or 0
+        return g.unread
+
+    for name in PAGE_MODULES:
+        module = importlib.import_module(f"pointsapp.web.{name}")
+        app.register_blueprint(module.bp)

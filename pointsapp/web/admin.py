@@ -1,0 +1,119 @@
+"""Admin screens: teams, users, CSV import of users, manual awards."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from pointsapp import awards, org, policy
+from pointsapp.errors import DomainError
+from pointsapp.extensions import db
+from pointsapp.models import Team, User
+from pointsapp.models.org import ROLES
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _require_admin() -> None:
+    if not policy.can_manage_org(current_user):
+        abort(403)
+
+
+def _org_page(status: int = 200, **context):
+    teams = list(db.session.scalars(sa.select(Team).order_by(Team.parent_id.is_not(None), Team.name)))
+    users = list(db.session.scalars(sa.select(User).order_by(User.name)))
+    return render_template("admin/org.html", teams=teams, users=users, roles=ROLES, **context), status
+
+
+@bp.get("/org")
+@login_required
+def org_page():
+    """Teams and users."""
+    _require_admin()
+    return _org_page()
+
+
+@bp.post("/teams")
+@login_required
+def create_team():
+    """Create a team."""
+    _require_admin()
+    parent = request.form.get("parent_id") or None
+    try:
+        team = org.create_team(current_user, name=request.form.get("name", ""), parent_id=int(parent) if parent else None)
+    except DomainError as error:
+        return _org_page(422, team_errors=error.fields or {"name": [error.message]}, team_form=request.form)
+    flash(_("Team %(name)s created.", name=team.name), "success")
+    return redirect(url_for("admin.org_page"))
+
+
+@bp.post("/users")
+@login_required
+def create_user():
+    """Create a user."""
+    _require_admin()
+    form = request.form
+    try:
+        user = org.create_user(
+            current_user,
+            email=form.get("email", ""),
+            name=form.get("name", ""),
+            role=form.get("role", "employee"),
+            team_id=int(form["team_id"]) if form.get("team_id") else None,
+            password=form.get("password") or None,
+        )
+    except DomainError as error:
+        return _org_page(422, user_errors=error.fields or {"email": [error.message]}, user_form=form)
+    flash(_("User %(name)s created.", name=user.name), "success")
+    return redirect(url_for("admin.org_page"))
+
+
+@bp.post("/users/import")
+@login_required
+def import_users():
+    """Import users from a CSV file: every row, or none when a row is bad."""
+    _require_admin()
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _org_page(422, import_errors=[(0, _("Choose a CSV file to import."))])
+    try:
+        text = upload.read().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return _org_page(422, import_errors=[(0, _("The file is not UTF-8 text."))])
+    report = org.import_users(current_user, text)
+    if not report.ok:
+        return _org_page(422, import_errors=report.errors)
+    flash(_("%(count)d users imported.", count=len(report.created)), "success")
+    return redirect(url_for("admin.org_page"))
+
+
+@bp.route("/awards", methods=["GET", "POST"])
+@login_required
+def award():
+    """Award or deduct points for a member, with a reason."""
+    if current_user.role not in ("lead", "admin"):
+        abort(403)
+    members = [u for u in db.session.scalars(sa.select(User).order_by(User.name)) if policy.can_award(current_user, u)]
+    if request.method == "GET":
+        return render_template("admin/award.html", members=members, form={}, errors={})
+    form = request.form
+    errors: dict[str, list[str]] = {}
+    try:
+        points = int(form.get("points", ""))
+    except ValueError:
+        errors["points"] = [_("Enter a whole number, negative for a deduction.")]
+    if not form.get("user_id", "").isdigit():
+        errors["user_id"] = [_("Choose a member.")]
+    if not form.get("reason", "").strip():
+        errors["reason"] = [_("A reason is required; the member will see it.")]
+    if not errors:
+        try:
+            entry = awards.award(current_user, int(form["user_id"]), points, form["reason"])
+        except DomainError as error:
+            errors = error.fields or {"user_id": [error.message]}
+        else:
+            flash(_("%(points)+d points recorded.", points=entry.points), "success")
+            return redirect(url_for("admin.award"))
+    return render_template("admin/award.html", members=members, form=form, errors=errors), 422

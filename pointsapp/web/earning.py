@@ -1,0 +1,7 @@
+"""Earning pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("earning", __name__)
