@@ -20,6 +20,7 @@ _INSTANCE = tempfile.mkdtemp(prefix="pointsapp-test-")
 os.environ.setdefault("POINTSAPP_INSTANCE", _INSTANCE)
 
 import sqlalchemy as sa  # noqa: E402
+from flask import has_app_context  # noqa: E402
 from flask.globals import _cv_app  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
 
@@ -40,7 +41,8 @@ class Client(FlaskClient):
     """
 
     def open(self, *args, **kwargs):
-        db.session.remove()  # end the test's transaction so the request never waits on it
+        if has_app_context():
+            db.session.remove()  # end the test's transaction so the request never waits on it
         token = _cv_app.set(None)
         try:
             return super().open(*args, **kwargs)
