@@ -26,6 +26,8 @@ class Challenge(db.Model):
     ends_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime)
     status: so.Mapped[str] = so.mapped_column(sa.String(10), default="active")
     progress: so.Mapped[int] = so.mapped_column(sa.Integer, default=0)  # final, once closed
+    # Frozen at close: [[user_id, value], ...], so later reversals do not rewrite history.
+    final_contributions: so.Mapped[list | None] = so.mapped_column(sa.JSON)
     created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     closed_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
@@ -33,6 +35,7 @@ class Challenge(db.Model):
 
     __table_args__ = (
         enum_check("status", CHALLENGE_STATUSES, "ck_challenge_status"),
+        sa.Index("ix_challenge_status_end", "status", "ends_at"),
         sa.CheckConstraint("target > 0", name="ck_challenge_target_positive"),
         sa.CheckConstraint("pool > 0", name="ck_challenge_pool_positive"),
         sa.CheckConstraint("ends_at > starts_at", name="ck_challenge_window"),
@@ -116,4 +119,5 @@ class BoardLink(db.Model):
     token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
     created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    label: so.Mapped[str] = so.mapped_column(sa.String(120), default="")
     revoked_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)

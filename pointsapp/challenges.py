@@ -1,0 +1,332 @@
+"""Team challenges: a lead sets a target for a team; on success a point pool is shared out.
+
+Design overview
+---------------
+* Progress is never stored while a challenge runs: it is the sum of
+  ``quantity`` over the team's (and its sub-teams') members' events of the
+  challenge's ``event_type`` with ``starts_at <= occurred_at < ends_at``,
+  reversed events excluded. One grouped query gives every contribution.
+* Closing freezes progress and contributions on the row. It is one
+  conditional ``UPDATE ... WHERE status = 'active'``: of two racing closes
+  exactly one changes the row and pays out; the other sees the row count 0
+  and returns the result the first one wrote (on PostgreSQL it waits on the
+  row lock; SQLite write transactions start with ``BEGIN IMMEDIATE``).
+* A challenge succeeds when progress reaches the target at close (it stays
+  ``active`` until then, even once the target is reached). The pool is split
+  in proportion to contributions by the largest-remainder method
+  (``split_pool``); members vetoed in any month the window touches get no share.
+  Payouts go through ``ledger.post`` with ``dedupe_key="challenge:<id>"``,
+  so a payout can never happen twice for a user.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+
+import sqlalchemy as sa
+
+from pointsapp import earning, ledger, notify, policy
+from pointsapp.errors import NotFound, ValidationFailed
+from pointsapp.extensions import db
+from pointsapp.models import Challenge, ChallengePayout, Event, Team, User
+from pointsapp.org import team_subtree_ids
+from pointsapp.periods import as_utc, period_key, utcnow
+
+
+# --- the pool split (pure) -------------------------------------------------------
+
+
+def split_pool(pool: int, contributions: dict[int, int]) -> dict[int, int]:
+    """Split ``pool`` in proportion to contributions: integers summing exactly to ``pool``.
+
+    Largest-remainder method: everyone gets the floor of their exact share;
+    the points left over go one each to the largest fractional remainders.
+    Ties between equal remainders go to the larger contribution first, then
+    to the lower user id. Contributions of zero or less take no part.
+    Returns {user_id: points} for every positive contributor (points may be 0).
+    """
+    if pool < 0:
+        raise ValueError("pool must not be negative")
+    shares = {uid: value for uid, value in contributions.items() if value > 0}
+    total = sum(shares.values())
+    if total == 0:
+        return {}
+    # Exact share = pool * value / total; keep the remainder as an integer numerator.
+    floors = {uid: pool * value // total for uid, value in shares.items()}
+    remainders = {uid: pool * value % total for uid, value in shares.items()}
+    left = pool - sum(floors.values())
+    order = sorted(shares, key=lambda uid: (-remainders[uid], -shares[uid], uid))
+    for uid in order[:left]:
+        floors[uid] += 1
+    return floors
+
+
+# --- reading ---------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class ChallengeView:
+    challenge: Challenge
+    team_name: str
+    progress: int
+    contributions: list[dict]  # [{user_id, name, value}], largest first
+    payouts: list[dict]  # [{user_id, name, points}]
+
+    def __getattr__(self, name):  # id, title, status, target, pool, ... from the row
+        return getattr(self.challenge, name)
+
+    @property
+    def percent(self) -> int:
+        return min(100, self.progress * 100 // self.challenge.target) if self.challenge.target else 0
+
+    @property
+    def days_left(self) -> int:
+        seconds = (as_utc(self.challenge.ends_at) - utcnow()).total_seconds()
+        return max(0, math.ceil(seconds / 86400))
+
+
+def member_ids(team_id: int) -> list[int]:
+    """Users in the team and every team under it."""
+    teams = team_subtree_ids(team_id)
+    return list(db.session.scalars(sa.select(User.id).where(User.team_id.in_(teams)).order_by(User.id)))
+
+
+def contributions_of(challenge: Challenge) -> dict[int, int]:
+    """Each member's live contribution (sum of quantity inside the window)."""
+    teams = team_subtree_ids(challenge.team_id)
+    rows = db.session.execute(
+        sa.select(Event.user_id, sa.func.sum(Event.quantity))
+        .join(User, User.id == Event.user_id)
+        .where(
+            User.team_id.in_(teams),
+            Event.type == challenge.event_type,
+            Event.occurred_at >= challenge.starts_at,
+            Event.occurred_at < challenge.ends_at,
+            Event.reversed_at.is_(None),
+        )
+        .group_by(Event.user_id)
+    ).all()
+    return {user_id: int(total) for user_id, total in rows if total}
+
+
+def view(challenge: Challenge) -> ChallengeView:
+    """Progress, contributions and payouts: frozen once closed, live while active."""
+    if challenge.status == "active":
+        values = contributions_of(challenge)
+    else:
+        values = {int(uid): int(value) for uid, value in (challenge.final_contributions or [])}
+    payouts = list(
+        db.session.scalars(
+            sa.select(ChallengePayout).where(ChallengePayout.challenge_id == challenge.id).order_by(ChallengePayout.user_id)
+        )
+    )
+    ids = set(values) | {p.user_id for p in payouts}
+    names = dict(db.session.execute(sa.select(User.id, User.name).where(User.id.in_(ids))).all()) if ids else {}
+    team = db.session.get(Team, challenge.team_id)
+    contributions = [
+        {"user_id": uid, "name": names.get(uid, ""), "value": value}
+        for uid, value in sorted(values.items(), key=lambda item: (-item[1], item[0]))
+    ]
+    return ChallengeView(
+        challenge=challenge,
+        team_name=team.name if team else "",
+        progress=sum(values.values()) if challenge.status == "active" else challenge.progress,
+        contributions=contributions,
+        payouts=[{"user_id": p.user_id, "name": names.get(p.user_id, ""), "points": p.points} for p in payouts],
+    )
+
+
+def get_challenge(actor: User, challenge_id: int) -> ChallengeView:
+    """A challenge for a member of its team, their leads or an admin."""
+    challenge = db.session.get(Challenge, challenge_id, populate_existing=True)
+    if challenge is None or not policy.can_view_challenge(actor, challenge.team_id):
+        # Outsiders may not learn that the challenge exists.
+        raise NotFound(f"There is no challenge {challenge_id}.")
+    return view(challenge)
+
+
+def visible_challenges(actor: User, *, limit: int = 50) -> list[ChallengeView]:
+    """Challenges of my teams (and teams I lead): active first, then the latest closed."""
+    if policy.is_admin(actor):
+        team_ids = None
+    else:
+        team_ids = policy.managed_team_ids(actor)
+        if actor.team_id is not None:
+            # A member sees challenges of their own team and of the teams above it.
+            team_ids |= _ancestor_ids(actor.team_id)
+    stmt = sa.select(Challenge)
+    if team_ids is not None:
+        stmt = stmt.where(Challenge.team_id.in_(team_ids))
+    stmt = stmt.order_by(Challenge.status != "active", Challenge.ends_at.desc(), Challenge.id.desc()).limit(limit)
+    return [view(c) for c in db.session.scalars(stmt)]
+
+
+def _ancestor_ids(team_id: int) -> set[int]:
+    ids: set[int] = set()
+    current: int | None = team_id
+    while current is not None and current not in ids:
+        ids.add(current)
+        current = db.session.scalar(sa.select(Team.parent_id).where(Team.id == current))
+    return ids
+
+
+def active_for_teams(team_ids: set[int]) -> list[ChallengeView]:
+    """Running challenges of these teams, soonest end first (for the TV board)."""
+    if not team_ids:
+        return []
+    stmt = (
+        sa.select(Challenge)
+        .where(Challenge.team_id.in_(team_ids), Challenge.status == "active")
+        .order_by(Challenge.ends_at, Challenge.id)
+    )
+    return [view(c) for c in db.session.scalars(stmt)]
+
+
+# --- launching -------------------------------------------------------------------
+
+
+def launch(
+    actor: User,
+    *,
+    team_id: int,
+    title: str,
+    event_type: str,
+    target: int,
+    pool: int,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+) -> Challenge:
+    """Launch a challenge for a team the actor leads (or any team, for an admin)."""
+    if db.session.get(Team, team_id) is None:
+        raise NotFound(f"There is no team {team_id}.", fields={"team_id": [f"No team {team_id}."]})
+    policy.require(
+        policy.can_manage_challenge(actor, team_id), "You can only launch challenges for the teams you lead."
+    )
+    fields: dict[str, list[str]] = {}
+    title, event_type = (title or "").strip(), (event_type or "").strip()
+    if not title:
+        fields["title"] = ["Give the challenge a title."]
+    if not event_type:
+        fields["event_type"] = ["Choose what counts (an event type)."]
+    if not isinstance(target, int) or target <= 0:
+        fields["target"] = ["The target must be a positive whole number."]
+    if not isinstance(pool, int) or pool <= 0:
+        fields["pool"] = ["The point pool must be a positive whole number."]
+    if starts_at is None or ends_at is None:
+        fields.setdefault("ends_at", []).append("Give a start and an end.")
+    elif as_utc(ends_at) <= as_utc(starts_at):
+        fields["ends_at"] = ["The end must be after the start."]
+    if fields:
+        raise ValidationFailed("The challenge cannot be launched: " + " ".join(v[0] for v in fields.values()), fields=fields)
+    challenge = Challenge(
+        team_id=team_id,
+        title=title[:160],
+        event_type=event_type[:64],
+        target=target,
+        pool=pool,
+        starts_at=as_utc(starts_at),
+        ends_at=as_utc(ends_at),
+        status="active",
+        progress=0,
+        created_by_id=actor.id,
+    )
+    db.session.add(challenge)
+    db.session.flush()
+    params = {"challenge_id": challenge.id, "title": challenge.title, "target": target, "pool": pool}
+    for user_id in member_ids(team_id):
+        notify.queue(
+            user_id, "challenge", "challenge_launched", params,
+            url=f"/challenges/{challenge.id}", dedupe_key=f"challenge_launched:{challenge.id}:{user_id}",
+        )
+    return challenge
+
+
+# --- closing ---------------------------------------------------------------------
+
+
+def vetoed_during(challenge: Challenge) -> set[int]:
+    """Users vetoed in any month the challenge window touches."""
+    vetoed: set[int] = set()
+    keys: list[str] = []
+    moment = as_utc(challenge.starts_at)
+    end = as_utc(challenge.ends_at)
+    while moment < end:
+        key = period_key("month", moment)
+        if key not in keys:
+            keys.append(key)
+        moment += dt.timedelta(days=27)
+    last = period_key("month", end - dt.timedelta(microseconds=1))
+    if last not in keys:
+        keys.append(last)
+    for key in keys:
+        vetoed |= earning.vetoed_user_ids("month", key)
+    return vetoed
+
+
+def close(actor: User | None, challenge_id: int) -> ChallengeView:
+    """Close a challenge (its lead, an admin, or the scheduler when ``actor`` is None).
+
+    Closing twice returns the first result.
+    """
+    challenge = db.session.get(Challenge, challenge_id, populate_existing=True)
+    if challenge is None or (actor is not None and not policy.can_view_challenge(actor, challenge.team_id)):
+        raise NotFound(f"There is no challenge {challenge_id}.")
+    if actor is not None:
+        policy.require(
+            policy.can_manage_challenge(actor, challenge.team_id), "Only the team's lead or an admin can close it."
+        )
+    if challenge.status != "active":
+        return view(challenge)
+    values = contributions_of(challenge)
+    progress = sum(values.values())
+    status = "succeeded" if progress >= challenge.target else "failed"
+    now = utcnow()
+    changed = db.session.execute(
+        sa.update(Challenge)
+        .where(Challenge.id == challenge_id, Challenge.status == "active")
+        .values(
+            status=status,
+            progress=progress,
+            final_contributions=[[uid, value] for uid, value in sorted(values.items())],
+            closed_at=now,
+            closed_by_id=actor.id if actor else None,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    challenge = db.session.get(Challenge, challenge_id, populate_existing=True)
+    if changed != 1:
+        return view(challenge)  # someone else closed it first; theirs is the result
+    paid: dict[int, int] = {}
+    if status == "succeeded":
+        vetoed = vetoed_during(challenge)
+        eligible = {uid: value for uid, value in values.items() if uid not in vetoed}
+        for user_id, points in sorted(split_pool(challenge.pool, eligible).items()):
+            if points <= 0:
+                continue
+            ledger.post(
+                user_id, points, kind="challenge_payout", reason=f"Team challenge: {challenge.title}",
+                actor_id=actor.id if actor else None, dedupe_key=f"challenge:{challenge.id}", effective_at=now,
+            )
+            db.session.add(ChallengePayout(challenge_id=challenge.id, user_id=user_id, contribution=values[user_id], points=points))
+            paid[user_id] = points
+        db.session.flush()
+    for user_id in member_ids(challenge.team_id):
+        notify.queue(
+            user_id, "challenge", "challenge_closed",
+            {"challenge_id": challenge.id, "title": challenge.title, "status": status, "points": paid.get(user_id, 0)},
+            url=f"/challenges/{challenge.id}", dedupe_key=f"challenge_closed:{challenge.id}:{user_id}",
+        )
+    return view(challenge)
+
+
+def due_for_closing(now: dt.datetime | None = None) -> list[int]:
+    """Ids of active challenges whose end has passed."""
+    return list(
+        db.session.scalars(
+            sa.select(Challenge.id)
+            .where(Challenge.status == "active", Challenge.ends_at <= (now or utcnow()))
+            .order_by(Challenge.id)
+        )
+    )
