@@ -30,10 +30,14 @@ def register_api(app: Flask) -> None:
     )
     for name in RESOURCE_MODULES:
         module = importlib.import_module(f"pointsapp.api.{name}")
-        blueprint = module.blp
-        blueprint.before_request(authenticate_request)
-        csrf.exempt(blueprint)  # authenticate_request enforces CSRF for session callers
-        api.register_blueprint(blueprint, url_prefix=API_PREFIX)
+        csrf.exempt(module.blp)  # authenticate_request enforces CSRF for session callers
+        api.register_blueprint(module.blp, url_prefix=API_PREFIX)
+
+    @app.before_request
+    def _authenticate():
+        if is_api_request():
+            return authenticate_request()
+        return None
 
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError):

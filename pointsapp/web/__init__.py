@@ -6,6 +6,7 @@ import importlib
 
 import sqlalchemy as sa
 from flask import Flask, g, redirect, request, url_for
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -21,7 +22,7 @@ ENTRY_KIND_LABELS = {
     "redemption": _l("Reward redeemed"),
 }
 
-PAGE_MODULES = ("auth", "wallet", "admin", "earning", "rewards", "challenges", "recognition", "notifications", "pwa")
+PAGE_MODULES = ("auth", "wallet", "admin", "docs", "earning", "rewards", "challenges", "recognition", "notifications", "pwa")
 
 # Content Security Policy: everything from this host; inline styles only for
 # progress bars' widths. No inline scripts.
@@ -76,6 +77,7 @@ def register(app: Flask) -> None:
 
         user = current_user if current_user and current_user.is_authenticated else None
         return {
+            "get_locale": get_locale,
             "url_rules": app.view_functions,
             "nav_items": lambda u: nav.items(nav.TABS, u),
             "menu_items": lambda u: nav.items(nav.MENU, u),
