@@ -1,21 +1,368 @@
-"""Earning: rules, events, awards, reversals, vetoes, period bonuses.
+"""Earning: business events from CRM and risk systems turned into points exactly once.
 
-(Being built.) The interface other areas rely on is fixed here:
-
-* ``EVENT_LISTENERS``: functions called as ``listener(event)`` in the same
-  transaction, right after an event (and its awards) has been stored — badges
-  use it to award the moment a threshold is crossed.
-* ``vetoed_user_ids(period, period_key)``: users under a compliance veto that
-  covers any part of that period (no bonus, honour or pool share).
+Design overview
+---------------
+* **Identity.** An event is identified by ``(source, external_id)``: the source
+  is ``integration:<id>`` for an integration token and ``admin`` for admins (the
+  API, the CSV import page and ``flask import-events`` all use ``admin``, so a
+  file imported twice, or posted once and imported once, changes nothing).
+  ``payload_hash`` is a SHA-256 over the canonical payload (type, user,
+  occurred_at in UTC, quantity, participants): the same identity with another
+  payload is a *conflict*, the same payload a *duplicate* that awards nothing.
+* **Exactly once under races.** Each event is inserted inside a savepoint; the
+  unique constraint decides. A loser's savepoint rolls back and it re-reads the
+  stored event to answer duplicate or conflict. On PostgreSQL the loser's insert
+  waits for the winner's commit; on SQLite write transactions are serialised
+  (``BEGIN IMMEDIATE``). Wallets are locked in user-id order before a batch
+  writes, so overlapping batches cannot deadlock on them.
+* **Points.** An event earns under the rule version in force at its
+  ``occurred_at`` (see ``rules``): ``points × quantity``. With participants the
+  points are split among owner and participants as equally as integers allow;
+  the remainder goes one point each to the first recipients in the order
+  *owner, then participants in the order given*, so the shares always sum to
+  exactly the rule's points. Negative rules (a compliance breach) are never
+  shared. Events of a type without a rule are stored and award nothing.
+* **Traceability.** Every award entry carries ``event_id``, ``rule_id`` (the
+  version) and ``effective_at = occurred_at``; its reason starts with the
+  rule's name. Reversal adds linked reversing entries for every award the event
+  produced (shares and mentorship bonus included); balances may go below zero.
+* **Hooks.** ``EVENT_LISTENERS`` are called as ``listener(event)`` in the same
+  transaction right after an event and its awards are stored (not for
+  duplicates). ``vetoed_user_ids(period, key)`` answers compliance vetoes.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
+from collections import defaultdict
 from collections.abc import Callable
 
+import marshmallow as ma
+import sqlalchemy as sa
+
+from pointsapp import ledger, mentoring, notify, policy, vetoes
+from pointsapp.errors import Conflict, DomainError, InvalidTransition, NotFound, ValidationFailed
+from pointsapp.extensions import db
+from pointsapp.models import Event, LedgerEntry, Rule, User, Wallet
+from pointsapp.periods import as_utc, org_timezone, utcnow
+from pointsapp.rules import COMPLIANCE_BREACH_TYPE, EVENT_TYPE_RE, MENTORSHIP_BONUS_TYPE, rule_at, rules_in_force
+
 EVENT_LISTENERS: list[Callable] = []
+MAX_BATCH = 1000
+MAX_PARTICIPANTS = 50
+FUTURE_TOLERANCE_HOURS = 24
 
 
 def vetoed_user_ids(period: str, period_key: str) -> set[int]:
-    """Users vetoed for (any part of) the period; filled in by the earning area."""
-    return set()
+    """Users vetoed for (any part of) the period."""
+    return vetoes.vetoed_user_ids(period, period_key)
+
+
+def source_for(principal) -> str:
+    """The identity namespace of a caller: ``integration:<id>`` or ``admin``."""
+    return f"integration:{principal.integration.id}" if principal.integration is not None else "admin"
+
+
+# --- parsing -------------------------------------------------------------------
+
+
+class EventInputSchema(ma.Schema):
+    """One event as posted (JSON) or imported (a CSV row)."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    external_id = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=255))
+    type = ma.fields.String(required=True)
+    user_id = ma.fields.Integer(required=True)
+    occurred_at = ma.fields.DateTime(required=True)
+    participants = ma.fields.List(ma.fields.Integer(), load_default=list, validate=ma.validate.Length(max=MAX_PARTICIPANTS))
+    quantity = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=10_000))
+
+    @ma.validates("type")
+    def _type(self, value, **_):
+        if not EVENT_TYPE_RE.match(value or ""):
+            raise ma.ValidationError("Use lower-case letters, digits and _ . : - (at most 64 characters).")
+        if value == MENTORSHIP_BONUS_TYPE:
+            raise ma.ValidationError("Mentorship bonuses are paid automatically; this type cannot be posted.")
+
+    @ma.pre_load
+    def _blank_to_missing(self, data, **_):
+        # CSV cells are strings: an empty quantity or participants cell means "not given".
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if not (isinstance(v, str) and not v.strip() and k in ("quantity", "participants"))}
+        return data
+
+
+@dataclasses.dataclass
+class EventInput:
+    external_id: str
+    type: str
+    user_id: int
+    occurred_at: object
+    quantity: int
+    participants: list[int]
+
+    def canonical(self) -> dict:
+        return {
+            "type": self.type,
+            "user_id": self.user_id,
+            "occurred_at": self.occurred_at.isoformat(timespec="microseconds"),
+            "quantity": self.quantity,
+            "participants": self.participants,
+        }
+
+    @property
+    def payload_hash(self) -> str:
+        raw = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def parse_event(raw) -> EventInput:
+    """Validate one raw event; ValidationFailed names each bad field."""
+    if not isinstance(raw, dict):
+        raise ValidationFailed("Each event must be a JSON object.", fields={"_schema": ["Not an object."]})
+    try:
+        data = EventInputSchema().load(raw)
+    except ma.ValidationError as error:
+        fields = {k: v if isinstance(v, list) else [str(v)] for k, v in error.normalized_messages().items()}
+        first = next(iter(fields.items()))
+        raise ValidationFailed(f"{first[0]}: {' '.join(map(str, first[1]))}", fields=fields) from None
+    moment = data["occurred_at"]
+    # A time without an offset is read in the organisation's time zone (CSV exports often omit it).
+    moment = as_utc(moment.replace(tzinfo=org_timezone()) if moment.tzinfo is None else moment)
+    if (moment - utcnow()).total_seconds() > FUTURE_TOLERANCE_HOURS * 3600:
+        raise ValidationFailed(
+            "occurred_at is in the future; events are posted once they have happened.",
+            fields={"occurred_at": ["Must not be in the future."]},
+        )
+    participants = list(dict.fromkeys(p for p in data["participants"] if p != data["user_id"]))
+    return EventInput(
+        external_id=data["external_id"].strip(),
+        type=data["type"],
+        user_id=data["user_id"],
+        occurred_at=moment,
+        quantity=data["quantity"],
+        participants=participants,
+    )
+
+
+# --- results -------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class EventResult:
+    index: int
+    external_id: str | None
+    status: str  # created | duplicate | conflict | invalid
+    event: Event | None = None
+    awards: list[dict] = dataclasses.field(default_factory=list)
+    error: DomainError | None = None
+
+    def as_dict(self) -> dict:
+        body = {
+            "index": self.index,
+            "external_id": self.external_id,
+            "id": self.event.id if self.event is not None else None,
+            "status": self.status,
+            "awards": self.awards,
+        }
+        if self.error is not None:
+            body["error"] = self.error.to_dict()
+        return body
+
+
+def award_dicts(entries: list[LedgerEntry]) -> list[dict]:
+    return [{"user_id": e.user_id, "points": e.points, "kind": e.kind, "entry_id": e.id} for e in entries]
+
+
+# --- ingestion -----------------------------------------------------------------
+
+
+def split_points(total: int, recipients: list[int]) -> list[tuple[int, int]]:
+    """Split ``total`` as equally as integers allow; the remainder one each from the first."""
+    share, remainder = divmod(total, len(recipients))
+    return [(uid, share + (1 if i < remainder else 0)) for i, uid in enumerate(recipients)]
+
+
+def ingest_events(raw_items: list, *, source: str, actor_id: int | None) -> list[EventResult]:
+    """Store events and award their points once; one result per item, in order.
+
+    A bad item (invalid, conflict) never blocks the good ones. One notification
+    per user sums what the batch awarded them.
+    """
+    results: list[EventResult | None] = [None] * len(raw_items)
+    parsed: list[tuple[int, EventInput]] = []
+    for i, raw in enumerate(raw_items):
+        try:
+            parsed.append((i, parse_event(raw)))
+        except ValidationFailed as error:
+            ext = raw.get("external_id") if isinstance(raw, dict) and isinstance(raw.get("external_id"), str) else None
+            results[i] = EventResult(i, ext, "invalid", error=error)
+    user_ids = {p.user_id for _, p in parsed} | {u for _, p in parsed for u in p.participants}
+    known_users = set(db.session.scalars(sa.select(User.id).where(User.id.in_(user_ids)))) if user_ids else set()
+    known_events = _stored_events(source, {p.external_id for _, p in parsed})
+    versions = rules_in_force({p.type for _, p in parsed} | {MENTORSHIP_BONUS_TYPE})
+    mentorships = mentoring.open_mentorships(user_ids)
+    new = [p for _, p in parsed if p.external_id not in known_events]
+    _lock_wallets({p.user_id for p in new} | {u for p in new for u in p.participants} | _mentors(mentorships))
+    totals: dict[int, int] = defaultdict(int)
+    for i, item in parsed:
+        unknown = [uid for uid in [item.user_id, *item.participants] if uid not in known_users]
+        if unknown:
+            field = "user_id" if item.user_id in unknown else "participants"
+            message = f"There is no user {unknown[0]}." if len(unknown) == 1 else f"There are no users {', '.join(map(str, unknown))}."
+            results[i] = EventResult(i, item.external_id, "invalid", error=ValidationFailed(message, fields={field: [message]}))
+            continue
+        results[i] = _ingest_one(i, item, source, actor_id, known_events, versions, mentorships)
+        for award in results[i].awards:
+            totals[award["user_id"]] += award["points"]
+    for user_id, points in totals.items():
+        if points > 0:
+            notify.queue(user_id, "award", "points_awarded", {"points": points}, url="/wallet")
+    return results
+
+
+def _stored_events(source: str, external_ids: set[str]) -> dict[str, Event]:
+    found: dict[str, Event] = {}
+    ids = sorted(external_ids)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        for event in db.session.scalars(sa.select(Event).where(Event.source == source, Event.external_id.in_(chunk))):
+            found[event.external_id] = event
+    return found
+
+
+def _mentors(mentorships: dict) -> set[int]:
+    return {m.mentor_id for m in mentorships.values()}
+
+
+def _lock_wallets(user_ids: set[int]) -> None:
+    """Lock the wallets a batch may touch in id order (a no-op on SQLite)."""
+    if user_ids and db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(
+            sa.select(Wallet.user_id).where(Wallet.user_id.in_(user_ids)).order_by(Wallet.user_id).with_for_update()
+        ).all()
+
+
+def _known(i: int, item: EventInput, stored: Event) -> EventResult:
+    if stored.payload_hash == item.payload_hash:
+        return EventResult(i, item.external_id, "duplicate", event=stored)
+    error = Conflict(
+        f"Event {item.external_id} was already received with different details; send a new external_id "
+        "for a new event, or ask an admin to reverse the stored one.",
+        external_id=item.external_id,
+        event_id=stored.id,
+    )
+    return EventResult(i, item.external_id, "conflict", event=stored, error=error)
+
+
+def _ingest_one(i, item: EventInput, source, actor_id, known_events, versions, mentorships) -> EventResult:
+    if item.external_id in known_events:
+        return _known(i, item, known_events[item.external_id])
+    rule = rule_at(versions.get(item.type, []), item.occurred_at)
+    event = Event(
+        source=source,
+        external_id=item.external_id,
+        type=item.type,
+        user_id=item.user_id,
+        occurred_at=item.occurred_at,
+        quantity=item.quantity,
+        participants=item.participants,
+        payload_hash=item.payload_hash,
+        rule_id=rule.id if rule is not None else None,
+        created_by_id=actor_id,
+        created_at=utcnow(),
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(event)
+            db.session.flush()
+            entries = _award(event, rule)
+            mentorship = next((mentorships[e.user_id] for e in entries if e.points > 0 and e.user_id in mentorships), None)
+            if mentorship is not None:
+                bonus = mentoring.pay_first_deal_bonus(mentorship, event, rule_at(versions[MENTORSHIP_BONUS_TYPE], event.occurred_at))
+                if bonus:
+                    mentorships.pop(mentorship.mentee_id, None)
+                entries += bonus
+            if event.type == COMPLIANCE_BREACH_TYPE:
+                vetoes.veto_for_event(event, f"{rule.name if rule else 'Compliance breach'} (event {event.external_id})")
+            for listener in EVENT_LISTENERS:
+                listener(event)
+    except sa.exc.IntegrityError:
+        # Someone stored this identity first (a concurrent replay): answer as they did.
+        stored = db.session.scalar(sa.select(Event).where(Event.source == source, Event.external_id == item.external_id))
+        if stored is None:
+            raise
+        return _known(i, item, stored)
+    known_events[item.external_id] = event
+    return EventResult(i, item.external_id, "created", event=event, awards=award_dicts(entries))
+
+
+def _award(event: Event, rule: Rule | None) -> list[LedgerEntry]:
+    if rule is None:
+        return []
+    total = rule.points * event.quantity
+    reason = rule.name if event.quantity == 1 else f"{rule.name} ×{event.quantity}"
+    if total < 0:  # deductions are the owner's alone
+        kind = "compliance_deduction" if event.type == COMPLIANCE_BREACH_TYPE else "event_award"
+        shares = [(event.user_id, total)]
+    else:
+        kind = "event_award"
+        shares = split_points(total, [event.user_id, *event.participants])
+    count = len(shares)
+    entries = []
+    for n, (user_id, points) in enumerate(shares, start=1):
+        if points == 0:
+            continue
+        entries.append(
+            ledger.post(
+                user_id,
+                points,
+                kind=kind,
+                reason=reason if count == 1 else f"{reason} (share {n} of {count} of {total})",
+                event_id=event.id,
+                rule_id=rule.id,
+                effective_at=event.occurred_at,
+            )
+        )
+    return entries
+
+
+# --- reversal ------------------------------------------------------------------
+
+
+def reverse_event(actor: User | None, event_id: int, reason: str) -> tuple[Event, list[LedgerEntry]]:
+    """Reverse every award an event produced (shares, mentorship bonus) with linked entries."""
+    if actor is not None:
+        policy.require(policy.can_reverse_events(actor), "Only administrators can reverse events.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("Say why the event is reversed; the people affected will see it.", fields={"reason": ["A reason is required."]})
+    event = db.session.get(Event, event_id)
+    if event is None:
+        raise NotFound(f"There is no event {event_id}.")
+    now = utcnow()
+    claimed = db.session.execute(
+        sa.update(Event)
+        .where(Event.id == event_id, Event.reversed_at.is_(None))
+        .values(reversed_at=now, reversed_by_id=actor.id if actor else None, reverse_reason=reason[:500])
+    ).rowcount
+    if claimed != 1:
+        raise InvalidTransition("This event has already been reversed.")
+    db.session.refresh(event)
+    entries = list(
+        db.session.scalars(
+            sa.select(LedgerEntry)
+            .where(LedgerEntry.event_id == event_id, LedgerEntry.kind != "reversal")
+            .order_by(LedgerEntry.id)
+        )
+    )
+    reversals = [
+        ledger.reverse(entry, actor_id=actor.id if actor else None, reason=f"Reversed: {entry.reason} — {reason}")
+        for entry in entries
+    ]
+    vetoes.lift_for_event(event_id, actor.id if actor else None, f"Event reversed: {reason}")
+    return event, reversals

@@ -131,3 +131,29 @@ class PeriodClose(db.Model):
     closed_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (sa.UniqueConstraint("rule_id", "period_key", name="uq_period_close_rule_key"),)
+
+
+IMPORT_STATUSES = ("pending", "running", "done")
+
+
+class EventImport(db.Model):
+    """An uploaded CSV of events, processed in chunks so the page can show progress.
+
+    The file lives in the database (app servers keep no local files); ``results``
+    holds one report row per CSV row: ``{"row", "status", "column"?, "message"?}``.
+    """
+
+    __tablename__ = "event_import"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    filename: so.Mapped[str] = so.mapped_column(sa.String(255))
+    content: so.Mapped[str] = so.mapped_column(sa.Text)
+    total_rows: so.Mapped[int] = so.mapped_column(sa.Integer, default=0)
+    processed_rows: so.Mapped[int] = so.mapped_column(sa.Integer, default=0)
+    status: so.Mapped[str] = so.mapped_column(sa.String(10), default="pending")
+    results: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
+    created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    finished_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+
+    __table_args__ = (enum_check("status", IMPORT_STATUSES, "ck_event_import_status"),)
