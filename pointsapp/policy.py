@@ -107,6 +107,16 @@ def can_cancel_redemption(actor: User, redemption: Redemption) -> bool:
     return actor.id == redemption.user_id
 
 
+def can_view_redemption(actor: User, redemption: Redemption, owner: User) -> bool:
+    """The owner, an admin, or a lead over the owner may see a redemption and its timeline."""
+    return actor.id == redemption.user_id or is_admin(actor) or leads_user(actor, owner)
+
+
+def can_review_redemptions(actor: User) -> bool:
+    """Leads and admins have an approvals queue."""
+    return is_admin(actor) or actor.role == "lead"
+
+
 def can_export(actor: User) -> bool:
     return is_admin(actor)
 
@@ -143,3 +153,13 @@ def can_view_analytics(actor: User, team_id: int | None = None) -> bool:
 
 def can_open_board(actor: User, team_id: int) -> bool:
     return can_manage_challenge(actor, team_id)
+
+
+def can_import_events(actor: User) -> bool:
+    """CSV imports of events (and the events log) are for admins."""
+    return is_admin(actor)
+
+
+def can_manage_mentorships(actor: User) -> bool:
+    """Who may open the mentorships page: leads (for their teams) and admins."""
+    return is_admin(actor) or (actor.role == "lead" and actor.team_id is not None)

@@ -54,6 +54,8 @@ class Redemption(db.Model):
     decided_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
     decided_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
     decision_reason: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    # A token the confirm form carries, so a double tap redeems once (per user).
+    request_token: so.Mapped[str | None] = so.mapped_column(sa.String(64))
 
     reward: so.Mapped[Reward] = so.relationship()
 
@@ -61,6 +63,10 @@ class Redemption(db.Model):
         enum_check("status", REDEMPTION_STATUSES, "ck_redemption_status"),
         sa.CheckConstraint("quantity >= 1", name="ck_redemption_quantity_positive"),
         sa.CheckConstraint("points > 0", name="ck_redemption_points_positive"),
+        sa.UniqueConstraint("user_id", "request_token", name="uq_redemption_user_request_token"),
+        # The approvals queue and the expiry sweep read pending rows by age.
+        sa.Index("ix_redemption_status_created", "status", "created_at"),
+        sa.Index("ix_redemption_user_created", "user_id", "created_at", "id"),
     )
 
 
@@ -75,3 +81,5 @@ class RedemptionStep(db.Model):
     actor_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
     note: so.Mapped[str | None] = so.mapped_column(sa.String(500))
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (enum_check("status", ("requested",) + REDEMPTION_STATUSES, "ck_redemption_step_status"),)

@@ -1,0 +1,207 @@
+"""Deciding redemptions: pending → approved | rejected | cancelled | expired.
+
+Every transition is one conditional update, ``UPDATE redemption SET status =
+:new WHERE id = :id AND status = 'pending'``: a row count of 0 means someone
+else decided first (409), so of racing approve / reject / cancel / expire
+exactly one wins. In the same transaction the winner captures the held points
+(approve) or gives points and stock back (the others), adds a step to the
+timeline the employee sees, and queues a notification. Locks are taken in the
+order redemption → reward → hold → wallet, matching redeeming's order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import current_app
+from flask_babel import gettext as _
+
+from pointsapp import ledger, notify, pagination, policy, rewards
+from pointsapp.errors import InvalidTransition, NotFound
+from pointsapp.extensions import db
+from pointsapp.models import Redemption, RedemptionStep, Reward, User
+from pointsapp.periods import utcnow
+
+NOTIFIED_STATUSES = ("approved", "rejected", "expired")
+QUEUE_LIMIT = 200
+
+
+def get_redemption(actor: User, redemption_id: int) -> Redemption:
+    """A redemption the actor may see (owner, their lead, an admin); NotFound otherwise."""
+    redemption = _load(redemption_id)
+    if not policy.can_view_redemption(actor, redemption, _owner(redemption)):
+        raise NotFound(_("There is no redemption %(id)s.", id=redemption_id))
+    return redemption
+
+
+def approve(actor: User, redemption_id: int) -> Redemption:
+    """Approve a pending redemption: the held points are spent."""
+    redemption = _decidable(actor, redemption_id)
+    _transition(redemption, "approved", actor.id, None)
+    ledger.capture_hold(
+        redemption.hold_id, actor_id=actor.id, reason=_("Redeemed: %(name)s", name=redemption.reward.name)
+    )
+    return _finish(redemption, "approved", actor.id, None)
+
+
+def reject(actor: User, redemption_id: int, reason: str | None = None) -> Redemption:
+    """Reject a pending redemption: points and stock go back."""
+    redemption = _decidable(actor, redemption_id)
+    reason = (reason or "").strip()[:500] or None
+    _transition(redemption, "rejected", actor.id, reason)
+    _give_back(redemption)
+    return _finish(redemption, "rejected", actor.id, reason)
+
+
+def cancel(actor: User, redemption_id: int) -> Redemption:
+    """Cancel my own pending redemption: points and stock go back."""
+    redemption = _load(redemption_id)
+    policy.require(
+        policy.can_cancel_redemption(actor, redemption), _("Only the person who redeemed can cancel a redemption.")
+    )
+    _transition(redemption, "cancelled", actor.id, None)
+    _give_back(redemption)
+    return _finish(redemption, "cancelled", actor.id, None)
+
+
+def expire_stale(*, now: dt.datetime | None = None, days: int | None = None) -> int:
+    """Expire pending redemptions older than ``days`` (the setting by default); return how many."""
+    days = current_app.config["REDEMPTION_EXPIRY_DAYS"] if days is None else days
+    cutoff = (now or utcnow()) - dt.timedelta(days=days)
+    stale = list(
+        db.session.scalars(
+            sa.select(Redemption.id)
+            .where(Redemption.status == "pending", Redemption.created_at < cutoff)
+            .order_by(Redemption.id)
+        )
+    )
+    note = _("Not decided within %(days)d days.", days=days)
+    expired = 0
+    for redemption_id in stale:
+        redemption = _load(redemption_id)
+        try:
+            _transition(redemption, "expired", None, note)
+        except InvalidTransition:
+            continue  # decided while we were sweeping
+        _give_back(redemption)
+        _finish(redemption, "expired", None, note)
+        expired += 1
+    return expired
+
+
+# --- transitions -----------------------------------------------------------------
+
+
+def _load(redemption_id: int) -> Redemption:
+    redemption = db.session.get(Redemption, redemption_id, populate_existing=True)
+    if redemption is None:
+        raise NotFound(_("There is no redemption %(id)s.", id=redemption_id))
+    return redemption
+
+
+def _owner(redemption: Redemption) -> User:
+    return db.session.get(User, redemption.user_id)
+
+
+def _decidable(actor: User, redemption_id: int) -> Redemption:
+    redemption = _load(redemption_id)
+    owner = _owner(redemption)
+    # Refused with 403 rather than 404: redemption ids are not secret, and the
+    # caller learns only that they may not decide this one.
+    if not policy.can_decide_redemption(actor, redemption, owner):
+        if actor.id == redemption.user_id:
+            policy.require(False, _("Nobody can decide their own redemption."))
+        policy.require(False, _("Leave and remote days are decided by the employee's lead; "
+                                "bonus cash, training seats and other rewards by HR."))
+    return redemption
+
+
+def _transition(redemption: Redemption, status: str, actor_id: int | None, reason: str | None) -> None:
+    """Leave ``pending`` for ``status``, or raise InvalidTransition if already decided."""
+    now = utcnow()
+    changed = db.session.execute(
+        sa.update(Redemption)
+        .where(Redemption.id == redemption.id, Redemption.status == "pending")
+        .values(status=status, decided_at=now, decided_by_id=actor_id, decision_reason=reason)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        current = db.session.scalar(sa.select(Redemption.status).where(Redemption.id == redemption.id))
+        raise InvalidTransition(
+            _("This redemption is already %(status)s; only pending redemptions can be decided.", status=current),
+            current_status=current,
+        )
+
+
+def _give_back(redemption: Redemption) -> None:
+    rewards.release_stock(redemption.reward_id, redemption.quantity)
+    ledger.release_hold(redemption.hold_id)
+
+
+def _finish(redemption: Redemption, status: str, actor_id: int | None, note: str | None) -> Redemption:
+    db.session.add(RedemptionStep(redemption_id=redemption.id, status=status, actor_id=actor_id, note=note))
+    redemption = _load(redemption.id)
+    if status in NOTIFIED_STATUSES:
+        notify.queue(
+            redemption.user_id,
+            "redemption",
+            f"redemption_{status}",
+            {"redemption_id": redemption.id, "reward": redemption.reward.name, "points": redemption.points,
+             "reason": note},
+            url=f"/rewards/mine#redemption-{redemption.id}",
+        )
+    db.session.flush()
+    return redemption
+
+
+# --- reading -------------------------------------------------------------------
+
+
+def my_redemptions(user: User, *, limit: int = 50, cursor: str | None = None):
+    """My redemptions, newest first: (rows, next_cursor)."""
+    stmt = sa.select(Redemption).where(Redemption.user_id == user.id).options(so.joinedload(Redemption.reward))
+    return pagination.keyset_page(stmt, Redemption, limit=limit, cursor=cursor)
+
+
+def approval_queue(actor: User) -> list[Redemption]:
+    """Pending redemptions the actor may decide, oldest first."""
+    stmt = (
+        sa.select(Redemption)
+        .join(Reward, Reward.id == Redemption.reward_id)
+        .join(User, User.id == Redemption.user_id)
+        .where(Redemption.status == "pending", Redemption.user_id != actor.id)
+        .options(so.contains_eager(Redemption.reward))
+        .order_by(Redemption.created_at, Redemption.id)
+        .limit(QUEUE_LIMIT)
+    )
+    if not policy.is_admin(actor):
+        teams = policy.managed_team_ids(actor)
+        if not teams:
+            return []
+        stmt = stmt.where(Reward.kind.in_(policy.LEAD_APPROVED_KINDS), User.team_id.in_(teams))
+    return list(db.session.scalars(stmt))
+
+
+def timelines(redemption_ids: list[int]) -> dict[int, list[RedemptionStep]]:
+    """Each redemption's steps, oldest first, in one query."""
+    steps: dict[int, list[RedemptionStep]] = defaultdict(list)
+    if redemption_ids:
+        rows = db.session.scalars(
+            sa.select(RedemptionStep)
+            .where(RedemptionStep.redemption_id.in_(redemption_ids))
+            .order_by(RedemptionStep.created_at, RedemptionStep.id)
+        )
+        for step in rows:
+            steps[step.redemption_id].append(step)
+    return steps
+
+
+def people(user_ids) -> dict[int, User]:
+    """Users by id, in one query (owners and deciders shown beside redemptions)."""
+    ids = {uid for uid in user_ids if uid}
+    if not ids:
+        return {}
+    return {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(ids)))}

@@ -1,0 +1,278 @@
+"""Rewards: the catalog, and redeeming with held points and reserved stock.
+
+Design overview
+---------------
+Redeeming is one transaction that takes its locks in a fixed order — the
+redemption's request token, the reward row, then the wallet row — the same
+order decisions use (see ``pointsapp.redemptions``), so nothing deadlocks:
+
+1. With a request token (the web confirm form's), insert the redemption first:
+   the unique ``(user_id, request_token)`` makes a double tap wait for the
+   first tap and then return its redemption instead of redeeming twice.
+2. Lock the reward (``FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE``
+   already serialises writers) and check its window, the per-user yearly limit
+   and the monthly budget — the lock makes those counts race-free.
+3. Reserve stock: ``UPDATE reward SET stock = stock - :q WHERE id = :id AND
+   stock >= :q`` (NULL stock is unlimited); no row → ``OutOfStock``.
+4. Hold the points: ``ledger.place_hold`` is a conditional update that never
+   overdraws; refused → ``InsufficientPoints`` with the points missing.
+
+Any refusal raises and the caller rolls back, so nothing changes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import decimal
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from pointsapp import ledger, policy
+from pointsapp.errors import DomainError, LimitReached, NotFound, OutOfStock, ValidationFailed
+from pointsapp.extensions import db
+from pointsapp.models import Redemption, RedemptionStep, Reward, User
+from pointsapp.models.rewards import REWARD_KINDS
+from pointsapp.periods import period_bounds, period_key, utcnow
+
+# Redemptions that count against limits and budgets (cancelled/rejected/expired give them back).
+COUNTING_STATUSES = ("pending", "approved")
+MAX_QUANTITY = 100
+EDITABLE_FIELDS = (
+    "name", "kind", "cost", "stock", "description", "cash_amount", "limit_per_year",
+    "monthly_budget", "active", "available_from", "available_until",
+)
+
+
+class RewardUnavailable(ValidationFailed):
+    """The reward is switched off or outside its active window."""
+
+    code = "reward_unavailable"
+
+
+class BudgetExhausted(LimitReached):
+    """This month's budget for the reward is used up."""
+
+    code = "budget_exhausted"
+
+
+# --- catalog -------------------------------------------------------------------
+
+
+def is_available(reward: Reward, at: dt.datetime | None = None) -> bool:
+    """True when the reward is switched on and inside its active window."""
+    at = at or utcnow()
+    if not reward.active:
+        return False
+    if reward.available_from is not None and at < reward.available_from:
+        return False
+    return reward.available_until is None or at < reward.available_until
+
+
+def list_rewards(*, only_available: bool = False) -> list[Reward]:
+    """The catalog, available rewards first, cheapest first."""
+    rewards = list(db.session.scalars(sa.select(Reward).order_by(Reward.active.desc(), Reward.cost, Reward.id)))
+    if only_available:
+        now = utcnow()
+        rewards = [r for r in rewards if is_available(r, now)]
+    return rewards
+
+
+def get_reward(reward_id: int) -> Reward:
+    """The reward with this id; NotFound otherwise."""
+    reward = db.session.get(Reward, reward_id, populate_existing=True)
+    if reward is None:
+        raise NotFound(_("There is no reward %(id)s.", id=reward_id), fields={"reward_id": [_("Unknown reward.")]})
+    return reward
+
+
+def create_reward(actor: User, data: dict) -> Reward:
+    """Add a reward to the catalog."""
+    policy.require(policy.can_manage_rewards(actor), _("Only administrators can manage the rewards catalog."))
+    reward = Reward(description="", active=True)
+    _apply(reward, {"description": "", "active": True} | data, creating=True)
+    db.session.add(reward)
+    db.session.flush()
+    return reward
+
+
+def update_reward(actor: User, reward_id: int, data: dict) -> Reward:
+    """Change some of a reward's fields (pending redemptions keep their price)."""
+    policy.require(policy.can_manage_rewards(actor), _("Only administrators can manage the rewards catalog."))
+    reward = get_reward(reward_id)
+    _apply(reward, data, creating=False)
+    db.session.flush()
+    return reward
+
+
+def _apply(reward: Reward, data: dict, *, creating: bool) -> None:
+    merged = {name: getattr(reward, name) for name in EDITABLE_FIELDS} | {
+        k: v for k, v in data.items() if k in EDITABLE_FIELDS
+    }
+    merged["name"] = (merged.get("name") or "").strip()
+    merged["description"] = (merged.get("description") or "").strip()
+    fields: dict[str, list[str]] = {}
+    if not merged["name"]:
+        fields["name"] = [_("A reward needs a name.")]
+    if merged.get("kind") not in REWARD_KINDS:
+        fields["kind"] = [_("Must be one of: %(kinds)s.", kinds=", ".join(REWARD_KINDS))]
+    cost = merged.get("cost")
+    if not isinstance(cost, int) or isinstance(cost, bool) or cost < 1:
+        fields["cost"] = [_("The cost must be a whole number of points, at least 1.")]
+    for name in ("stock", "limit_per_year"):
+        value = merged.get(name)
+        if value is not None and (not isinstance(value, int) or value < (0 if name == "stock" else 1)):
+            fields[name] = [_("Must be a whole number of at least %(min)d, or empty.", min=0 if name == "stock" else 1)]
+    for name in ("cash_amount", "monthly_budget"):
+        value = merged.get(name)
+        if value is not None and decimal.Decimal(value) < 0:
+            fields[name] = [_("Must not be negative.")]
+    if merged.get("kind") == "bonus_cash" and merged.get("cash_amount") in (None, 0):
+        fields["cash_amount"] = [_("Bonus cash needs the cash amount paid out.")]
+    if merged.get("monthly_budget") is not None and merged.get("cash_amount") is None:
+        fields["monthly_budget"] = [_("A monthly budget needs a cash amount per redemption.")]
+    start, end = merged.get("available_from"), merged.get("available_until")
+    if start is not None and end is not None and end <= start:
+        fields["available_until"] = [_("The window must end after it starts.")]
+    if fields:
+        raise ValidationFailed(_("Some fields are not valid."), fields=fields)
+    for name, value in merged.items():
+        setattr(reward, name, value)
+
+
+# --- redeeming -----------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Quote:
+    """What redeeming would cost me now, for the confirmation step."""
+
+    reward: Reward
+    quantity: int
+    points: int
+    available: int
+    after: int
+    missing: int
+    problem: str | None  # why it would be refused (other than points), if it would
+
+
+def quote(user: User, reward_id: int, quantity: int = 1) -> Quote:
+    """Price a redemption for the confirmation step, without changing anything."""
+    reward = get_reward(reward_id)
+    points = reward.cost * quantity
+    available = ledger.wallet_summary(user.id).available
+    problem = None
+    try:
+        _check_rules(user, reward, quantity, utcnow())
+        if reward.stock is not None and reward.stock < quantity:
+            raise OutOfStock(_("%(name)s is out of stock.", name=reward.name))
+    except DomainError as error:
+        problem = error.message
+    return Quote(reward, quantity, points, available, available - points, max(0, points - available), problem)
+
+
+def redeem(actor: User, reward_id: int, quantity: int = 1, *, request_token: str | None = None) -> Redemption:
+    """Redeem a reward: reserve stock, hold the points, open a pending redemption."""
+    if not isinstance(quantity, int) or not 1 <= quantity <= MAX_QUANTITY:
+        raise ValidationFailed(
+            _("Quantity must be between 1 and %(max)d.", max=MAX_QUANTITY),
+            fields={"quantity": [_("Between 1 and %(max)d.", max=MAX_QUANTITY)]},
+        )
+    if request_token and (first := _by_request_token(actor.id, request_token)) is not None:
+        return first
+    reward = get_reward(reward_id)
+    now = utcnow()
+    redemption = Redemption(
+        user_id=actor.id, reward_id=reward.id, quantity=quantity, points=reward.cost * quantity,
+        status="pending", created_at=now, request_token=request_token or None,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(redemption)
+            db.session.flush()
+    except sa.exc.IntegrityError:
+        if request_token and (first := _by_request_token(actor.id, request_token)) is not None:
+            return first
+        raise
+    reward = db.session.scalar(
+        sa.select(Reward).where(Reward.id == reward.id).with_for_update().execution_options(populate_existing=True)
+    )
+    _check_rules(actor, reward, quantity, now)
+    reserve_stock(reward, quantity)
+    redemption.points = reward.cost * quantity  # the price under the lock
+    hold = ledger.place_hold(actor.id, redemption.points, reason=_("Held for %(name)s", name=reward.name))
+    redemption.hold_id = hold.id
+    redemption.cash_amount = reward.cash_amount * quantity if reward.cash_amount is not None else None
+    db.session.add(RedemptionStep(redemption_id=redemption.id, status="requested", actor_id=actor.id, created_at=now))
+    db.session.flush()
+    return redemption
+
+
+def _by_request_token(user_id: int, token: str) -> Redemption | None:
+    return db.session.scalar(
+        sa.select(Redemption).where(Redemption.user_id == user_id, Redemption.request_token == token)
+    )
+
+
+def _check_rules(user: User, reward: Reward, quantity: int, now: dt.datetime) -> None:
+    """Refuse an unavailable reward, a reached yearly limit or an exhausted budget."""
+    if not reward.active:
+        raise RewardUnavailable(_("%(name)s is no longer offered.", name=reward.name))
+    if not is_available(reward, now):
+        raise RewardUnavailable(_("%(name)s cannot be redeemed at the moment.", name=reward.name))
+    if reward.limit_per_year is not None:
+        start, end = period_bounds("year", period_key("year", now))
+        used = _counted(sa.func.sum(Redemption.quantity), reward.id, start, end, user_id=user.id)
+        if used + quantity > reward.limit_per_year:
+            left = max(0, reward.limit_per_year - used)
+            raise LimitReached(
+                _("You can redeem %(name)s at most %(limit)d times a year; %(left)d left this year.",
+                  name=reward.name, limit=reward.limit_per_year, left=left),
+                limit=reward.limit_per_year, used=used,
+            )
+    if reward.monthly_budget is not None and reward.cash_amount is not None:
+        start, end = period_bounds("month", period_key("month", now))
+        spent = decimal.Decimal(_counted(sa.func.sum(Redemption.cash_amount), reward.id, start, end))
+        if spent + reward.cash_amount * quantity > reward.monthly_budget:
+            raise BudgetExhausted(
+                _("This month's budget for %(name)s is used up; try again next month.", name=reward.name),
+                budget=str(reward.monthly_budget), spent=str(spent),
+            )
+
+
+def _counted(total, reward_id: int, start: dt.datetime, end: dt.datetime, *, user_id: int | None = None):
+    stmt = sa.select(sa.func.coalesce(total, 0)).where(
+        Redemption.reward_id == reward_id,
+        Redemption.status.in_(COUNTING_STATUSES),
+        Redemption.created_at >= start,
+        Redemption.created_at < end,
+        Redemption.hold_id.is_not(None),  # not the row being created right now
+    )
+    if user_id is not None:
+        stmt = stmt.where(Redemption.user_id == user_id)
+    return db.session.scalar(stmt) or 0
+
+
+def reserve_stock(reward: Reward, quantity: int) -> None:
+    """Take ``quantity`` from the reward's stock if that much is left; OutOfStock if not."""
+    if reward.stock is None:  # unlimited (read under the reward's lock)
+        return
+    taken = db.session.execute(
+        sa.update(Reward)
+        .where(Reward.id == reward.id, Reward.stock >= quantity)
+        .values(stock=Reward.stock - quantity)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if taken != 1:
+        raise OutOfStock(_("%(name)s is out of stock.", name=reward.name), stock=reward.stock or 0)
+
+
+def release_stock(reward_id: int, quantity: int) -> None:
+    """Give reserved stock back (unlimited stock stays unlimited)."""
+    db.session.execute(
+        sa.update(Reward)
+        .where(Reward.id == reward_id, Reward.stock.is_not(None))
+        .values(stock=Reward.stock + quantity)
+        .execution_options(synchronize_session=False)
+    )
