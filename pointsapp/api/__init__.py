@@ -11,7 +11,7 @@ from pointsapp.api.base import API_PREFIX, authenticate_request, error_response,
 from pointsapp.errors import DomainError
 
 # Each module exposes ``blp``; the order is the order of the OpenAPI document.
-RESOURCE_MODULES = ("org", "wallet", "awards", "earning", "rewards", "challenges", "recognition", "push")
+RESOURCE_MODULES = ("org", "wallet", "awards", "earning", "rewards", "challenges", "recognition", "push", "analytics")
 
 log = logging.getLogger(__name__)
 
