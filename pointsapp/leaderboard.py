@@ -1,12 +1,41 @@
-"""Leaderboards (being built). Interface other areas rely on:
+"""Leaderboards, read from the period rollups (``PeriodTotal``), never from the ledger.
 
-``standing(user, period) -> Standing(rank, points, gap_to_next, gap_to_top3)``
-for the company-wide individual board, or None when the user has no place.
+Interface other areas rely on: ``standing(user, period) -> Standing(rank,
+points, gap_to_next, gap_to_top3)`` for the company-wide individual board, or
+None when the user has no place.
+
+Who has a place
+---------------
+* Individual boards: every active user who is not an admin, inside the scope
+  (the whole company, or a team and its sub-teams); users without points in
+  the period stand at 0.
+* Team boards: every team in scope with at least one active non-admin member;
+  a team's points are the sum of its *own* members' points (sub-teams count
+  for themselves). ``me`` is the caller's own team.
+
+Ranking rule
+------------
+Standard competition ranking ("1224"): equal points share a rank and the next
+rank skips accordingly (300, 200, 200, 185 → ranks 1, 2, 2, 4). Within equal
+points, rows are listed by name, then id. ``gap_to_next`` is the points of the
+nearest place above with more points minus mine (0 at the top, also when tied
+for first); ``gap_to_top3`` is the points of the 3rd row minus mine (0 inside
+the top 3).
 """
 
 from __future__ import annotations
 
 import dataclasses
+
+import sqlalchemy as sa
+
+from pointsapp.errors import NotFound, ValidationFailed
+from pointsapp.extensions import db
+from pointsapp.models import PeriodTotal, Team, User
+from pointsapp.org import team_subtree_ids
+from pointsapp.periods import PERIODS, current_key, period_bounds
+
+KINDS = ("individual", "team")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -17,5 +46,120 @@ class Standing:
     gap_to_top3: int
 
 
+@dataclasses.dataclass(frozen=True)
+class Place:
+    rank: int
+    id: int
+    name: str
+    points: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Board:
+    period: str
+    period_key: str
+    kind: str
+    team_id: int | None
+    items: list[Place]
+    me: Standing | None
+    me_id: int | None  # the id of my row (a user id or a team id), for highlighting
+
+
+def rank_rows(rows: list[tuple[int, str, int]]) -> list[Place]:
+    """Order (id, name, points) rows and give them competition ranks (1, 2, 2, 4)."""
+    ordered = sorted(rows, key=lambda row: (-row[2], row[1], row[0]))
+    places: list[Place] = []
+    for index, (row_id, name, points) in enumerate(ordered):
+        rank = places[-1].rank if places and places[-1].points == points else index + 1
+        places.append(Place(rank=rank, id=row_id, name=name, points=points))
+    return places
+
+
+def standing_of(places: list[Place], row_id: int | None) -> Standing | None:
+    """My rank and the gaps to the place above and to the top 3."""
+    mine = next((p for p in places if p.id == row_id), None)
+    if mine is None:
+        return None
+    above = [p.points for p in places if p.points > mine.points]
+    gap_to_next = min(above) - mine.points if above else 0
+    gap_to_top3 = places[2].points - mine.points if mine.rank > 3 else 0
+    return Standing(rank=mine.rank, points=mine.points, gap_to_next=gap_to_next, gap_to_top3=gap_to_top3)
+
+
+def _check(period: str, kind: str, key: str | None) -> str:
+    if period not in PERIODS:
+        raise ValidationFailed(
+            f"Unknown period '{period}'; use one of: {', '.join(PERIODS)}.", fields={"period": [f"Must be one of: {', '.join(PERIODS)}."]}
+        )
+    if kind not in KINDS:
+        raise ValidationFailed(
+            f"Unknown kind '{kind}'; use individual or team.", fields={"kind": ["Must be one of: individual, team."]}
+        )
+    if key is None:
+        return current_key(period)
+    try:
+        period_bounds(period, key)
+    except ValueError:
+        raise ValidationFailed(f"'{key}' is not a {period} key.", fields={"period_key": [f"Not a {period} key."]}) from None
+    return key
+
+
+def _points_join(period: str, key: str):
+    return sa.and_(PeriodTotal.user_id == User.id, PeriodTotal.period == period, PeriodTotal.period_key == key)
+
+
+def _people(period: str, key: str, teams: set[int] | None) -> list[tuple[int, str, int]]:
+    stmt = (
+        sa.select(User.id, User.name, sa.func.coalesce(PeriodTotal.points, 0))
+        .outerjoin(PeriodTotal, _points_join(period, key))
+        .where(User.role != "admin", User.is_active_account.is_(True))
+    )
+    if teams is not None:
+        stmt = stmt.where(User.team_id.in_(teams))
+    return [(uid, name, int(points)) for uid, name, points in db.session.execute(stmt)]
+
+
+def _teams(period: str, key: str, teams: set[int] | None) -> list[tuple[int, str, int]]:
+    stmt = (
+        sa.select(Team.id, Team.name, sa.func.coalesce(sa.func.sum(PeriodTotal.points), 0))
+        .join(User, User.team_id == Team.id)
+        .outerjoin(PeriodTotal, _points_join(period, key))
+        .where(User.role != "admin", User.is_active_account.is_(True))
+        .group_by(Team.id, Team.name)
+    )
+    if teams is not None:
+        stmt = stmt.where(Team.id.in_(teams))
+    return [(tid, name, int(points)) for tid, name, points in db.session.execute(stmt)]
+
+
+def board(
+    viewer: User | None,
+    period: str,
+    *,
+    kind: str = "individual",
+    team_id: int | None = None,
+    key: str | None = None,
+    limit: int | None = None,
+) -> Board:
+    """A leaderboard for the period, company-wide or within a team and its sub-teams."""
+    key = _check(period, kind, key)
+    teams = None
+    if team_id is not None:
+        if db.session.get(Team, team_id) is None:
+            raise NotFound(f"There is no team {team_id}.", fields={"team_id": [f"No team {team_id}."]})
+        teams = team_subtree_ids(team_id)
+    rows = _people(period, key, teams) if kind == "individual" else _teams(period, key, teams)
+    places = rank_rows(rows)
+    me_id = None
+    if viewer is not None:
+        me_id = viewer.id if kind == "individual" else viewer.team_id
+    me = standing_of(places, me_id)
+    return Board(
+        period=period, period_key=key, kind=kind, team_id=team_id,
+        items=places[:limit] if limit else places, me=me, me_id=me_id if me else None,
+    )
+
+
 def standing(user, period: str = "week") -> Standing | None:
-    raise NotImplementedError
+    """My place on the company-wide individual board for the current period."""
+    return board(user, period).me

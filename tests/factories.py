@@ -75,3 +75,23 @@ def small_org() -> types.SimpleNamespace:
         bob=user("employee", wealth, name="Bob"),
         carol=user("employee", loans, name="Carol"),
     )
+
+
+def recorded_event(target: User, type: str, occurred_at=None, quantity: int = 1, *, listeners: bool = False):
+    """Store an Event row directly (no rule, no points); optionally run the earning listeners."""
+    import datetime as dt
+
+    from pointsapp import earning
+    from pointsapp.models import Event
+
+    row = Event(
+        source="test", external_id=f"test-{next(_seq)}", type=type, user_id=target.id,
+        occurred_at=occurred_at or dt.datetime.now(dt.timezone.utc), quantity=quantity, payload_hash="x",
+    )
+    db.session.add(row)
+    db.session.flush()
+    if listeners:
+        for listener in earning.EVENT_LISTENERS:
+            listener(row)
+    db.session.commit()
+    return row
