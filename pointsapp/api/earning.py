@@ -17,9 +17,14 @@ blp = Blueprint("Earning", __name__, description="Points rules, business events,
 
 class RuleSchema(Schema):
     id = ma.fields.Integer(dump_only=True)
-    event_type = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
+    event_type = ma.fields.String(
+        required=True,
+        validate=ma.validate.Regexp(rules.EVENT_TYPE_RE, error="Use lower-case letters, digits and _ . : - (at most 64 characters)."),
+    )
     name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=120))
-    points = ma.fields.Integer(required=True, strict=True)
+    points = ma.fields.Integer(
+        required=True, strict=True, validate=ma.validate.Range(min=-rules.MAX_POINTS, max=rules.MAX_POINTS)
+    )
     active = ma.fields.Boolean(load_default=True)
     kind = ma.fields.String(load_default="event", validate=ma.validate.OneOf(("event", "period")))
     period = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.OneOf(PERIODS))
