@@ -163,13 +163,3 @@ def can_import_events(actor: User) -> bool:
 def can_manage_mentorships(actor: User) -> bool:
     """Who may open the mentorships page: leads (for their teams) and admins."""
     return is_admin(actor) or (actor.role == "lead" and actor.team_id is not None)
-
-
-def can_import_events(actor: User) -> bool:
-    """CSV imports of events (and the events log) are for admins."""
-    return is_admin(actor)
-
-
-def can_manage_mentorships(actor: User) -> bool:
-    """Who may open the mentorships page: leads (for their teams) and admins."""
-    return is_admin(actor) or (actor.role == "lead" and actor.team_id is not None)
