@@ -78,6 +78,10 @@ class ChallengeView:
         return getattr(self.challenge, name)
 
     @property
+    def paid(self) -> dict[int, int]:
+        return {p["user_id"]: p["points"] for p in self.payouts}
+
+    @property
     def percent(self) -> int:
         return min(100, self.progress * 100 // self.challenge.target) if self.challenge.target else 0
 

@@ -26,14 +26,17 @@ the top 3).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import secrets
 
 import sqlalchemy as sa
 
+from pointsapp import policy
 from pointsapp.errors import NotFound, ValidationFailed
 from pointsapp.extensions import db
-from pointsapp.models import PeriodTotal, Team, User
+from pointsapp.models import BoardLink, PeriodTotal, Team, User
 from pointsapp.org import team_subtree_ids
-from pointsapp.periods import PERIODS, current_key, period_bounds
+from pointsapp.periods import PERIODS, current_key, period_bounds, utcnow
 
 KINDS = ("individual", "team")
 
@@ -163,3 +166,69 @@ def board(
 def standing(user, period: str = "week") -> Standing | None:
     """My place on the company-wide individual board for the current period."""
     return board(user, period).me
+
+
+# --- the TV board and its links ----------------------------------------------------
+#
+# A lead opens a branch screen's board with a link that carries a random token;
+# only the token's SHA-256 is stored, so a database leak shows no working link.
+# Revoking a link stops the screen at its next refresh.
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_link(actor: User, team_id: int, label: str = "") -> tuple[BoardLink, str]:
+    """Create a board link for a team the actor leads; return it and its token (shown once)."""
+    if db.session.get(Team, team_id) is None:
+        raise NotFound(f"There is no team {team_id}.", fields={"team_id": [f"No team {team_id}."]})
+    policy.require(policy.can_open_board(actor, team_id), "You can only open boards for the teams you lead.")
+    token = secrets.token_urlsafe(24)
+    link = BoardLink(team_id=team_id, token_hash=_hash(token), created_by_id=actor.id, label=(label or "").strip()[:120])
+    db.session.add(link)
+    db.session.flush()
+    return link, token
+
+
+def links_for(actor: User) -> list[BoardLink]:
+    """Live board links of the teams the actor leads (all of them for an admin)."""
+    stmt = sa.select(BoardLink).where(BoardLink.revoked_at.is_(None)).order_by(BoardLink.created_at.desc())
+    if not policy.is_admin(actor):
+        stmt = stmt.where(BoardLink.team_id.in_(policy.managed_team_ids(actor) or {-1}))
+    return list(db.session.scalars(stmt))
+
+
+def revoke_link(actor: User, link_id: int) -> BoardLink:
+    """Revoke a board link (a lead of its team, or an admin)."""
+    link = db.session.get(BoardLink, link_id)
+    if link is None or not policy.can_open_board(actor, link.team_id):
+        raise NotFound(f"There is no board link {link_id}.")
+    if link.revoked_at is None:
+        link.revoked_at = utcnow()
+        db.session.flush()
+    return link
+
+
+@dataclasses.dataclass(frozen=True)
+class TvBoard:
+    team: Team
+    top: Board  # the month's individual top 10 within the team's subtree
+    teams: Board  # the month's team standings within the subtree
+    challenges: list  # running challenges (ChallengeView)
+
+
+def tv_board(token: str) -> TvBoard | None:
+    """What a board link shows, or None when the link is unknown or revoked."""
+    from pointsapp import challenges
+
+    link = db.session.scalar(sa.select(BoardLink).where(BoardLink.token_hash == _hash(token or "")))
+    if link is None or link.revoked_at is not None:
+        return None
+    team = db.session.get(Team, link.team_id)
+    return TvBoard(
+        team=team,
+        top=board(None, "month", team_id=team.id, limit=10),
+        teams=board(None, "month", kind="team", team_id=team.id),
+        challenges=challenges.active_for_teams(team_subtree_ids(team.id)),
+    )

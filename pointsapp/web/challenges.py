@@ -1,7 +1,90 @@
-"""Challenges pages."""
+"""Challenge pages: the list, the launcher for leads, live progress, closing."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import datetime as dt
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from pointsapp import challenges, policy
+from pointsapp.errors import DomainError
+from pointsapp.extensions import db
+from pointsapp.models import Event, Team
+from pointsapp.periods import org_timezone
 
 bp = Blueprint("challenges", __name__)
+
+
+def _wants_fragment() -> bool:
+    return bool(request.htmx) and not request.htmx.boosted and not request.htmx.history_restore_request
+
+
+def _local_input(value: str) -> dt.datetime | None:
+    """A datetime-local form value, read in the organisation's time zone."""
+    try:
+        return dt.datetime.fromisoformat(value).replace(tzinfo=org_timezone()) if value else None
+    except ValueError:
+        return None
+
+
+def _launch_form(status: int = 200, form=None, errors=None):
+    teams = [t for t in db.session.scalars(sa.select(Team).order_by(Team.name)) if policy.can_manage_challenge(current_user, t.id)]
+    known_types = list(db.session.scalars(sa.select(Event.type).distinct().order_by(Event.type).limit(50)))
+    now = dt.datetime.now(org_timezone()).replace(second=0, microsecond=0, tzinfo=None)
+    defaults = {"starts_at": now.isoformat(timespec="minutes"), "ends_at": (now + dt.timedelta(days=14)).isoformat(timespec="minutes")}
+    return render_template(
+        "challenges/new.html", teams=teams, event_types=known_types, form=form or defaults, errors=errors or {}
+    ), status
+
+
+@bp.get("/challenges", endpoint="index")
+@login_required
+def index():
+    """List my teams' challenges: running first."""
+    return render_template("challenges/index.html", items=challenges.visible_challenges(current_user))
+
+
+@bp.route("/challenges/new", methods=["GET", "POST"], endpoint="new")
+@login_required
+def new():
+    """Show the launcher; launch a challenge for a team I lead."""
+    if current_user.role not in ("lead", "admin"):
+        abort(403)
+    if request.method == "GET":
+        return _launch_form()
+    form = request.form
+    try:
+        challenge = challenges.launch(
+            current_user, team_id=form.get("team_id", type=int) or 0, title=form.get("title", ""),
+            event_type=form.get("event_type", ""), target=form.get("target", type=int) or 0, pool=form.get("pool", type=int) or 0,
+            starts_at=_local_input(form.get("starts_at", "")), ends_at=_local_input(form.get("ends_at", "")),
+        )
+    except DomainError as error:
+        return _launch_form(error.status, form, error.fields or {"team_id": [error.message]})
+    flash(_("Challenge launched. Your team has been told."), "success")
+    return redirect(url_for("challenges.detail", challenge_id=challenge.id))
+
+
+@bp.get("/challenges/<int:challenge_id>", endpoint="detail")
+@login_required
+def detail(challenge_id: int):
+    """Show a challenge's live progress (the progress part refreshes itself)."""
+    result = challenges.get_challenge(current_user, challenge_id)
+    can_close = policy.can_manage_challenge(current_user, result.team_id)
+    template = "challenges/_progress.html" if _wants_fragment() else "challenges/detail.html"
+    return render_template(template, c=result, can_close=can_close)
+
+
+@bp.post("/challenges/<int:challenge_id>/close", endpoint="close")
+@login_required
+def close(challenge_id: int):
+    """Close a challenge now and pay out the pool if the target was reached."""
+    result = challenges.close(current_user, challenge_id)
+    if result.status == "succeeded":
+        flash(_("Challenge closed: target reached, %(pool)d points shared out.", pool=result.pool), "success")
+    else:
+        flash(_("Challenge closed: the target was not reached, so no points were paid."), "success")
+    return redirect(url_for("challenges.detail", challenge_id=challenge_id))
