@@ -3,18 +3,19 @@
 Design overview
 ---------------
 Redeeming is one transaction that takes its locks in a fixed order — the
-redemption's request token, the reward row, then the wallet row — the same
-order decisions use (see ``pointsapp.redemptions``), so nothing deadlocks:
+reward row, then the wallet row — the same order decisions use (see
+``pointsapp.redemptions``), so nothing deadlocks:
 
-1. With a request token (the web confirm form's), insert the redemption first:
-   the unique ``(user_id, request_token)`` makes a double tap wait for the
-   first tap and then return its redemption instead of redeeming twice.
-2. Lock the reward (``FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE``
-   already serialises writers) and check its window, the per-user yearly limit
-   and the monthly budget — the lock makes those counts race-free.
-3. Reserve stock: ``UPDATE reward SET stock = stock - :q WHERE id = :id AND
+1. Lock the reward first (``FOR NO KEY UPDATE`` on PostgreSQL, taken before
+   the redemption row's foreign key would take a share lock on it; SQLite's
+   ``BEGIN IMMEDIATE`` already serialises writers). Under that lock check its
+   window, the per-user yearly limit and the monthly budget, and look for a
+   redemption with the same request token (the web confirm form's), so a
+   double tap returns the first tap's redemption instead of redeeming twice.
+   The unique ``(user_id, request_token)`` backs that up.
+2. Reserve stock: ``UPDATE reward SET stock = stock - :q WHERE id = :id AND
    stock >= :q`` (NULL stock is unlimited); no row → ``OutOfStock``.
-4. Hold the points: ``ledger.place_hold`` is a conditional update that never
+3. Hold the points: ``ledger.place_hold`` is a conditional update that never
    overdraws; refused → ``InsufficientPoints`` with the points missing.
 
 Any refusal raises and the caller rolls back, so nothing changes.
@@ -179,28 +180,25 @@ def redeem(actor: User, reward_id: int, quantity: int = 1, *, request_token: str
             _("Quantity must be between 1 and %(max)d.", max=MAX_QUANTITY),
             fields={"quantity": [_("Between 1 and %(max)d.", max=MAX_QUANTITY)]},
         )
+    get_reward(reward_id)  # 404 before taking any lock
+    reward = db.session.scalar(
+        sa.select(Reward)
+        .where(Reward.id == reward_id)
+        .with_for_update(key_share=True)  # FOR NO KEY UPDATE: foreign-key checks elsewhere need not wait
+        .execution_options(populate_existing=True)
+    )
+    # Under the reward's lock a double tap with the same token finds the first tap's redemption.
     if request_token and (first := _by_request_token(actor.id, request_token)) is not None:
         return first
-    reward = get_reward(reward_id)
     now = utcnow()
+    _check_rules(actor, reward, quantity, now)
     redemption = Redemption(
         user_id=actor.id, reward_id=reward.id, quantity=quantity, points=reward.cost * quantity,
         status="pending", created_at=now, request_token=request_token or None,
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(redemption)
-            db.session.flush()
-    except sa.exc.IntegrityError:
-        if request_token and (first := _by_request_token(actor.id, request_token)) is not None:
-            return first
-        raise
-    reward = db.session.scalar(
-        sa.select(Reward).where(Reward.id == reward.id).with_for_update().execution_options(populate_existing=True)
-    )
-    _check_rules(actor, reward, quantity, now)
+    db.session.add(redemption)
+    db.session.flush()
     reserve_stock(reward, quantity)
-    redemption.points = reward.cost * quantity  # the price under the lock
     hold = ledger.place_hold(actor.id, redemption.points, reason=_("Held for %(name)s", name=reward.name))
     redemption.hold_id = hold.id
     redemption.cash_amount = reward.cash_amount * quantity if reward.cash_amount is not None else None
@@ -247,7 +245,6 @@ def _counted(total, reward_id: int, start: dt.datetime, end: dt.datetime, *, use
         Redemption.status.in_(COUNTING_STATUSES),
         Redemption.created_at >= start,
         Redemption.created_at < end,
-        Redemption.hold_id.is_not(None),  # not the row being created right now
     )
     if user_id is not None:
         stmt = stmt.where(Redemption.user_id == user_id)
