@@ -77,10 +77,19 @@ def issue_token(*, user: User | None = None, integration: Integration | None = N
     return token
 
 
-def revoke_token(token_id: int) -> None:
+def revoke(token: str) -> None:
+    """Revoke a bearer token; it stops working at once."""
     db.session.execute(
-        sa.update(ApiToken).where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow())
+        sa.update(ApiToken).where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow())
     )
+
+
+def revoke_all(user: User) -> int:
+    """Revoke every token of a user and end their browser sessions; return how many tokens."""
+    user.session_version += 1
+    return db.session.execute(
+        sa.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow())
+    ).rowcount
 
 
 @dataclasses.dataclass(frozen=True)

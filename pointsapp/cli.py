@@ -26,6 +26,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(create_integration)
     app.cli.add_command(check_ledger)
+    app.cli.add_command(revoke_tokens)
     app.cli.add_command(seed_demo)
     for name in AREA_COMMANDS:
         try:
@@ -86,6 +87,18 @@ def create_integration(name: str) -> None:
         _fail(error.message)
     click.echo(f"Created integration {integration.name}; it may post events and nothing else.")
     click.echo(token)
+
+
+@click.command("revoke-tokens")
+@click.argument("email")
+def revoke_tokens(email: str) -> None:
+    """Revoke every API token of a user and end their browser sessions (a lost phone)."""
+    user = db.session.scalar(sa.select(User).where(sa.func.lower(User.email) == email.strip().lower()))
+    if user is None:
+        _fail(f"There is no user {email}.")
+    count = auth.revoke_all(user)
+    db.session.commit()
+    click.echo(f"Revoked {count} token(s) of {user.email}; their sessions have ended.")
 
 
 @click.command("check-ledger")

@@ -74,3 +74,15 @@ def test_seed_demo_builds_a_branch_with_two_teams_and_history_once(cli):
     again = cli.invoke(args=["seed-demo"])
     assert "nothing seeded" in again.output
     assert db.session.scalar(sa.select(sa.func.count(User.id))) == 11
+
+
+def test_revoke_tokens_ends_tokens_and_sessions_of_a_lost_phone(app, org, cli, client):
+    from tests import factories
+    from tests.conftest import login
+
+    token = factories.token_for(org.alice)
+    login(client, org.alice)
+    result = cli.invoke(args=["revoke-tokens", org.alice.email])
+    assert result.exit_code == 0 and "Revoked 1 token(s)" in result.output
+    assert ApiClient(app, token).get("/me").status_code == 401
+    assert client.get("/wallet").status_code == 302

@@ -163,6 +163,12 @@ def caller_required(view):
     return wrapper
 
 
+def bearer_token() -> str | None:
+    """The token of a bearer-authenticated request, else None."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
 def authenticate_request():
     """Resolve the bearer token (or the browser session) into ``g.principal``.
 

@@ -7,7 +7,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
 from pointsapp import auth, org
-from pointsapp.api.base import Schema, acting_user, error_response, login_required
+from pointsapp.api.base import Schema, acting_user, bearer_token, caller_required, error_response, login_required
 from pointsapp.extensions import limiter
 from pointsapp.models.org import ROLES
 
@@ -65,6 +65,15 @@ class Tokens(MethodView):
         if user is None:
             return error_response(401, "invalid_credentials", "The email or password is wrong.")
         return {"token": auth.issue_token(user=user, label="api login"), "user": user}
+
+    @caller_required
+    @blp.response(204)
+    def delete(self):
+        """Revoke the bearer token of this request (log the phone out)."""
+        token = bearer_token()
+        if token is None:
+            abort(400, message="Send the token to revoke as 'Authorization: Bearer <token>'.")
+        auth.revoke(token)
 
 
 @blp.route("/me")

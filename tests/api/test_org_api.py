@@ -125,3 +125,12 @@ def test_integration_tokens_may_not_read_users(org, api_as):
     response = api_as(crm).get("/me")
     assert response.status_code == 403
     assert response.json["error"]["code"] == "forbidden"
+
+
+def test_a_phone_logs_out_by_revoking_its_own_token(org, api_as):
+    phone, laptop = api_as(org.alice), api_as(org.alice)
+    response = phone.delete("/auth/token")
+    assert response.status_code == 204
+    assert phone.get("/me").status_code == 401
+    assert laptop.get("/me").status_code == 200
+    assert api_as().delete("/auth/token").status_code == 401
