@@ -39,6 +39,8 @@ ACTIVITY = [
 
 # Extra steps from other areas: fn(people: dict[str, User], rng: random.Random) -> None
 DEMO_STEPS: list = []
+# Steps that need the points to exist (e.g. redemptions); they run after the history.
+DEMO_AFTER_STEPS: list = []
 
 
 def seed(rng: random.Random | None = None) -> list[tuple[str, str, str]]:
@@ -74,6 +76,8 @@ def seed(rng: random.Random | None = None) -> list[tuple[str, str, str]]:
             step(people, rng)
     else:
         _manual_history(people, rng)
+    for step in DEMO_AFTER_STEPS:
+        step(people, rng)
     return [
         ("admin", people["admin"].email, DEMO_PASSWORD),
         ("lead", people["lead_wealth"].email, DEMO_PASSWORD),
