@@ -1,4 +1,4 @@
-"""Notifications: the outbox, push subscriptions, per-user preferences."""
+"""Notifications: the outbox, push subscriptions, deliveries, per-user preferences."""
 
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ from pointsapp.models.types import UTCDateTime, enum_check, utcnow
 
 NOTIFICATION_KINDS = ("award", "redemption", "challenge", "badge", "reminder", "rank_nudge", "news")
 DELIVERY_STATUSES = ("queued", "sent", "failed", "skipped")
+# Per subscription: "sending" is written (and committed) before the push is
+# sent, so a crash mid-send can never lead to a second copy.
+SUBSCRIPTION_DELIVERY_STATUSES = ("sending", "sent", "failed")
 
 
 class Notification(db.Model):
@@ -30,6 +33,9 @@ class Notification(db.Model):
     status: so.Mapped[str] = so.mapped_column(sa.String(10), default="queued")
     attempts: so.Mapped[int] = so.mapped_column(sa.Integer, default=0)
     next_attempt_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+    # A worker's lease on the row while it delivers; another worker skips it until then.
+    claimed_until: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+    last_error: so.Mapped[str | None] = so.mapped_column(sa.String(200))
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     sent_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
     read_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
@@ -38,10 +44,13 @@ class Notification(db.Model):
         enum_check("kind", NOTIFICATION_KINDS, "ck_notification_kind"),
         enum_check("status", DELIVERY_STATUSES, "ck_notification_status"),
         sa.Index("ix_notification_queue", "status", "next_attempt_at"),
+        sa.Index("ix_notification_user_created", "user_id", "created_at"),
     )
 
 
 class PushSubscription(db.Model):
+    """A browser's Web Push subscription (endpoint + the keys to encrypt for it)."""
+
     __tablename__ = "push_subscription"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -49,11 +58,37 @@ class PushSubscription(db.Model):
     endpoint: so.Mapped[str] = so.mapped_column(sa.String(1024), unique=True)
     p256dh: so.Mapped[str] = so.mapped_column(sa.String(128))
     auth: so.Mapped[str] = so.mapped_column(sa.String(64))
+    expires_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+    user_agent: so.Mapped[str | None] = so.mapped_column(sa.String(200))
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     last_success_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
 
 
+class PushDelivery(db.Model):
+    """One notification sent to one subscription: the unique pair makes a second send impossible."""
+
+    __tablename__ = "push_delivery"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    notification_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("notification.id", ondelete="CASCADE"), index=True
+    )
+    subscription_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("push_subscription.id", ondelete="CASCADE"), index=True
+    )
+    status: so.Mapped[str] = so.mapped_column(sa.String(10), default="sending")
+    status_code: so.Mapped[int | None] = so.mapped_column(sa.Integer)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        sa.UniqueConstraint("notification_id", "subscription_id", name="uq_push_delivery_once"),
+        enum_check("status", SUBSCRIPTION_DELIVERY_STATUSES, "ck_push_delivery_status"),
+    )
+
+
 class NotificationPreference(db.Model):
+    """Which kinds a user wants pushed, and quiet hours (org time zone; off while NULL)."""
+
     __tablename__ = "notification_preference"
 
     user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"), primary_key=True)

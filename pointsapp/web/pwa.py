@@ -1,7 +1,62 @@
-"""Pwa pages."""
+"""The installable app: the web app manifest and the service worker, both at the site root."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import functools
+import hashlib
+import json
+
+from flask import Blueprint, current_app, request
+from flask_babel import get_locale
+
+from pointsapp import STATIC
+from pointsapp.config import PROJECT_ROOT
 
 bp = Blueprint("pwa", __name__)
+
+MANIFEST = PROJECT_ROOT / "manifest.json"
+SERVICE_WORKER = STATIC / "sw.js"
+# Files whose content is part of the service worker's version: change one and
+# browsers install a new worker with a fresh precache.
+SHELL_FILES = ("css/app.css", "js/app.js", "js/push.js", "js/offline.js", "vendor/htmx/htmx.min.js")
+
+
+def localized_manifest(lang: str) -> dict:
+    """The manifest with the names of ``lang`` (from its ``translations`` member) on top."""
+    manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
+    translation = manifest.get("translations", {}).get(lang)
+    if translation:
+        manifest.update(translation)
+    return manifest
+
+
+@functools.lru_cache(maxsize=4)
+def _service_worker(mtimes: tuple) -> str:
+    digest = hashlib.sha256(SERVICE_WORKER.read_bytes())
+    for name in SHELL_FILES:
+        path = STATIC / name
+        if path.exists():
+            digest.update(path.read_bytes())
+    return SERVICE_WORKER.read_text(encoding="utf-8").replace("__VERSION__", digest.hexdigest()[:12])
+
+
+@bp.get("/manifest.json")
+def manifest():
+    """Serve the web app manifest, in the asked (or my) language."""
+    lang = request.args.get("lang") or str(get_locale() or "en")
+    body = json.dumps(localized_manifest(lang.split("-")[0]), ensure_ascii=False, indent=2)
+    response = current_app.response_class(body, mimetype="application/manifest+json")
+    response.headers["Cache-Control"] = "no-cache"
+    response.vary.add("Cookie")
+    return response
+
+
+@bp.get("/sw.js")
+def service_worker():
+    """Serve the service worker with scope / and no caching (updates must reach browsers)."""
+    files = [SERVICE_WORKER, *(STATIC / name for name in SHELL_FILES)]
+    source = _service_worker(tuple(p.stat().st_mtime_ns for p in files if p.exists()))
+    response = current_app.response_class(source, mimetype="text/javascript")
+    response.headers["Service-Worker-Allowed"] = "/"
+    response.headers["Cache-Control"] = "no-cache, no-store, must-revalidate"
+    return response
