@@ -58,6 +58,23 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+def change_password(user: User, current: str, new: str) -> None:
+    """Set a new password after checking the current one; other sessions and tokens end."""
+    if user.password_hash and not verify_password(user, current):
+        raise ValidationFailed("The current password is wrong.", fields={"current": ["The current password is wrong."]})
+    user.password_hash = hash_password(new)
+    revoke_all(user)
+
+
+def set_password(actor: User, user: User, new: str) -> None:
+    """An administrator sets a member's password (first login, or a forgotten one)."""
+    from pointsapp import policy
+
+    policy.require(policy.can_manage_org(actor), "Only administrators can set passwords.")
+    user.password_hash = hash_password(new)
+    revoke_all(user)
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

@@ -23,6 +23,7 @@ MENU = [
     ("recognition.badges", _l("Badges and honours"), "🏅", "all"),
     ("notifications.index", _l("Notifications"), "🔔", "all"),
     ("notifications.settings", _l("Notification settings"), "⚙️", "all"),
+    ("account.index", _l("My account"), "👤", "all"),
     ("rewards.approvals", _l("Approvals"), "✅", "lead"),
     ("admin.award", _l("Award points"), "➕", "lead"),
     ("challenges.new", _l("Launch a challenge"), "🚀", "lead"),
