@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from pointsapp import awards, org, policy
+from pointsapp import auth, awards, org, policy
 from pointsapp.errors import DomainError
 from pointsapp.extensions import db
 from pointsapp.models import Team, User
@@ -67,6 +67,20 @@ def create_user():
     except DomainError as error:
         return _org_page(422, user_errors=error.fields or {"email": [error.message]}, user_form=form)
     flash(_("User %(name)s created.", name=user.name), "success")
+    return redirect(url_for("admin.org_page"))
+
+
+@bp.post("/users/<int:user_id>/password")
+@login_required
+def set_password(user_id: int):
+    """Set a member's password (first login or a forgotten one); their other sessions end."""
+    _require_admin()
+    user = db.get_or_404(User, user_id)
+    try:
+        auth.set_password(current_user, user, request.form.get("password", ""))
+    except DomainError as error:
+        return _org_page(422, password_errors={user.id: error.message})
+    flash(_("Password of %(name)s set. Tell them to change it after logging in.", name=user.name), "success")
     return redirect(url_for("admin.org_page"))
 
 

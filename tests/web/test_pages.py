@@ -189,3 +189,13 @@ def test_changing_my_password_signs_out_other_devices(org, client, app):
 
 def api_login(app, email, password):
     return app.test_client().post("/api/v1/auth/token", json={"email": email, "password": password}).status_code
+
+
+def test_admin_sets_a_first_password_for_a_member(org, client, app):
+    login(client, org.admin)
+    token = csrf_token(client, "/admin/org")
+    short = client.post(f"/admin/users/{org.bob.id}/password", data={"password": "tiny", "csrf_token": token})
+    assert short.status_code == 422 and "12 characters" in short.get_data(as_text=True)
+    ok = client.post(f"/admin/users/{org.bob.id}/password", data={"password": "bob's first password", "csrf_token": token})
+    assert ok.status_code == 302
+    assert api_login(app, org.bob.email, "bob's first password") == 200
