@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_login import current_user
 
 
 def select_locale() -> str:
     """The user's own setting, else the browser's Accept-Language, else English."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI commands and domain calls outside a request
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     user = current_user if current_user else None
     if user is not None and user.is_authenticated and getattr(user, "locale", None) in languages:
         return user.locale
