@@ -38,6 +38,10 @@ class RewardSchema(Schema):
     created_at = ma.fields.DateTime(dump_only=True)
 
 
+class RewardPatchSchema(RewardSchema):
+    """Any subset of a reward's fields."""
+
+
 class StepSchema(Schema):
     status = ma.fields.String()
     actor_id = ma.fields.Integer(allow_none=True)
@@ -103,7 +107,7 @@ class RewardItem(MethodView):
         return rewards.get_reward(reward_id)
 
     @login_required
-    @blp.arguments(RewardSchema(partial=True))
+    @blp.arguments(RewardPatchSchema(partial=True))
     @blp.response(200, RewardSchema)
     def patch(self, data, reward_id):
         """Change a reward, e.g. its stock, or switch it off with active: false (admins)."""
