@@ -1,0 +1,91 @@
+"""The installable app in headless Chromium: manifest, service worker, offline wallet."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests import factories
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture()
+def live_server(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture()
+def page(live_server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS, headless=True)
+        context = browser.new_context(base_url=live_server, viewport={"width": 360, "height": 740})
+        context.set_default_timeout(10_000)
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
+            browser.close()
+
+
+def test_the_wallet_installs_and_reloads_offline_with_the_banner(page, org):
+    factories.give_points(org.alice, 345, "Wealth product sold")
+    page.goto("/login")
+    page.fill("input[name=email]", org.alice.email)
+    page.fill("input[name=password]", factories.PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/wallet")
+
+    manifest_url = page.eval_on_selector('link[rel="manifest"]', "link => link.href")
+    manifest = page.evaluate("url => fetch(url).then(r => r.json())", manifest_url)
+    assert manifest["display"] == "standalone" and manifest["start_url"] == "/wallet?source=pwa"
+    assert page.evaluate("url => fetch(url).then(r => r.ok)", manifest["icons"][1]["src"])
+
+    scope = page.evaluate("navigator.serviceWorker.ready.then(r => r.scope)")
+    assert scope.endswith("/")
+    page.reload()  # the first load predates the worker; from now on it controls the page
+    assert page.evaluate("!!navigator.serviceWorker.controller")
+    assert page.locator("#offline-banner").is_hidden()
+    assert "345" in page.locator(".balance .big").inner_text()
+
+    page.context.set_offline(True)
+    page.reload()
+
+    assert "345" in page.locator(".balance .big").inner_text()
+    banner = page.locator("#offline-banner")
+    banner.wait_for(state="visible")
+    assert "Offline — last updated at" in banner.inner_text()
+    assert page.locator("#offline-banner time").get_attribute("datetime").startswith("20")
+    page.context.set_offline(False)
+
+
+def test_settings_page_is_ready_to_turn_notifications_on(page, org):
+    page.goto("/login")
+    page.fill("input[name=email]", org.alice.email)
+    page.fill("input[name=password]", factories.PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/wallet")
+    page.goto("/notifications/settings")
+
+    page.wait_for_function("document.getElementById('push-controls').dataset.state !== 'checking'")
+    state = page.get_attribute("#push-controls", "data-state")
+    assert state in ("off", "denied")
+    assert page.locator("[data-push-on]").is_visible()
+    key = page.evaluate("fetch('/api/v1/push/vapid-public-key').then(r => r.json()).then(b => b.public_key)")
+    assert len(key) == 87
