@@ -213,3 +213,23 @@ def test_period_bonus_rule_switches_on_from_inactive(org):
     db.session.commit()
     assert switched.active and switched.version == 2 and switched.points == 50
     assert period_bonus.close_period(org.admin, "quarter", "2026-Q3")[0].rule.id == switched.id
+
+
+def test_the_demo_posts_events_with_a_referral_a_mentorship_bonus_and_a_reversal(app):
+    import random
+
+    from pointsapp import demo, earning_demo
+
+    saved = list(demo.DEMO_STEPS), list(demo.DEMO_AFTER_STEPS)
+    demo.DEMO_STEPS[:] = [earning_demo.seed_earning]
+    demo.DEMO_AFTER_STEPS[:] = []
+    try:
+        demo.seed(random.Random(7))
+        db.session.commit()
+    finally:
+        demo.DEMO_STEPS[:], demo.DEMO_AFTER_STEPS[:] = saved
+    kinds = set(db.session.scalars(sa.select(LedgerEntry.kind)))
+    assert {"event_award", "mentorship_bonus", "reversal"} <= kinds
+    assert db.session.scalar(sa.select(sa.func.count(Event.id))) > 50
+    shares = list(db.session.scalars(sa.select(LedgerEntry.points).join(Event, Event.id == LedgerEntry.event_id).where(Event.type == "cross_dept_referral")))
+    assert sorted(shares) == [16, 17, 17]
