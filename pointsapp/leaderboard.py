@@ -154,7 +154,7 @@ def board(
     rows = _people(period, key, teams) if kind == "individual" else _teams(period, key, teams)
     places = rank_rows(rows)
     me_id = None
-    if viewer is not None:
+    if viewer is not None and not policy.is_admin(viewer):  # admins are not ranked
         me_id = viewer.id if kind == "individual" else viewer.team_id
     me = standing_of(places, me_id)
     return Board(

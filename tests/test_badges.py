@@ -164,3 +164,33 @@ def test_the_admin_badges_page_creates_badges_and_honours(org, client):
     login_alice = client.application.test_client()
     login(login_alice, org.alice)
     assert login_alice.get("/admin/badges").status_code == 403
+
+
+def test_an_event_posted_through_the_api_earns_the_badge_in_its_transaction(org, api_as):
+    badge = make_badge(api_as(org.admin), name="First client", event_type="hnw_client_signed", threshold=1, period=None)
+    event = {"external_id": "crm-1", "type": "hnw_client_signed", "user_id": org.carol.id,
+             "occurred_at": NOW.isoformat()}
+    response = api_as(org.admin).post("/events", event)
+    assert response.status_code == 201, response.json
+    items = api_as(org.carol).get(f"/users/{org.carol.id}/badges").json["items"]
+    assert [(i["badge_id"], i["name"]) for i in items] == [(badge["id"], "First client")]
+    assert api_as(org.admin).post("/events", event).status_code == 200  # a replay earns nothing more
+    assert db.session.scalar(sa.select(sa.func.count(BadgeAward.id))) == 1
+
+
+def test_concurrent_events_crossing_the_threshold_award_the_badge_exactly_once(app, org, api_as):
+    from tests.conftest import ApiClient, run_concurrently
+
+    make_badge(api_as(org.admin), name="Closer", event_type="loan_signed", threshold=3, period="week")
+    factories.recorded_event(org.alice, "loan_signed", NOW, listeners=True)
+    tokens = [factories.token_for(org.admin) for _ in range(4)]
+
+    def post(i):
+        event = {"external_id": f"race-{i}", "type": "loan_signed", "user_id": org.alice.id, "occurred_at": NOW.isoformat()}
+        return ApiClient(app, tokens[i]).post("/events", event)
+
+    responses = run_concurrently(post, 4)
+    assert [r.status_code for r in responses] == [201] * 4
+    awards = db.session.scalars(sa.select(BadgeAward)).all()
+    assert len(awards) == 1 and awards[0].user_id == org.alice.id
+    assert db.session.scalar(sa.select(sa.func.count(Notification.id)).where(Notification.template == "badge_earned")) == 1
