@@ -110,3 +110,24 @@ def test_the_leaderboard_page_has_an_empty_state(org, client):
     login(client, org.admin)
     html = client.get(f"/leaderboard?period=week&team_id={empty.id}").get_data(as_text=True)
     assert "Nobody is on this board yet." in html and "Your place" not in html
+
+
+def test_a_lead_honours_the_top_two_contributors_once(org, client):
+    dave = factories.user("employee", org.wealth, name="Dave")
+    challenge = make_challenge(org)
+    factories.recorded_event(org.alice, "fund.sold", NOW, quantity=2)
+    factories.recorded_event(org.bob, "fund.sold", NOW, quantity=6)
+    factories.recorded_event(dave, "fund.sold", NOW, quantity=3)
+    login(client, org.wealth_lead)
+    token = csrf_token(client, f"/challenges/{challenge.id}")
+    early = client.post(f"/challenges/{challenge.id}/honour", data={"csrf_token": token}, follow_redirects=True)
+    assert "Close the challenge first" in early.get_data(as_text=True)
+    client.post(f"/challenges/{challenge.id}/close", data={"csrf_token": token})
+    done = client.post(f"/challenges/{challenge.id}/honour", data={"csrf_token": token}, follow_redirects=True)
+    assert "Team contribution honour given to Bob, Dave." in done.get_data(as_text=True)
+    from pointsapp.models import Honor
+
+    assert sorted(db.session.scalars(sa.select(Honor.user_id))) == sorted([org.bob.id, dave.id])
+    again = client.post(f"/challenges/{challenge.id}/honour", data={"csrf_token": token}, follow_redirects=True)
+    assert "already been honoured" in again.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(Honor.id))) == 2

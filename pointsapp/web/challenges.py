@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from pointsapp import challenges, policy
+from pointsapp import challenges, honours, policy
 from pointsapp.errors import DomainError
 from pointsapp.extensions import db
 from pointsapp.models import Event, Team
@@ -87,4 +87,20 @@ def close(challenge_id: int):
         flash(_("Challenge closed: target reached, %(pool)d points shared out.", pool=result.pool), "success")
     else:
         flash(_("Challenge closed: the target was not reached, so no points were paid."), "success")
+    return redirect(url_for("challenges.detail", challenge_id=challenge_id))
+
+
+@bp.post("/challenges/<int:challenge_id>/honour", endpoint="honour")
+@login_required
+def honour(challenge_id: int):
+    """Name the two top contributors of a closed challenge "Team contribution"."""
+    try:
+        named = honours.honour_top_contributors(current_user, challenge_id)
+    except DomainError as error:
+        if error.status in (403, 404):
+            raise
+        flash(error.message, "error")
+    else:
+        names = ", ".join(h.user.name for h in named)
+        flash(_("Team contribution honour given to %(names)s.", names=names), "success")
     return redirect(url_for("challenges.detail", challenge_id=challenge_id))
