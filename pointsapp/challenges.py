@@ -238,7 +238,7 @@ def launch(
     )
     db.session.add(challenge)
     db.session.flush()
-    params = {"challenge_id": challenge.id, "title": challenge.title, "target": target, "pool": pool}
+    params = {"challenge_id": challenge.id, "title": challenge.title, "target": target, "pool": pool, "points": pool}
     for user_id in member_ids(team_id):
         notify.queue(
             user_id, "challenge", "challenge_launched", params,

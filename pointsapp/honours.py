@@ -49,7 +49,7 @@ def _grant(user: User, title: str, key: str, *, actor: User | None, team_id: int
     except sa.exc.IntegrityError:
         raise Duplicate(f"{user.name} already holds '{title}' for {key}.") from None
     notify.queue(
-        user.id, "badge", "honor_awarded", {"title": title, "period_key": key},
+        user.id, "badge", "honour_awarded", {"title": title, "period_key": key},
         url="/badges", dedupe_key=f"honor:{honor.id}",
     )
     return honor

@@ -94,6 +94,10 @@ def test_admins_award_honours_listed_with_badges(org, api_as):
     assert response.json["user_id"] == org.bob.id and response.json["title"] == "Best customer manager"
     items = api_as(org.alice).get(f"/users/{org.bob.id}/badges").json["items"]
     assert [(i["badge_id"], i["name"]) for i in items] == [(None, "Best customer manager")]
+    from pointsapp import notify
+
+    note = db.session.scalar(sa.select(Notification).where(Notification.user_id == org.bob.id))
+    assert notify.render(note)[0] == "Honour: Best customer manager"
     again = api_as(org.admin).post("/honors", {"user_id": org.bob.id, "title": "Best customer manager", "period_key": "2026-11"})
     assert again.status_code == 409
     assert api_as(org.wealth_lead).post("/honors", {"user_id": org.bob.id, "title": "Star", "period_key": "2026-11"}).status_code == 403

@@ -82,6 +82,10 @@ def test_closing_a_successful_challenge_splits_the_pool_by_contribution(org, api
     assert kinds == {"challenge_payout"}
     closed = db.session.scalars(sa.select(Notification).where(Notification.template == "challenge_closed")).all()
     assert {n.user_id: n.params["points"] for n in closed}[org.alice.id] == 225
+    from pointsapp import notify
+
+    alice_note = next(n for n in closed if n.user_id == org.alice.id)
+    assert notify.render(alice_note) == ("Challenge closed: Q4 loan push", "The challenge is over. Your share: 225 points.")
 
 
 def test_uneven_contributions_pay_integers_summing_exactly_to_the_pool(org, api_as):
