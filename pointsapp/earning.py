@@ -89,10 +89,12 @@ class EventInputSchema(ma.Schema):
             raise ma.ValidationError("Mentorship bonuses are paid automatically; this type cannot be posted.")
 
     @ma.pre_load
-    def _blank_to_missing(self, data, **_):
+    def _normalise(self, data, **_):
         # CSV cells are strings: an empty quantity or participants cell means "not given".
-        if isinstance(data, dict):
-            return {k: v for k, v in data.items() if not (isinstance(v, str) and not v.strip() and k in ("quantity", "participants"))}
+        data = {k: v for k, v in data.items() if not (isinstance(v, str) and not v.strip() and k in ("quantity", "participants"))}
+        external_id = data.get("external_id")
+        if isinstance(external_id, int) and not isinstance(external_id, bool):
+            data["external_id"] = str(external_id)  # many CRMs number their records
         return data
 
 
@@ -175,7 +177,7 @@ class EventResult:
 
 
 def award_dicts(entries: list[LedgerEntry]) -> list[dict]:
-    return [{"user_id": e.user_id, "points": e.points, "kind": e.kind, "entry_id": e.id} for e in entries]
+    return [{"user_id": e.user_id, "points": e.points, "kind": e.kind, "entry_id": e.id, "reason": e.reason} for e in entries]
 
 
 # --- ingestion -----------------------------------------------------------------
@@ -209,6 +211,7 @@ def ingest_events(raw_items: list, *, source: str, actor_id: int | None) -> list
     new = [p for _, p in parsed if p.external_id not in known_events]
     _lock_wallets({p.user_id for p in new} | {u for p in new for u in p.participants} | _mentors(mentorships))
     totals: dict[int, int] = defaultdict(int)
+    reasons: dict[int, list[str]] = defaultdict(list)
     for i, item in parsed:
         unknown = [uid for uid in [item.user_id, *item.participants] if uid not in known_users]
         if unknown:
@@ -219,9 +222,12 @@ def ingest_events(raw_items: list, *, source: str, actor_id: int | None) -> list
         results[i] = _ingest_one(i, item, source, actor_id, known_events, versions, mentorships)
         for award in results[i].awards:
             totals[award["user_id"]] += award["points"]
+            reasons[award["user_id"]].append(award["reason"])
     for user_id, points in totals.items():
         if points > 0:
-            notify.queue(user_id, "award", "points_awarded", {"points": points}, url="/wallet")
+            names = list(dict.fromkeys(reasons[user_id]))
+            reason = "; ".join(names[:3]) + ("…" if len(names) > 3 else "")
+            notify.queue(user_id, "award", "points_awarded", {"points": points, "reason": reason}, url="/wallet")
     return results
 
 

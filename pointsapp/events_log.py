@@ -22,6 +22,7 @@ class EventFilters:
     type: str | None = None
     date_from: dt.date | None = None
     date_to: dt.date | None = None
+    event_id: int | None = None
 
     @classmethod
     def from_args(cls, args) -> EventFilters:
@@ -49,6 +50,8 @@ def search_events(actor: User, filters: EventFilters, cursor: str | None = None)
     """Events newest first (by occurred_at) with their awards and reversals; three queries a page."""
     policy.require(policy.can_import_events(actor), "Only administrators can see the events log.")
     stmt = sa.select(Event)
+    if filters.event_id:
+        stmt = stmt.where(Event.id == filters.event_id)
     if filters.user_id:
         stmt = stmt.where(Event.user_id == filters.user_id)
     if filters.type:

@@ -49,7 +49,7 @@ class EventsRequestSchema(Schema):
     class Meta:
         unknown = ma.INCLUDE
 
-    events = ma.fields.List(ma.fields.Dict(), validate=ma.validate.Length(min=1, max=earning.MAX_BATCH))
+    events = ma.fields.List(ma.fields.Raw(), validate=ma.validate.Length(min=1, max=earning.MAX_BATCH))
     external_id = ma.fields.Raw(metadata={"description": "Your id for the event, unique per integration"})
     type = ma.fields.Raw(metadata={"description": "Event type, e.g. loan_signed"})
     user_id = ma.fields.Raw()

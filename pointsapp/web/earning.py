@@ -135,6 +135,17 @@ def events_log():
     return render_template("earning/events_log.html", users=users, types=event_types(), vetoes=vetoed, **context)
 
 
+@bp.get("/admin/events/<int:event_id>")
+@login_required
+def event_page(event_id: int):
+    """Show one event with its awards, reversals and the Reverse button."""
+    rows, _cursor = search_events(current_user, EventFilters(event_id=event_id))
+    if not rows:
+        abort(404)
+    names = user_names({e.user_id for e in rows[0].entries})
+    return render_template("earning/event.html", row=rows[0], rows=rows, names=names, next_cursor=None, filters=EventFilters())
+
+
 @bp.post("/admin/events/<int:event_id>/reverse")
 @login_required
 def reverse_event(event_id: int):

@@ -189,3 +189,11 @@ def test_the_admin_source_is_shared_by_every_admin(org, api_as):
 def test_events_far_in_the_future_are_refused(org, api_as):
     response = api_as(org.admin).post("/events", loan(user_id=org.alice.id, occurred_at="2099-01-01T00:00:00Z"))
     assert response.status_code == 422 and "occurred_at" in response.json["error"]["fields"]
+
+
+def test_a_batch_item_that_is_not_an_object_is_invalid_alone(org, api_as):
+    seed_rules()
+    response = api_as(org.admin).post("/events", {"events": [42, loan(7, org.alice.id)]})
+    assert response.status_code == 201
+    assert [i["status"] for i in response.json["items"]] == ["invalid", "created"]
+    assert response.json["items"][1]["external_id"] == "7"

@@ -173,3 +173,14 @@ def test_the_wallet_shows_a_veto_and_its_reason(org, client, api_as):
     assert "Compliance veto" not in client.get("/wallet").get_data(as_text=True)
     assert earning.vetoed_user_ids("quarter", "2026-Q4") == set()
     assert db.session.scalar(sa.select(LedgerEntry.points)) == -100
+
+
+def test_an_events_page_shows_its_entries_with_the_rule_version(org, client, api_as):
+    seed()
+    item = api_as(org.admin).post("/events", {"external_id": "ref-9", "type": "cross_dept_referral", "user_id": org.alice.id,
+                                               "participants": [org.carol.id], "occurred_at": "2026-11-02T09:00:00+08:00"}).json["items"][0]
+    login(client, org.admin)
+    html = client.get(f"/admin/events/{item['id']}").get_data(as_text=True)
+    assert "ref-9" in html and "Cross-department referral (shared) v1" in html
+    assert "Alice" in html and "Carol" in html and "Reverse" in html
+    assert client.get("/admin/events/999999").status_code == 404
