@@ -65,7 +65,7 @@ def chart_data(board: analytics.Dashboard) -> dict:
         return {"labels": [str(label) for label in labels], "datasets": [{"label": _("Points"), "data": list(values)}]}
 
     return {
-        "trend": series((w.key for w in board.trend), (w.points for w in board.trend)),
+        "trend": series((w.key.split("-")[-1] for w in board.trend), (w.points for w in board.trend)),  # "W48": fits 360 px
         "kinds": series((ENTRY_KIND_LABELS.get(r.key, r.key) for r in board.mix_by_kind), (r.points for r in board.mix_by_kind)),
         "types": series((r.label for r in board.mix_by_type), (r.points for r in board.mix_by_type)),
     }
