@@ -91,6 +91,7 @@ class Rewards(MethodView):
         return {"items": rewards.list_rewards()}
 
     @login_required
+    @idempotent
     @blp.arguments(RewardSchema)
     @blp.response(201, RewardSchema)
     def post(self, data):
@@ -156,6 +157,7 @@ class RedemptionItem(MethodView):
 @blp.route("/redemptions/<int:redemption_id>/approve")
 class Approve(MethodView):
     @login_required
+    @idempotent
     @blp.response(200, DecisionSchema)
     def post(self, redemption_id):
         """Approve a pending redemption; the held points are spent."""
@@ -165,6 +167,7 @@ class Approve(MethodView):
 @blp.route("/redemptions/<int:redemption_id>/reject")
 class Reject(MethodView):
     @login_required
+    @idempotent
     @blp.arguments(RejectArgsSchema)
     @blp.response(200, DecisionSchema)
     def post(self, data, redemption_id):
@@ -175,6 +178,7 @@ class Reject(MethodView):
 @blp.route("/redemptions/<int:redemption_id>/cancel")
 class Cancel(MethodView):
     @login_required
+    @idempotent
     @blp.response(200, DecisionSchema)
     def post(self, redemption_id):
         """Cancel my pending redemption; points and stock go back."""

@@ -223,7 +223,8 @@ def set_active(reward_id: int):
     """Switch a reward on or off (pending redemptions stay as they are)."""
     active = request.form.get("active") == "1"
     reward = rewards.update_reward(current_user, reward_id, {"active": active})
-    flash((_("%(name)s is offered again.") if active else _("%(name)s is switched off.")) % {"name": reward.name}, "success")
+    message = _("%(name)s is offered again.", name=reward.name) if active else _("%(name)s is switched off.", name=reward.name)
+    flash(message, "success")
     return redirect(url_for("rewards.admin_catalog"))
 
 

@@ -348,3 +348,14 @@ def test_approval_queue_and_timeline(org, api_as):
     detail = api_as(org.alice).get(f"/redemptions/{leave}").json
     assert [(s["status"], s["note"]) for s in detail["steps"]] == [("requested", None), ("rejected", "Busy week")]
     assert api_as(org.carol).get(f"/redemptions/{leave}").status_code == 404
+
+
+def test_a_retried_decision_with_its_idempotency_key_gets_the_first_answer(org, api_as):
+    _reward, rid = _pending(org, api_as)
+    lead = api_as(org.wealth_lead)
+    first = lead.post(f"/redemptions/{rid}/approve", headers={"Idempotency-Key": "approve-1"})
+    retry = lead.post(f"/redemptions/{rid}/approve", headers={"Idempotency-Key": "approve-1"})
+    assert first.status_code == retry.status_code == 200 and retry.json == first.json
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    assert lead.post(f"/redemptions/{rid}/approve").status_code == 409
+    assert wallet(org.alice).balance == 900
