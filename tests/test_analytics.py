@@ -320,3 +320,14 @@ def test_filters_swap_only_the_dashboard_fragment_for_htmx(scene, client):
     assert "<html" not in html and "Loans Team" in html and 'aria-current="true">26 weeks' in html
     boosted = client.get("/analytics", headers={"HX-Request": "true", "HX-Boosted": "true"}).get_data(as_text=True)
     assert "<html" in boosted and "js/charts.js" in boosted
+
+
+def test_the_default_summary_is_the_company_for_admins_and_the_own_team_for_leads(scene, api_as):
+    company = api_as(scene.admin).get("/analytics/summary?weeks=4").json
+    assert (company["team_id"], company["team_name"], company["member_count"]) == (None, "All teams", 8)
+    assert company["points"] == 520  # carol's last points (b4) are outside a 4-week range
+    assert company["previous_points"] == 760 + 4 * 80
+    assert [row["name"] for row in company["by_team"]] == ["Wealth Team", "Loans Team", "Pudong Branch"]
+    lead = api_as(scene.wealth_lead).get("/analytics/summary?weeks=4").json
+    assert (lead["team_id"], lead["points"]) == (scene.wealth.id, 520)
+    assert api_as(scene.alice).get("/analytics/summary").status_code == 403

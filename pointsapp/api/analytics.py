@@ -105,6 +105,16 @@ class AnalyticsTeams(MethodView):
         return {"items": [{"id": t.id, "name": t.name, "parent_id": t.parent_id, "depth": depth} for t, depth in teams]}
 
 
+@blp.route("/analytics/summary")
+class MySummary(MethodView):
+    @login_required
+    @blp.arguments(SummaryArgsSchema, location="query")
+    @blp.response(200, SummarySchema)
+    def get(self, args):
+        """The whole company's dashboard for admins; a lead's own team for leads."""
+        return analytics.dashboard(acting_user(), None, args["weeks"])
+
+
 @blp.route("/analytics/teams/<int:team_id>/summary")
 class TeamSummary(MethodView):
     @login_required
