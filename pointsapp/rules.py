@@ -52,6 +52,16 @@ def _validate(event_type: str, name: str, points: int, period: str | None, kind:
     return errors
 
 
+def latest_version_ids(all_rules: list[Rule]) -> set[int]:
+    """The newest version of each rule: the one an admin may switch on or off."""
+    latest: dict[tuple[str, str], Rule] = {}
+    for rule in all_rules:
+        key = (rule.kind, rule.event_type)
+        if key not in latest or rule.version > latest[key].version:
+            latest[key] = rule
+    return {rule.id for rule in latest.values()}
+
+
 def publish_rule(
     actor: User | None,
     *,
@@ -69,6 +79,8 @@ def publish_rule(
         policy.require(policy.can_edit_rules(actor), "Only administrators can change the points rules.")
     event_type = (event_type or "").strip()
     errors = _validate(event_type, name, points, period, kind)
+    if kind == "period" and not requires_event_type:
+        errors["requires_event_type"] = ["A period bonus needs the event type that qualifies for it, e.g. loan_signed."]
     if errors:
         raise ValidationFailed("Some fields of the rule are not valid.", fields=errors)
     now = utcnow()

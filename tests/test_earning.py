@@ -233,3 +233,20 @@ def test_the_demo_posts_events_with_a_referral_a_mentorship_bonus_and_a_reversal
     assert db.session.scalar(sa.select(sa.func.count(Event.id))) > 50
     shares = list(db.session.scalars(sa.select(LedgerEntry.points).join(Event, Event.id == LedgerEntry.event_id).where(Event.type == "cross_dept_referral")))
     assert sorted(shares) == [16, 17, 17]
+
+
+def test_a_rule_switched_off_pays_nothing_from_then_on_but_still_pays_earlier_events(org, api_as):
+    rule = rules.publish_rule(org.admin, event_type="product_renewal", name="Product renewal", points=20)
+    db.session.commit()
+    rules.set_rule_active(org.admin, rule.id, False)
+    db.session.commit()
+    now = dt.datetime.now(UTC)
+    items = post(api_as(org.admin), ev("before", "product_renewal", org.alice, (now - dt.timedelta(days=2)).isoformat()),
+                 ev("after", "product_renewal", org.alice, (now + dt.timedelta(minutes=1)).isoformat()))
+    assert [(i["status"], [a["points"] for a in i["awards"]]) for i in items] == [("created", [20]), ("created", [])]
+    assert api_as(org.alice).get("/rules").json["items"] == []
+
+
+def test_a_period_rule_needs_a_qualifying_event_type(org, api_as):
+    response = api_as(org.admin).post("/rules", {"kind": "period", "period": "quarter", "event_type": "period.x", "name": "X", "points": 10})
+    assert response.status_code == 422 and "requires_event_type" in response.json["error"]["fields"]

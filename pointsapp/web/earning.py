@@ -58,11 +58,11 @@ WALLET_PANELS["veto"] = veto_panel
 
 
 def _rules_page(status: int = 200, **context):
-    closes = period_bonus.recent_closes()
+    every = rules.list_rules(include_history=True)
     return render_template(
-        "earning/admin_rules.html", rules=rules.list_rules(include_history=True), periods=PERIODS,
+        "earning/admin_rules.html", rules=every, latest_ids=rules.latest_version_ids(every), periods=PERIODS,
         last_quarter=period_key("quarter", utcnow() - dt.timedelta(days=92)),
-        closes=closes, form=context.pop("form", {}), errors=context.pop("errors", {}), **context,
+        closes=period_bonus.recent_closes(), form=context.pop("form", {}), errors=context.pop("errors", {}), **context,
     ), status
 
 
