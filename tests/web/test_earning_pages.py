@@ -184,3 +184,17 @@ def test_an_events_page_shows_its_entries_with_the_rule_version(org, client, api
     assert "ref-9" in html and "Cross-department referral (shared) v1" in html
     assert "Alice" in html and "Carol" in html and "Reverse" in html
     assert client.get("/admin/events/999999").status_code == 404
+
+
+def test_the_events_log_loads_more_with_htmx(org, client, api_as):
+    api_as(org.admin).post("/events", {"events": [
+        {"external_id": f"m{i}", "type": "client_meeting", "user_id": org.alice.id, "occurred_at": f"2026-11-{1 + i % 20:02d}T09:00:00+08:00"}
+        for i in range(35)
+    ]})
+    login(client, org.admin)
+    html = client.get(f"/admin/events?type=client_meeting&user_id={org.alice.id}").get_data(as_text=True)
+    assert html.count("event-row") == 30 and "Load more" in html
+    cursor_url = html.split('hx-get="')[1].split('"')[0].replace("&amp;", "&")
+    assert "type=client_meeting" in cursor_url
+    fragment = client.get(cursor_url, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert fragment.count("event-row") == 5 and "<html" not in fragment and "Load more" not in fragment
