@@ -81,22 +81,23 @@ def seed_demo_rewards(people: dict, rng) -> None:
         })
     advisors = [u for key, u in people.items() if not key.startswith("_") and getattr(u, "role", "") == "employee"]
     advisors.sort(key=lambda u: -ledger.wallet_summary(u.id).available)
-    wishes = ["remote_day", "other", "leave_day", "other", "remote_day"]
-    made = []
-    for advisor, kind in zip(advisors, wishes):
+    leads = {people[key].team_id: people[key] for key in ("lead_wealth", "lead_loans")}
+    # (kind, approved?): one of each waits in a queue (the lead's and HR's), one of each is approved.
+    plan = [("remote_day", True), ("remote_day", False), ("other", True), ("other", False), ("leave_day", False)]
+    for advisor in advisors:
+        if not plan:
+            break
+        kind, approved = plan[0]
         if ledger.wallet_summary(advisor.id).available < catalog[kind].cost:
             continue  # only advisors who have earned enough redeem
         try:
-            made.append(rewards.redeem(advisor, catalog[kind].id))
+            redemption = rewards.redeem(advisor, catalog[kind].id)
         except DomainError:
             continue
-    # The wealth lead has already approved the first one; the rest wait in the queue.
-    for redemption in made[:2]:
-        owner = next(u for u in advisors if u.id == redemption.user_id)
-        approver = people["lead_wealth"] if owner.team_id == people["lead_wealth"].team_id else people["lead_loans"]
-        if redemption.reward.kind not in ("leave_day", "remote_day"):
-            approver = admin
-        redemptions.approve(approver, redemption.id)
+        plan.pop(0)
+        if approved:
+            approver = leads.get(advisor.team_id, admin) if kind in ("leave_day", "remote_day") else admin
+            redemptions.approve(approver, redemption.id)
 
 
 # Runs once the demo's points exist, whichever area created them.
