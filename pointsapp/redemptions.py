@@ -67,29 +67,38 @@ def cancel(actor: User, redemption_id: int) -> Redemption:
     return _finish(redemption, "cancelled", actor.id, None)
 
 
-def expire_stale(*, now: dt.datetime | None = None, days: int | None = None) -> int:
-    """Expire pending redemptions older than ``days`` (the setting by default); return how many."""
-    days = current_app.config["REDEMPTION_EXPIRY_DAYS"] if days is None else days
-    cutoff = (now or utcnow()) - dt.timedelta(days=days)
-    stale = list(
+def stale_ids(*, now: dt.datetime | None = None, days: int | None = None) -> list[int]:
+    """Pending redemptions older than ``days`` (the REDEMPTION_EXPIRY_DAYS setting by default)."""
+    cutoff = (now or utcnow()) - dt.timedelta(days=_expiry_days(days))
+    return list(
         db.session.scalars(
             sa.select(Redemption.id)
             .where(Redemption.status == "pending", Redemption.created_at < cutoff)
             .order_by(Redemption.id)
         )
     )
-    note = _("Not decided within %(days)d days.", days=days)
-    expired = 0
-    for redemption_id in stale:
-        redemption = _load(redemption_id)
-        try:
-            _transition(redemption, "expired", None, note)
-        except InvalidTransition:
-            continue  # decided while we were sweeping
-        _give_back(redemption)
-        _finish(redemption, "expired", None, note)
-        expired += 1
-    return expired
+
+
+def expire(redemption_id: int, *, days: int | None = None) -> bool:
+    """Expire one pending redemption, giving points and stock back; False if it was decided meanwhile."""
+    note = _("Not decided within %(days)d days.", days=_expiry_days(days))
+    redemption = _load(redemption_id)
+    try:
+        _transition(redemption, "expired", None, note)
+    except InvalidTransition:
+        return False
+    _give_back(redemption)
+    _finish(redemption, "expired", None, note)
+    return True
+
+
+def expire_stale(*, now: dt.datetime | None = None, days: int | None = None) -> int:
+    """Expire every stale pending redemption in this transaction; return how many."""
+    return sum(expire(rid, days=days) for rid in stale_ids(now=now, days=days))
+
+
+def _expiry_days(days: int | None) -> int:
+    return current_app.config["REDEMPTION_EXPIRY_DAYS"] if days is None else days
 
 
 # --- transitions -----------------------------------------------------------------

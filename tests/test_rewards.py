@@ -81,6 +81,21 @@ def test_expiry_leaves_decided_redemptions_alone_and_runs_from_the_cli(cli, org)
     assert cli.invoke(args=["expire-redemptions"]).output.strip() == "0 pending redemption(s) expired."
 
 
+def test_a_redemption_decided_during_the_sweep_is_left_as_decided(org):
+    reward = make_reward(stock=5)
+    factories.give_points(org.alice, 1000)
+    stale = redeem(org.alice, reward, at=dt.datetime.now(UTC) - dt.timedelta(days=30))
+    assert redemptions.stale_ids() == [stale.id]
+    redemptions.approve(org.wealth_lead, stale.id)  # the lead decides while the sweep runs
+    db.session.commit()
+    assert redemptions.expire(stale.id) is False
+    db.session.commit()
+    db.session.remove()
+    assert db.session.get(Redemption, stale.id).status == "approved"
+    assert ledger.wallet_summary(org.alice.id).balance == 900
+    assert db.session.scalar(sa.select(Reward.stock)) == 4
+
+
 # --- exports --------------------------------------------------------------------
 
 

@@ -23,8 +23,11 @@ def register(app: Flask) -> None:
 @click.option("--days", type=int, default=None, help="Age in days (default: REDEMPTION_EXPIRY_DAYS).")
 def expire_redemptions(days: int | None) -> None:
     """Expire pending redemptions older than the configured days; points and stock go back."""
-    count = redemptions.expire_stale(days=days)
-    db.session.commit()
+    count = 0
+    for redemption_id in redemptions.stale_ids(days=days):
+        # One transaction each: a long sweep never holds many wallets' locks at once.
+        count += redemptions.expire(redemption_id, days=days)
+        db.session.commit()
     click.echo(f"{count} pending redemption(s) expired.")
 
 
