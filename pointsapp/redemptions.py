@@ -105,7 +105,8 @@ def _expiry_days(days: int | None) -> int:
 
 
 def _load(redemption_id: int) -> Redemption:
-    redemption = db.session.get(Redemption, redemption_id, populate_existing=True)
+    in_range = 0 < redemption_id <= rewards.MAX_ID
+    redemption = db.session.get(Redemption, redemption_id, populate_existing=True) if in_range else None
     if redemption is None:
         raise NotFound(_("There is no redemption %(id)s.", id=redemption_id))
     return redemption

@@ -40,6 +40,7 @@ from pointsapp.periods import period_bounds, period_key, utcnow
 # Redemptions that count against limits and budgets (cancelled/rejected/expired give them back).
 COUNTING_STATUSES = ("pending", "approved")
 MAX_QUANTITY = 100
+MAX_ID = 2**31 - 1  # ids beyond a 32-bit integer cannot exist; looking them up would overflow
 EDITABLE_FIELDS = (
     "name", "kind", "cost", "stock", "description", "cash_amount", "limit_per_year",
     "monthly_budget", "active", "available_from", "available_until",
@@ -82,7 +83,7 @@ def list_rewards(*, only_available: bool = False) -> list[Reward]:
 
 def get_reward(reward_id: int) -> Reward:
     """The reward with this id; NotFound otherwise."""
-    reward = db.session.get(Reward, reward_id, populate_existing=True)
+    reward = db.session.get(Reward, reward_id, populate_existing=True) if 0 < reward_id <= MAX_ID else None
     if reward is None:
         raise NotFound(_("There is no reward %(id)s.", id=reward_id), fields={"reward_id": [_("Unknown reward.")]})
     return reward

@@ -51,7 +51,7 @@ class StepSchema(Schema):
 
 class RedemptionSchema(Schema):
     id = ma.fields.Integer(dump_only=True)
-    reward_id = ma.fields.Integer(required=True, strict=True)
+    reward_id = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(min=1, max=rewards.MAX_ID))
     quantity = ma.fields.Integer(strict=True, load_default=1, validate=ma.validate.Range(min=1, max=rewards.MAX_QUANTITY))
     status = ma.fields.String(dump_only=True, metadata={"enum": list(REDEMPTION_STATUSES)})
     points = ma.fields.Integer(dump_only=True)
@@ -80,6 +80,11 @@ class DecisionSchema(Schema):
 
 class RejectArgsSchema(Schema):
     reason = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=500))
+
+    @ma.pre_load
+    def _null_is_empty(self, data, **_):
+        # Actions accept an empty body; a JSON null is as empty as it gets.
+        return {} if data is None else data
 
 
 @blp.route("/rewards")

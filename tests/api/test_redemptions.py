@@ -359,3 +359,16 @@ def test_a_retried_decision_with_its_idempotency_key_gets_the_first_answer(org, 
     assert retry.headers["Idempotent-Replayed"] == "true"
     assert lead.post(f"/redemptions/{rid}/approve").status_code == 409
     assert wallet(org.alice).balance == 900
+
+
+def test_out_of_range_ids_and_null_bodies_get_contract_errors(org, api_as):
+    api, admin = api_as(org.alice), api_as(org.admin)
+    response = api.post("/redemptions", {"reward_id": 99999999999999999999})
+    assert response.status_code == 422 and "reward_id" in response.json["error"]["fields"]
+    for action in ("approve", "reject", "cancel"):
+        assert admin.post(f"/redemptions/99999999999999999999/{action}").status_code == 404
+    assert admin.get("/rewards/99999999999999999999").status_code == 404
+    _reward, rid = _pending(org, api_as)
+    headers = api_as(org.wealth_lead)._headers({"Content-Type": "application/json"})
+    response = api.client.post(f"/api/v1/redemptions/{rid}/reject", data="null", headers=headers)
+    assert response.status_code == 200 and response.json["status"] == "rejected" and response.json["reason"] is None
