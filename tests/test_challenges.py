@@ -212,3 +212,17 @@ def test_members_list_their_teams_challenges(org, api_as):
     assert [c["id"] for c in api_as(org.alice).get("/challenges").json["items"]] == [wealth]
     assert {c["id"] for c in api_as(org.branch_lead).get("/challenges").json["items"]} == {wealth, loans}
     assert challenges.view(db.session.get(Challenge, wealth)).days_left == 7
+
+
+def test_a_recorded_compliance_veto_removes_the_share(org, api_as):
+    from pointsapp.models import Veto
+    from pointsapp.periods import period_key
+
+    db.session.add(Veto(user_id=org.bob.id, period="quarter", period_key=period_key("quarter", NOW), reason="Mis-selling"))
+    db.session.commit()
+    past = launch(api_as(org.wealth_lead), org.wealth).json["id"]
+    contribute(org.alice, 100)
+    contribute(org.bob, 100)
+    paid = api_as(org.admin).post(f"/challenges/{past}/close").json
+    assert paid["status"] == "succeeded"
+    assert [(p["user_id"], p["points"]) for p in paid["payouts"]] == [(org.alice.id, 500)]
