@@ -178,21 +178,37 @@ def my_redemptions(user: User, *, limit: int = 50, cursor: str | None = None):
 
 def approval_queue(actor: User) -> list[Redemption]:
     """Pending redemptions the actor may decide, oldest first."""
+    stmt = _queue(actor)
+    if stmt is None:
+        return []
+    stmt = stmt.options(so.contains_eager(Redemption.reward)).order_by(Redemption.created_at, Redemption.id)
+    return list(db.session.scalars(stmt.limit(QUEUE_LIMIT)))
+
+
+def waiting_counts(user: User) -> tuple[int, int]:
+    """(my pending redemptions, pending redemptions waiting for my decision)."""
+    mine = db.session.scalar(
+        sa.select(sa.func.count(Redemption.id)).where(Redemption.user_id == user.id, Redemption.status == "pending")
+    )
+    queue = _queue(user)
+    waiting = db.session.scalar(queue.with_only_columns(sa.func.count(Redemption.id))) if queue is not None else 0
+    return mine or 0, waiting or 0
+
+
+def _queue(actor: User):
+    """The select of pending redemptions the actor may decide, or None when there are none."""
     stmt = (
         sa.select(Redemption)
         .join(Reward, Reward.id == Redemption.reward_id)
         .join(User, User.id == Redemption.user_id)
         .where(Redemption.status == "pending", Redemption.user_id != actor.id)
-        .options(so.contains_eager(Redemption.reward))
-        .order_by(Redemption.created_at, Redemption.id)
-        .limit(QUEUE_LIMIT)
     )
-    if not policy.is_admin(actor):
-        teams = policy.managed_team_ids(actor)
-        if not teams:
-            return []
-        stmt = stmt.where(Reward.kind.in_(policy.LEAD_APPROVED_KINDS), User.team_id.in_(teams))
-    return list(db.session.scalars(stmt))
+    if policy.is_admin(actor):
+        return stmt
+    teams = policy.managed_team_ids(actor)
+    if not teams:
+        return None
+    return stmt.where(Reward.kind.in_(policy.LEAD_APPROVED_KINDS), User.team_id.in_(teams))
 
 
 def timelines(redemption_ids: list[int]) -> dict[int, list[RedemptionStep]]:

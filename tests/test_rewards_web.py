@@ -188,3 +188,18 @@ def test_menu_lists_the_rewards_pages_by_role(client, org):
     more = page(client.get("/more"))
     for path in ("/rewards/mine", "/rewards/approvals", "/rewards/admin", "/rewards/exports"):
         assert f'href="{path}"' in more, path
+
+
+def test_the_wallet_points_leads_to_waiting_requests(app, org):
+    reward = make_reward(cost=100)
+    factories.give_points(org.alice, 1000)
+    from pointsapp import rewards
+
+    rewards.redeem(org.alice, reward.id)
+    db.session.commit()
+    assert "1 of your redemptions is waiting for approval" in page(login(app.test_client(), org.alice).get("/wallet"))
+    lead_wallet = page(login(app.test_client(), org.wealth_lead).get("/wallet"))
+    assert "1 reward request waits for your decision" in lead_wallet and 'href="/rewards/approvals"' in lead_wallet
+    assert "1 reward request waits for your decision" in page(login(app.test_client(), org.admin).get("/wallet"))
+    carol = factories.user("employee", org.loans, password=factories.PASSWORD)
+    assert "rewards-panel" not in page(login(app.test_client(), carol).get("/wallet"))

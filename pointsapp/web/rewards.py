@@ -15,6 +15,7 @@ from pointsapp import exports, ledger, policy, redemptions, rewards
 from pointsapp.errors import DomainError
 from pointsapp.models.rewards import REWARD_KINDS
 from pointsapp.periods import current_key, org_timezone
+from pointsapp.web.wallet import WALLET_PANELS
 
 bp = Blueprint("rewards", __name__)
 PAGE_SIZE = 20
@@ -253,6 +254,15 @@ def export_csv(which: str):
     # A BOM so that spreadsheet programs read the Chinese names as UTF-8.
     return Response("\ufeff" + text, mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def rewards_panel(user):
+    """The wallet's note on redemptions waiting: mine, and those waiting for my decision."""
+    mine, waiting = redemptions.waiting_counts(user)
+    return {"mine": mine, "waiting": waiting} if mine or waiting else None
+
+
+WALLET_PANELS["rewards"] = rewards_panel
 
 
 # --- reward form ------------------------------------------------------------------
