@@ -75,6 +75,8 @@ class ChallengeView:
     payouts: list[dict]  # [{user_id, name, points}]
 
     def __getattr__(self, name):  # id, title, status, target, pool, ... from the row
+        if name == "challenge":  # not set yet (copying): never recurse
+            raise AttributeError(name)
         return getattr(self.challenge, name)
 
     @property
@@ -218,9 +220,11 @@ def launch(
         fields["target"] = ["The target must be a positive whole number."]
     if not isinstance(pool, int) or pool <= 0:
         fields["pool"] = ["The point pool must be a positive whole number."]
-    if starts_at is None or ends_at is None:
-        fields.setdefault("ends_at", []).append("Give a start and an end.")
-    elif as_utc(ends_at) <= as_utc(starts_at):
+    if starts_at is None:
+        fields["starts_at"] = ["Give the start date and time."]
+    if ends_at is None:
+        fields["ends_at"] = ["Give the end date and time."]
+    if starts_at is not None and ends_at is not None and as_utc(ends_at) <= as_utc(starts_at):
         fields["ends_at"] = ["The end must be after the start."]
     if fields:
         raise ValidationFailed("The challenge cannot be launched: " + " ".join(v[0] for v in fields.values()), fields=fields)

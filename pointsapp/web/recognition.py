@@ -188,7 +188,8 @@ def board_live(token: str):
 
 def goal_panel(user):
     """The weekly goal ring: earned against target, with the points remaining."""
-    return {"goal": goals.goal_status(user)}
+    status = goals.goal_status(user)
+    return {"goal": status} if status.weekly_points > 0 else None  # no goal, no ring
 
 
 def level_panel(user):
