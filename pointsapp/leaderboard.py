@@ -168,6 +168,23 @@ def standing(user, period: str = "week") -> Standing | None:
     return board(user, period).me
 
 
+def standings(period: str = "week") -> dict[int, Standing]:
+    """Every ranked user's place on the company-wide board, from one query (for batch jobs)."""
+    places = board(None, period).items
+    result: dict[int, Standing] = {}
+    higher: int | None = None  # the nearest points above the current group (places are sorted)
+    for index, place in enumerate(places):
+        if index and places[index - 1].points != place.points:
+            higher = places[index - 1].points
+        result[place.id] = Standing(
+            rank=place.rank,
+            points=place.points,
+            gap_to_next=higher - place.points if higher is not None else 0,
+            gap_to_top3=places[2].points - place.points if place.rank > 3 else 0,
+        )
+    return result
+
+
 # --- the TV board and its links ----------------------------------------------------
 #
 # A lead opens a branch screen's board with a link that carries a random token;

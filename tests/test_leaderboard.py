@@ -113,3 +113,16 @@ def test_the_phone_page_highlights_me_with_the_gap_to_the_top_3(org, client):
     assert fragment.status_code == 200 and "<html" not in fragment.get_data(as_text=True)
     assert "Wealth Team" in fragment.get_data(as_text=True)
     assert client.get("/leaderboard?period=decade").status_code == 422
+
+
+def test_standings_gives_every_place_at_once():
+    org = factories.small_org()
+    factories.give_points(org.alice, 40)
+    factories.give_points(org.carol, 40)
+    factories.give_points(org.bob, 10)
+    everyone = leaderboard.standings("month")
+    assert everyone[org.alice.id] == everyone[org.carol.id] == leaderboard.Standing(1, 40, 0, 0)
+    assert everyone[org.bob.id] == leaderboard.Standing(3, 10, 30, 0)
+    assert everyone[org.wealth_lead.id].rank == 4 and everyone[org.wealth_lead.id].gap_to_top3 == 10
+    assert org.admin.id not in everyone
+    assert all(everyone[uid] == leaderboard.standing(db_user, "month") for uid, db_user in [(org.bob.id, org.bob)])
