@@ -126,3 +126,19 @@ def test_standings_gives_every_place_at_once():
     assert everyone[org.wealth_lead.id].rank == 4 and everyone[org.wealth_lead.id].gap_to_top3 == 10
     assert org.admin.id not in everyone
     assert all(everyone[uid] == leaderboard.standing(db_user, "month") for uid, db_user in [(org.bob.id, org.bob)])
+
+
+def test_competition_ranking_matches_its_definition_on_random_boards():
+    import random
+
+    rng = random.Random(48)
+    for _ in range(200):
+        rows = [(i, f"User {i}", rng.choice([0, 10, 20, 20, 35, 50, 185, 200])) for i in range(1, rng.randint(1, 12))]
+        places = leaderboard.rank_rows(rows)
+        for place in places:
+            assert place.rank == 1 + sum(1 for _, _, p in rows if p > place.points)
+            mine = leaderboard.standing_of(places, place.id)
+            above = [p for _, _, p in rows if p > place.points]
+            assert mine.gap_to_next == (min(above) - place.points if above else 0)
+            third = sorted((p for _, _, p in rows), reverse=True)[2] if len(rows) >= 3 else None
+            assert mine.gap_to_top3 == (third - place.points if place.rank > 3 else 0)
