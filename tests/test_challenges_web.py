@@ -46,8 +46,13 @@ def test_an_advisor_sees_live_progress_and_cannot_close(org, client):
     login(client, org.alice)
     listing = client.get("/challenges").get_data(as_text=True)
     assert "Wealth sprint" in listing and "4 of 10" in listing
+    from pointsapp.models import Rule
+
+    db.session.add(Rule(kind="event", event_type="fund.sold", name="Fund sold", points=10, active=True))
+    db.session.commit()
     page = client.get(f"/challenges/{challenge.id}").get_data(as_text=True)
     assert 'hx-trigger="every 30s"' in page and "Close the challenge now" not in page
+    assert "Counts: Fund sold" in page
     assert 'class="me-row"' in page
     fragment = client.get(f"/challenges/{challenge.id}", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "<html" not in fragment and "4 of 10" in fragment

@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from pointsapp import challenges, honours, policy
 from pointsapp.errors import DomainError
 from pointsapp.extensions import db
-from pointsapp.models import Event, Team
+from pointsapp.models import Event, Rule, Team
 from pointsapp.periods import org_timezone
 
 bp = Blueprint("challenges", __name__)
@@ -32,12 +32,18 @@ def _local_input(value: str) -> dt.datetime | None:
 
 def _launch_form(status: int = 200, form=None, errors=None):
     teams = [t for t in db.session.scalars(sa.select(Team).order_by(Team.name)) if policy.can_manage_challenge(current_user, t.id)]
-    known_types = list(db.session.scalars(sa.select(Event.type).distinct().order_by(Event.type).limit(50)))
+    known_types = _metric_names() | {t: t for t in db.session.scalars(sa.select(Event.type).distinct().limit(50))}
     now = dt.datetime.now(org_timezone()).replace(second=0, microsecond=0, tzinfo=None)
     defaults = {"starts_at": now.isoformat(timespec="minutes"), "ends_at": (now + dt.timedelta(days=14)).isoformat(timespec="minutes")}
     return render_template(
         "challenges/new.html", teams=teams, event_types=known_types, form=form or defaults, errors=errors or {}
     ), status
+
+
+def _metric_names() -> dict[str, str]:
+    """Event types with the name of their points rule, for people who do not know the codes."""
+    rows = db.session.execute(sa.select(Rule.event_type, Rule.name).where(Rule.active.is_(True), Rule.kind == "event"))
+    return {event_type: name for event_type, name in rows}
 
 
 @bp.get("/challenges", endpoint="index")
@@ -75,7 +81,7 @@ def detail(challenge_id: int):
     result = challenges.get_challenge(current_user, challenge_id)
     can_close = policy.can_manage_challenge(current_user, result.team_id)
     template = "challenges/_progress.html" if _wants_fragment() else "challenges/detail.html"
-    return render_template(template, c=result, can_close=can_close)
+    return render_template(template, c=result, can_close=can_close, metric=_metric_names().get(result.event_type, result.event_type))
 
 
 @bp.post("/challenges/<int:challenge_id>/close", endpoint="close")
