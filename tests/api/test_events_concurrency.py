@@ -71,3 +71,33 @@ def test_a_1000_event_batch_sent_twice_changes_nothing_the_second_time(app, org,
     assert db.session.execute(sa.select(sa.func.count(LedgerEntry.id), sa.func.sum(LedgerEntry.points))).one() == snapshot
     assert [ledger.wallet_summary(uid).balance for uid in people] == balances
     assert sum(balances) == snapshot[1] > 0
+
+
+def test_overlapping_batches_in_different_orders_all_apply(app, org):
+    rules.seed_default_rules()
+    db.session.commit()
+    token = factories.token_for(factories.integration())
+    people = [org.alice.id, org.bob.id, org.carol.id]
+
+    def send(i):
+        order = people[i % 3:] + people[: i % 3]
+        events = [{"external_id": f"t{i}-{n}", "type": "client_revisit_positive", "user_id": order[n % 3],
+                   "occurred_at": "2026-11-02T09:00:00Z"} for n in range(12)]
+        return ApiClient(app, token).post("/events", {"events": events}).status_code
+
+    assert run_concurrently(send, 8) == [201] * 8
+    assert [ledger.wallet_summary(uid).balance for uid in people] == [320, 320, 320]
+
+
+def test_an_idempotency_key_replays_the_first_answer(org, api_as):
+    rules.seed_default_rules()
+    db.session.commit()
+    api = api_as(org.admin)
+    body = {"external_id": "idem-1", "type": "loan_signed", "user_id": org.alice.id, "occurred_at": "2026-11-02T09:00:00Z"}
+    first = api.post("/events", body, headers={"Idempotency-Key": "k-1"})
+    again = api.post("/events", body, headers={"Idempotency-Key": "k-1"})
+    assert first.status_code == again.status_code == 201 and again.json == first.json
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    other = api.post("/events", {**body, "external_id": "idem-2"}, headers={"Idempotency-Key": "k-1"})
+    assert other.status_code == 409 and other.json["error"]["code"] == "idempotency_conflict"
+    assert ledger.wallet_summary(org.alice.id).balance == 30
