@@ -163,3 +163,8 @@ def can_import_events(actor: User) -> bool:
 def can_manage_mentorships(actor: User) -> bool:
     """Who may open the mentorships page: leads (for their teams) and admins."""
     return is_admin(actor) or (actor.role == "lead" and actor.team_id is not None)
+
+
+def leads_any_team(actor: User) -> bool:
+    """Admins, and leads with a team: who sees the launcher, goals and TV board screens."""
+    return is_admin(actor) or (actor.role == "lead" and actor.team_id is not None)

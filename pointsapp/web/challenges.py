@@ -57,7 +57,7 @@ def index():
 @login_required
 def new():
     """Show the launcher; launch a challenge for a team I lead."""
-    if current_user.role not in ("lead", "admin"):
+    if not policy.leads_any_team(current_user):
         abort(403)
     if request.method == "GET":
         return _launch_form()

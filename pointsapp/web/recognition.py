@@ -35,13 +35,9 @@ def leaderboard_page():
     """Show the leaderboard with my row highlighted and my gaps."""
     args = request.args
     team_id = args.get("team_id", type=int)
-    try:
-        board = leaderboard.board(current_user, args.get("period", "week"), kind=args.get("kind", "individual"), team_id=team_id)
-    except DomainError as error:
-        return render_template("errors/error.html", status=error.status, error=error), error.status
+    board = leaderboard.board(current_user, args.get("period", "week"), kind=args.get("kind", "individual"), team_id=team_id)
     context = {"board": board, "periods": PERIODS, "my_team_id": current_user.team_id}
     return _fragment_or_page("recognition/_board.html", "recognition/leaderboard.html", **context)
-
 
 
 # --- badges and honours ------------------------------------------------------------
@@ -57,7 +53,6 @@ def badges_page():
         progress=badges.progress_for(current_user),
         honors=[row for row in earned if row["kind"] == "honor"],
     )
-
 
 
 @bp.route("/admin/badges", methods=["GET", "POST"])
@@ -116,7 +111,7 @@ def _admin_page(status: int = 200, **context):
 @login_required
 def goals_page():
     """Show and set my members' weekly goals."""
-    if current_user.role not in ("lead", "admin"):
+    if not policy.leads_any_team(current_user):
         abort(403)
     errors: dict[int, str] = {}
     if request.method == "POST":
@@ -131,7 +126,6 @@ def goals_page():
     return render_template("recognition/goals.html", rows=goals.team_goals(current_user), errors=errors), 422 if errors else 200
 
 
-
 # --- TV board ------------------------------------------------------------------------
 
 
@@ -139,7 +133,7 @@ def goals_page():
 @login_required
 def board_links():
     """List, create and revoke the TV board links of the teams I lead."""
-    if current_user.role not in ("lead", "admin"):
+    if not policy.leads_any_team(current_user):
         abort(403)
     new_url, error = None, None
     if request.method == "POST":
