@@ -68,7 +68,8 @@ def payroll_rows(actor: User | None, month: str) -> list[dict]:
             "employee_name": user.name,
             "reward": reward.name,
             "quantity": redemption.quantity,
-            "amount": f"{redemption.cash_amount or 0:.2f}",
+            # Blank when the reward has no cash amount set: payroll must look it up, not pay 0.
+            "amount": f"{redemption.cash_amount:.2f}" if redemption.cash_amount is not None else "",
             "currency": CURRENCY,
             "approved_at": local(redemption.decided_at).isoformat(timespec="seconds"),
         }

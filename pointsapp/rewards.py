@@ -130,8 +130,6 @@ def _apply(reward: Reward, data: dict, *, creating: bool) -> None:
         value = merged.get(name)
         if value is not None and decimal.Decimal(value) < 0:
             fields[name] = [_("Must not be negative.")]
-    if merged.get("kind") == "bonus_cash" and merged.get("cash_amount") in (None, 0):
-        fields["cash_amount"] = [_("Bonus cash needs the cash amount paid out.")]
     if merged.get("monthly_budget") is not None and merged.get("cash_amount") is None:
         fields["monthly_budget"] = [_("A monthly budget needs a cash amount per redemption.")]
     start, end = merged.get("available_from"), merged.get("available_until")
@@ -231,6 +229,7 @@ def _check_rules(user: User, reward: Reward, quantity: int, now: dt.datetime) ->
                 limit=reward.limit_per_year, used=used,
             )
     if reward.monthly_budget is not None and reward.cash_amount is not None:
+        # Counted by the month of the request: pending and approved cash both use the budget.
         start, end = period_bounds("month", period_key("month", now))
         spent = decimal.Decimal(_counted(sa.func.sum(Redemption.cash_amount), reward.id, start, end))
         if spent + reward.cash_amount * quantity > reward.monthly_budget:

@@ -177,7 +177,7 @@ def test_reward_validation_names_each_bad_field(org):
             "name": " ", "kind": "bonus_cash", "cost": 0, "monthly_budget": Decimal("100"),
             "available_from": dt.datetime(2026, 12, 1, tzinfo=UTC), "available_until": dt.datetime(2026, 11, 1, tzinfo=UTC),
         })
-    assert set(error.value.fields) == {"name", "cost", "cash_amount", "monthly_budget", "available_until"}
+    assert set(error.value.fields) == {"name", "cost", "monthly_budget", "available_until"}
 
 
 def test_quote_shows_the_balance_after_and_what_is_missing(org):

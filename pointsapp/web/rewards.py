@@ -240,7 +240,7 @@ def exports_page():
         payroll, hr = exports.payroll_rows(current_user, month), exports.hr_rows(current_user, month)
     except DomainError as error:
         return render_template("rewards/exports.html", month=month, error=error.message, payroll=[], hr=[]), 422
-    total = sum((decimal.Decimal(row["amount"]) for row in payroll), decimal.Decimal("0.00"))
+    total = sum((decimal.Decimal(row["amount"]) for row in payroll if row["amount"]), decimal.Decimal("0.00"))
     return render_template("rewards/exports.html", month=month, error=None, payroll=payroll, hr=hr, payroll_total=total)
 
 

@@ -43,6 +43,13 @@ def test_catalog_lists_rewards_with_the_contract_fields(org, api_as):
     assert items[seat.id]["stock"] == 3 and items[seat.id]["kind"] == "training_seat"
 
 
+def test_the_contract_minimum_creates_any_kind(org, api_as):
+    for kind in ("leave_day", "bonus_cash", "training_seat", "remote_day", "other"):
+        response = api_as(org.admin).post("/rewards", {"name": f"A {kind}", "kind": kind, "cost": 100})
+        assert response.status_code == 201, response.json
+        assert response.json["kind"] == kind and response.json["stock"] is None and response.json["active"] is True
+
+
 def test_admin_creates_a_reward_and_everyone_sees_it(org, api_as):
     response = api_as(org.admin).post(
         "/rewards",
@@ -68,9 +75,9 @@ def test_a_bad_reward_gets_field_errors_and_nothing_is_written(org, api_as):
     response = api_as(org.admin).post("/rewards", {"name": "", "kind": "holiday", "cost": 0, "stock": -1})
     assert response.status_code == 422
     assert set(response.json["error"]["fields"]) == {"name", "kind", "cost", "stock"}
-    response = api_as(org.admin).post("/rewards", {"name": "Cash", "kind": "bonus_cash", "cost": 10})
+    response = api_as(org.admin).post("/rewards", {"name": "Cash", "kind": "other", "cost": 10, "monthly_budget": 100})
     assert response.status_code == 422
-    assert "cash_amount" in response.json["error"]["fields"]
+    assert response.json["error"]["fields"] == {"monthly_budget": ["A monthly budget needs a cash amount per redemption."]}
     assert db.session.scalar(sa.select(sa.func.count(Reward.id))) == 0
 
 
