@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, utils
 
 from pointsapp import notify, push
 from pointsapp.extensions import db
-from pointsapp.models import Notification, PushSubscription
+from pointsapp.models import Notification, PushSubscription, User
 from pointsapp.models.notify import PushDelivery
 from tests.conftest import run_concurrently
 
@@ -156,7 +156,7 @@ def test_award_is_pushed_once_to_each_live_subscription_and_the_gone_one_is_remo
 def test_message_is_in_the_recipients_language(api_as, cli, org, service):
     browser = Browser(service, "/sub/zh")
     subscribe(api_as, org.alice, browser)
-    org.alice.locale = "zh"
+    db.session.get(User, org.alice.id).locale = "zh"  # org.alice is detached after the request
     db.session.commit()
     notify.queue(org.alice.id, "reminder", "goal_reminder", {"remaining": 10})
     db.session.commit()
