@@ -40,6 +40,9 @@ from pointsapp.periods import period_bounds, period_key, utcnow
 # Redemptions that count against limits and budgets (cancelled/rejected/expired give them back).
 COUNTING_STATUSES = ("pending", "approved")
 MAX_QUANTITY = 100
+MAX_COST = 10_000_000
+MAX_STOCK = 1_000_000
+MAX_CASH = decimal.Decimal("1000000000")  # fits Numeric(12, 2)
 MAX_ID = 2**31 - 1  # ids beyond a 32-bit integer cannot exist; looking them up would overflow
 EDITABLE_FIELDS = (
     "name", "kind", "cost", "stock", "description", "cash_amount", "limit_per_year",
@@ -93,7 +96,7 @@ def create_reward(actor: User, data: dict) -> Reward:
     """Add a reward to the catalog."""
     policy.require(policy.can_manage_rewards(actor), _("Only administrators can manage the rewards catalog."))
     reward = Reward(description="", active=True)
-    _apply(reward, {"description": "", "active": True} | data, creating=True)
+    _apply(reward, {"description": "", "active": True} | data)
     db.session.add(reward)
     db.session.flush()
     return reward
@@ -103,12 +106,17 @@ def update_reward(actor: User, reward_id: int, data: dict) -> Reward:
     """Change some of a reward's fields (pending redemptions keep their price)."""
     policy.require(policy.can_manage_rewards(actor), _("Only administrators can manage the rewards catalog."))
     reward = get_reward(reward_id)
-    _apply(reward, data, creating=False)
+    _apply(reward, data)
     db.session.flush()
     return reward
 
 
-def _apply(reward: Reward, data: dict, *, creating: bool) -> None:
+def _whole(value, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _apply(reward: Reward, data: dict) -> None:
+    """Validate the merged fields as a whole (e.g. the window's order), then set them."""
     merged = {name: getattr(reward, name) for name in EDITABLE_FIELDS} | {
         k: v for k, v in data.items() if k in EDITABLE_FIELDS
     }
@@ -120,16 +128,16 @@ def _apply(reward: Reward, data: dict, *, creating: bool) -> None:
     if merged.get("kind") not in REWARD_KINDS:
         fields["kind"] = [_("Must be one of: %(kinds)s.", kinds=", ".join(REWARD_KINDS))]
     cost = merged.get("cost")
-    if not isinstance(cost, int) or isinstance(cost, bool) or cost < 1:
-        fields["cost"] = [_("The cost must be a whole number of points, at least 1.")]
-    for name in ("stock", "limit_per_year"):
+    if not _whole(cost, 1, MAX_COST):
+        fields["cost"] = [_("The cost must be a whole number of points from 1 to %(max)s.", max=f"{MAX_COST:,}")]
+    for name, low, high in (("stock", 0, MAX_STOCK), ("limit_per_year", 1, 366)):
         value = merged.get(name)
-        if value is not None and (not isinstance(value, int) or value < (0 if name == "stock" else 1)):
-            fields[name] = [_("Must be a whole number of at least %(min)d, or empty.", min=0 if name == "stock" else 1)]
+        if value is not None and not _whole(value, low, high):
+            fields[name] = [_("Must be a whole number from %(low)d to %(high)d, or empty.", low=low, high=high)]
     for name in ("cash_amount", "monthly_budget"):
         value = merged.get(name)
-        if value is not None and decimal.Decimal(value) < 0:
-            fields[name] = [_("Must not be negative.")]
+        if value is not None and not (decimal.Decimal(value).is_finite() and 0 <= decimal.Decimal(value) <= MAX_CASH):
+            fields[name] = [_("Must be an amount from 0 to %(max)s.", max=f"{MAX_CASH:,}")]
     if merged.get("monthly_budget") is not None and merged.get("cash_amount") is None:
         fields["monthly_budget"] = [_("A monthly budget needs a cash amount per redemption.")]
     start, end = merged.get("available_from"), merged.get("available_until")

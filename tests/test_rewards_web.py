@@ -203,3 +203,30 @@ def test_the_wallet_points_leads_to_waiting_requests(app, org):
     assert "1 reward request waits for your decision" in page(login(app.test_client(), org.admin).get("/wallet"))
     carol = factories.user("employee", org.loans, password=factories.PASSWORD)
     assert "rewards-panel" not in page(login(app.test_client(), carol).get("/wallet"))
+
+
+def test_admin_form_refuses_out_of_range_numbers_without_an_error_page(client, org):
+    login(client, org.admin)
+    token = csrf_token(client, "/rewards/admin")
+    response = client.post("/rewards/admin", data={
+        "csrf_token": token, "name": "Huge", "kind": "bonus_cash", "cost": "99999999999999999999",
+        "stock": "-1", "cash_amount": "NaN", "monthly_budget": "1e20", "limit_per_year": "0",
+    })
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert html.count('class="field-error"') == 5
+    assert db.session.scalar(sa.select(sa.func.count(Reward.id))) == 0
+
+
+def test_exports_page_lists_the_months_payroll_rows(client, org):
+    from pointsapp import redemptions, rewards
+    from pointsapp.periods import current_key
+
+    cash = make_reward(name="Bonus cash ¥500", kind="bonus_cash", cost=100, cash_amount=Decimal("500"))
+    factories.give_points(org.alice, 1000)
+    redemption = rewards.redeem(org.alice, cash.id, 2)
+    redemptions.approve(org.admin, redemption.id)
+    db.session.commit()
+    login(client, org.admin)
+    html = page(client.get("/rewards/exports"))
+    assert "Alice" in html and "¥1000.00" in html and "1 approved in %s, ¥1000.00 in total." % current_key("month") in html
