@@ -150,23 +150,21 @@ def post(
         reverses_id=reverses_id,
         hold_id=hold_id,
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(entry)
-            db.session.flush()
-    except sa.exc.IntegrityError:
-        if dedupe_key is not None and (first := _entry_by_dedupe_key(user_id, dedupe_key)) is not None:
-            return first
-        raise
+    if dedupe_key is None:
+        db.session.add(entry)
+        db.session.flush()
+    else:
+        try:  # a concurrent twin may commit the same key first: then answer with its entry
+            with db.session.begin_nested():
+                db.session.add(entry)
+                db.session.flush()
+        except sa.exc.IntegrityError:
+            if (first := _entry_by_dedupe_key(user_id, dedupe_key)) is not None:
+                return first
+            raise
     earned = 0 if kind in SPEND_KINDS else points
     updated = db.session.execute(
-        sa.update(Wallet)
-        .where(Wallet.user_id == user_id)
-        .values(
-            balance=Wallet.balance + points,
-            lifetime_earned=Wallet.lifetime_earned + earned,
-            updated_at=now,
-        )
+        _CREDIT_WALLET, {"b_user_id": user_id, "b_points": points, "b_earned": earned, "b_now": now}
     ).rowcount
     if updated != 1:
         raise NotFound("This user has no wallet.")
@@ -182,19 +180,38 @@ def _entry_by_dedupe_key(user_id: int, dedupe_key: str) -> LedgerEntry | None:
     )
 
 
+# Hot-path statements, built once so that SQLAlchemy compiles them once (Core
+# tables: no ORM session synchronisation on each call).
+_wallet = Wallet.__table__
+_CREDIT_WALLET = (
+    sa.update(_wallet)
+    .where(_wallet.c.user_id == sa.bindparam("b_user_id"))
+    .values(
+        balance=_wallet.c.balance + sa.bindparam("b_points"),
+        lifetime_earned=_wallet.c.lifetime_earned + sa.bindparam("b_earned"),
+        updated_at=sa.bindparam("b_now", type_=Wallet.updated_at.type),
+    )
+)
+
+
+def _rollup_upsert(dialect: str):
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(PeriodTotal.__table__)
+    return stmt.on_conflict_do_update(
+        index_elements=["user_id", "period", "period_key"],
+        set_={"points": PeriodTotal.__table__.c.points + stmt.excluded.points},
+    )
+
+
+_ROLLUP_UPSERT = {name: _rollup_upsert(name) for name in ("postgresql", "sqlite")}
+
+
 def _add_to_rollups(user_id: int, points: int, moment: dt.datetime) -> None:
     rows = [
         {"user_id": user_id, "period": period, "period_key": key, "points": points}
         for period, key in period_keys(moment).items()
     ]
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(PeriodTotal).values(rows)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["user_id", "period", "period_key"],
-        set_={"points": PeriodTotal.points + stmt.excluded.points},
-    )
-    db.session.execute(stmt)
+    db.session.execute(_ROLLUP_UPSERT[db.session.get_bind().dialect.name], rows)
 
 
 def reverse(entry: LedgerEntry, *, actor_id: int | None, reason: str) -> LedgerEntry:
