@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 09:52:44.013685
+Create Date: 2026-11-25 10:31:56.585390
 
 """
 from alembic import op
@@ -127,6 +127,7 @@ def upgrade():
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('label', sa.String(length=120), nullable=False),
     sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['created_by_id'], ['user_account.id'], ),
     sa.ForeignKeyConstraint(['team_id'], ['team.id'], ),
@@ -144,6 +145,7 @@ def upgrade():
     sa.Column('ends_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('status', sa.String(length=10), nullable=False),
     sa.Column('progress', sa.Integer(), nullable=False),
+    sa.Column('final_contributions', sa.JSON(), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
@@ -158,8 +160,24 @@ def upgrade():
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('challenge', schema=None) as batch_op:
+        batch_op.create_index('ix_challenge_status_end', ['status', 'ends_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_challenge_team_id'), ['team_id'], unique=False)
 
+    op.create_table('event_import',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('filename', sa.String(length=255), nullable=False),
+    sa.Column('content', sa.Text(), nullable=False),
+    sa.Column('total_rows', sa.Integer(), nullable=False),
+    sa.Column('processed_rows', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('results', sa.JSON(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("status IN ('pending', 'running', 'done')", name='ck_event_import_status'),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user_account.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
     op.create_table('goal',
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('weekly_points', sa.Integer(), nullable=False),
@@ -214,6 +232,8 @@ def upgrade():
     sa.Column('status', sa.String(length=10), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('claimed_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_error', sa.String(length=200), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('read_at', sa.DateTime(timezone=True), nullable=True),
@@ -225,6 +245,7 @@ def upgrade():
     )
     with op.batch_alter_table('notification', schema=None) as batch_op:
         batch_op.create_index('ix_notification_queue', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index('ix_notification_user_created', ['user_id', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_notification_user_id'), ['user_id'], unique=False)
 
     op.create_table('notification_preference',
@@ -258,6 +279,8 @@ def upgrade():
     sa.Column('endpoint', sa.String(length=1024), nullable=False),
     sa.Column('p256dh', sa.String(length=128), nullable=False),
     sa.Column('auth', sa.String(length=64), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('user_agent', sa.String(length=200), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('last_success_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], ),
@@ -355,6 +378,23 @@ def upgrade():
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('rule_id', 'period_key', name='uq_period_close_rule_key')
     )
+    op.create_table('push_delivery',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('notification_id', sa.Integer(), nullable=False),
+    sa.Column('subscription_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('status_code', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("status IN ('sending', 'sent', 'failed')", name='ck_push_delivery_status'),
+    sa.ForeignKeyConstraint(['notification_id'], ['notification.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['subscription_id'], ['push_subscription.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('notification_id', 'subscription_id', name='uq_push_delivery_once')
+    )
+    with op.batch_alter_table('push_delivery', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_push_delivery_notification_id'), ['notification_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_push_delivery_subscription_id'), ['subscription_id'], unique=False)
+
     op.create_table('redemption',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -368,6 +408,7 @@ def upgrade():
     sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('decided_by_id', sa.Integer(), nullable=True),
     sa.Column('decision_reason', sa.String(length=500), nullable=True),
+    sa.Column('request_token', sa.String(length=64), nullable=True),
     sa.CheckConstraint("status IN ('pending', 'approved', 'rejected', 'cancelled', 'expired')", name='ck_redemption_status'),
     sa.CheckConstraint('points > 0', name='ck_redemption_points_positive'),
     sa.CheckConstraint('quantity >= 1', name='ck_redemption_quantity_positive'),
@@ -376,10 +417,13 @@ def upgrade():
     sa.ForeignKeyConstraint(['reward_id'], ['reward.id'], ),
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], ),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('hold_id')
+    sa.UniqueConstraint('hold_id'),
+    sa.UniqueConstraint('user_id', 'request_token', name='uq_redemption_user_request_token')
     )
     with op.batch_alter_table('redemption', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_redemption_reward_id'), ['reward_id'], unique=False)
+        batch_op.create_index('ix_redemption_status_created', ['status', 'created_at'], unique=False)
+        batch_op.create_index('ix_redemption_user_created', ['user_id', 'created_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_redemption_user_id'), ['user_id'], unique=False)
 
     op.create_table('badge_award',
@@ -455,6 +499,7 @@ def upgrade():
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('note', sa.String(length=500), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("status IN ('requested', 'pending', 'approved', 'rejected', 'cancelled', 'expired')", name='ck_redemption_step_status'),
     sa.ForeignKeyConstraint(['actor_id'], ['user_account.id'], ),
     sa.ForeignKeyConstraint(['redemption_id'], ['redemption.id'], ),
     sa.PrimaryKeyConstraint('id')
@@ -510,9 +555,16 @@ def downgrade():
     op.drop_table('badge_award')
     with op.batch_alter_table('redemption', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_redemption_user_id'))
+        batch_op.drop_index('ix_redemption_user_created')
+        batch_op.drop_index('ix_redemption_status_created')
         batch_op.drop_index(batch_op.f('ix_redemption_reward_id'))
 
     op.drop_table('redemption')
+    with op.batch_alter_table('push_delivery', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_push_delivery_subscription_id'))
+        batch_op.drop_index(batch_op.f('ix_push_delivery_notification_id'))
+
+    op.drop_table('push_delivery')
     op.drop_table('period_close')
     with op.batch_alter_table('event', schema=None) as batch_op:
         batch_op.drop_index('ix_event_user_type_time')
@@ -540,6 +592,7 @@ def downgrade():
     op.drop_table('notification_preference')
     with op.batch_alter_table('notification', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_notification_user_id'))
+        batch_op.drop_index('ix_notification_user_created')
         batch_op.drop_index('ix_notification_queue')
 
     op.drop_table('notification')
@@ -552,8 +605,10 @@ def downgrade():
 
     op.drop_table('hold')
     op.drop_table('goal')
+    op.drop_table('event_import')
     with op.batch_alter_table('challenge', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_challenge_team_id'))
+        batch_op.drop_index('ix_challenge_status_end')
 
     op.drop_table('challenge')
     op.drop_table('board_link')
