@@ -8,7 +8,7 @@ from decimal import Decimal
 import click
 from flask import Flask
 
-from pointsapp import demo, exports, redemptions
+from pointsapp import demo, exports, redemptions, scheduler
 from pointsapp.errors import DomainError
 from pointsapp.extensions import db
 
@@ -23,11 +23,7 @@ def register(app: Flask) -> None:
 @click.option("--days", type=int, default=None, help="Age in days (default: REDEMPTION_EXPIRY_DAYS).")
 def expire_redemptions(days: int | None) -> None:
     """Expire pending redemptions older than the configured days; points and stock go back."""
-    count = 0
-    for redemption_id in redemptions.stale_ids(days=days):
-        # One transaction each: a long sweep never holds many wallets' locks at once.
-        count += redemptions.expire(redemption_id, days=days)
-        db.session.commit()
+    count = scheduler.expire_stale_redemptions(days)
     click.echo(f"{count} pending redemption(s) expired.")
 
 
