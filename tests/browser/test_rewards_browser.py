@@ -2,64 +2,16 @@
 
 from __future__ import annotations
 
-import threading
 
 import pytest
 import sqlalchemy as sa
-from werkzeug.serving import make_server
 
 from pointsapp.extensions import db
 from pointsapp.models import Redemption, Reward
 from tests import factories
+from tests.browser.conftest import sign_in
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-
-
-@pytest.fixture()
-def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-
-
-@pytest.fixture()
-def browser(live_server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS, headless=True)
-        contexts = []
-
-        def new_page():
-            context = chromium.new_context(base_url=live_server, viewport={"width": 360, "height": 740})
-            context.set_default_timeout(10_000)
-            contexts.append(context)
-            return context.new_page()
-
-        try:
-            yield new_page
-        finally:
-            for context in contexts:
-                context.close()
-            chromium.close()
-
-
-def sign_in(page, user):
-    page.goto("/login")
-    page.fill("input[name=email]", user.email)
-    page.fill("input[name=password]", factories.PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/wallet")
 
 
 def fits_the_phone(page) -> bool:
