@@ -58,23 +58,32 @@ def staged_target(target: int, hired_on: dt.date | None, today: dt.date) -> int:
     return (target * thirds + 1) // 3  # nearest whole point; a third is never exactly .5
 
 
-def base_target(user: User) -> int:
-    """The lead-set weekly target, else the role's default."""
-    goal = db.session.get(Goal, user.id)
-    if goal is not None:
-        return goal.weekly_points
-    return int(current_app.config["DEFAULT_WEEKLY_GOALS"].get(user.role, 0))
-
-
 def goal_status(user) -> GoalStatus:
     """This week's effective target, points earned this week and what remains."""
-    target = staged_target(base_target(user), user.hired_on, local(utcnow()).date())
-    earned = db.session.scalar(
-        sa.select(PeriodTotal.points).where(
-            PeriodTotal.user_id == user.id, PeriodTotal.period == "week", PeriodTotal.period_key == current_key("week")
-        )
-    ) or 0
-    return GoalStatus(weekly_points=target, earned=earned, remaining=max(0, target - earned))
+    return statuses([user])[user.id]
+
+
+def statuses(users: list[User]) -> dict[int, GoalStatus]:
+    """This week's goal status of many users at once (two queries, whatever their number)."""
+    ids = [user.id for user in users]
+    if not ids:
+        return {}
+    set_points = dict(db.session.execute(sa.select(Goal.user_id, Goal.weekly_points).where(Goal.user_id.in_(ids))).all())
+    earned = dict(
+        db.session.execute(
+            sa.select(PeriodTotal.user_id, PeriodTotal.points).where(
+                PeriodTotal.user_id.in_(ids), PeriodTotal.period == "week", PeriodTotal.period_key == current_key("week")
+            )
+        ).all()
+    )
+    defaults = current_app.config["DEFAULT_WEEKLY_GOALS"]
+    today = local(utcnow()).date()
+    result = {}
+    for user in users:
+        target = staged_target(set_points.get(user.id, int(defaults.get(user.role, 0))), user.hired_on, today)
+        got = earned.get(user.id, 0)
+        result[user.id] = GoalStatus(weekly_points=target, earned=got, remaining=max(0, target - got))
+    return result
 
 
 def set_goal(actor: User, user_id: int, weekly_points: int) -> Goal:
@@ -116,19 +125,5 @@ def team_goals(actor: User) -> list[MemberGoal]:
         return []
     ids = [m.id for m in members]
     set_points = dict(db.session.execute(sa.select(Goal.user_id, Goal.weekly_points).where(Goal.user_id.in_(ids))).all())
-    earned = dict(
-        db.session.execute(
-            sa.select(PeriodTotal.user_id, PeriodTotal.points).where(
-                PeriodTotal.user_id.in_(ids), PeriodTotal.period == "week", PeriodTotal.period_key == current_key("week")
-            )
-        ).all()
-    )
-    defaults = current_app.config["DEFAULT_WEEKLY_GOALS"]
-    today = local(utcnow()).date()
-    rows = []
-    for member in members:
-        base = set_points.get(member.id, int(defaults.get(member.role, 0)))
-        target = staged_target(base, member.hired_on, today)
-        got = earned.get(member.id, 0)
-        rows.append(MemberGoal(member, set_points.get(member.id), GoalStatus(target, got, max(0, target - got))))
-    return rows
+    status = statuses(members)
+    return [MemberGoal(member, set_points.get(member.id), status[member.id]) for member in members]

@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from pointsapp import challenges, notify, redemptions
+from pointsapp import challenges, redemptions, reminders
 from pointsapp.extensions import db
 from pointsapp.periods import utcnow
 
@@ -49,7 +49,7 @@ def expire_stale_redemptions(days: int | None = None) -> int:
 
 def queue_reminders() -> int:
     """Queue this week's goal reminders and rank nudges that are due (each once)."""
-    queued = notify.schedule_reminders(utcnow())
+    queued = reminders.schedule_reminders(utcnow())
     db.session.commit()
     return queued
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from pointsapp import goals, leaderboard, notify
+from pointsapp import notify, periods, reminders
 from pointsapp.extensions import db
 from pointsapp.models import Notification, NotificationPreference
+from tests import factories
 from tests.conftest import csrf_token, login
 
-FRIDAY_3PM_SHANGHAI = dt.datetime(2026, 3, 6, 7, 0, tzinfo=dt.timezone.utc)
-THURSDAY_3PM_SHANGHAI = dt.datetime(2026, 3, 5, 7, 0, tzinfo=dt.timezone.utc)
 
 
 def test_the_list_shows_my_notifications_with_the_unread_count(client, org):
@@ -113,44 +113,51 @@ def test_queue_with_a_dedupe_key_queues_once(org):
     assert db.session.scalar(sa.select(sa.func.count(Notification.id))) == 1
 
 
-def _fake_goals(monkeypatch, remaining: dict[int, int]):
-    monkeypatch.setattr(goals, "goal_status", lambda user: goals.GoalStatus(100, 100 - remaining.get(user.id, 0), remaining.get(user.id, 0)))
+def _this_week_at(weekday: int, hour: int) -> dt.datetime:
+    """This ISO week's ``weekday`` (Monday 0) at ``hour``:00 in Shanghai, as UTC."""
+    shanghai = ZoneInfo("Asia/Shanghai")
+    today = dt.datetime.now(shanghai).date()
+    day = today - dt.timedelta(days=today.weekday() - weekday)
+    return dt.datetime.combine(day, dt.time(hour), shanghai).astimezone(dt.timezone.utc)
 
 
-def test_friday_afternoon_queues_one_goal_reminder_per_user_short_of_the_goal(monkeypatch, org):
-    _fake_goals(monkeypatch, {org.alice.id: 10, org.carol.id: 30})
+def test_friday_afternoon_queues_one_goal_reminder_per_user_short_of_the_goal(org):
+    factories.give_points(org.alice, 90)  # employee default goal 100: 10 short
+    factories.give_points(org.bob, 120)  # goal met: no reminder
+    factories.give_points(org.carol, 70)
     notify.update_preferences(org.carol, {"awards": True}, None, None)  # reminders off
     db.session.commit()
+    friday = _this_week_at(4, 15)
 
-    queued = notify.schedule_reminders(FRIDAY_3PM_SHANGHAI)
-    again = notify.schedule_reminders(FRIDAY_3PM_SHANGHAI + dt.timedelta(minutes=30))
+    queued = reminders.schedule_reminders(friday)
+    again = reminders.schedule_reminders(friday + dt.timedelta(minutes=30))
     db.session.commit()
 
-    assert (queued, again) == (1, 0)
-    row = db.session.scalar(sa.select(Notification))
-    assert (row.user_id, row.kind, row.template, row.dedupe_key) == (org.alice.id, "reminder", "goal_reminder", f"goal:{org.alice.id}:2026-W10")
+    # Alice and the three leads (default goal 60, nothing earned); never the admin, Bob or Carol.
+    assert (queued, again) == (4, 0)
+    recipients = set(db.session.scalars(sa.select(Notification.user_id)))
+    assert recipients == {org.alice.id, org.branch_lead.id, org.wealth_lead.id, org.loans_lead.id}
+    row = db.session.scalar(sa.select(Notification).where(Notification.user_id == org.alice.id))
+    week = periods.period_key("week", friday)
+    assert (row.kind, row.template, row.dedupe_key) == ("reminder", "goal_reminder", f"goal:{org.alice.id}:{week}")
+    assert row.params["remaining"] == 10
     assert notify.render(row)[1].startswith("10 points short of your weekly goal")
 
 
-def test_no_reminders_outside_the_friday_afternoon_window(monkeypatch, org):
-    _fake_goals(monkeypatch, {org.alice.id: 10})
-    monkeypatch.setattr(leaderboard, "standing", lambda user, period="week": None)
-    friday_morning = FRIDAY_3PM_SHANGHAI - dt.timedelta(hours=5)
-    saturday = FRIDAY_3PM_SHANGHAI + dt.timedelta(days=1)
-
-    assert notify.schedule_reminders(friday_morning) == 0
-    assert notify.schedule_reminders(saturday) == 0
+def test_no_reminders_outside_the_friday_afternoon_window(org):
+    factories.give_points(org.alice, 90)
+    friday = _this_week_at(4, 15)
+    assert reminders.schedule_reminders(friday - dt.timedelta(hours=5)) == 0
+    assert reminders.schedule_reminders(friday + dt.timedelta(days=1)) == 0
 
 
-def test_thursday_afternoon_nudges_those_close_to_the_top_3(monkeypatch, org):
-    standings = {
-        org.alice.id: leaderboard.Standing(rank=5, points=80, gap_to_next=5, gap_to_top3=15),
-        org.bob.id: leaderboard.Standing(rank=2, points=200, gap_to_next=10, gap_to_top3=0),
-        org.carol.id: leaderboard.Standing(rank=9, points=10, gap_to_next=5, gap_to_top3=400),
-    }
-    monkeypatch.setattr(leaderboard, "standing", lambda user, period="week": standings.get(user.id))
+def test_thursday_afternoon_nudges_those_close_to_the_top_3(org):
+    factories.give_points(org.bob, 300)
+    factories.give_points(org.carol, 250)
+    factories.give_points(org.wealth_lead, 200)
+    factories.give_points(org.alice, 185)  # 4th, 15 points from the top 3
 
-    assert notify.schedule_reminders(THURSDAY_3PM_SHANGHAI) == 1
+    assert reminders.schedule_reminders(_this_week_at(3, 15)) == 1
     db.session.commit()
 
     row = db.session.scalar(sa.select(Notification))

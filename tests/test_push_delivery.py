@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 
-from pointsapp import notify, push
+from pointsapp import notify, outbox, push
 from pointsapp.extensions import db
 from pointsapp.models import Notification, PushSubscription, User
 from pointsapp.models.notify import PushDelivery
@@ -202,17 +202,17 @@ def test_5xx_is_retried_with_growing_backoff_then_given_up(api_as, org, service)
     db.session.commit()
 
     delays = []
-    for _attempt in range(push.MAX_ATTEMPTS):
+    for _attempt in range(outbox.MAX_ATTEMPTS):
         now = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=len(delays))
-        push.deliver_due(now=now)
+        outbox.deliver_due(now=now)
         row = db.session.scalar(sa.select(Notification))
         if row.status == "queued":
             delays.append((row.next_attempt_at - now).total_seconds())
 
-    assert row.status == "failed" and row.attempts == push.MAX_ATTEMPTS
-    assert len(delays) == push.MAX_ATTEMPTS - 1
-    assert delays == sorted(delays) and delays[0] >= push.BACKOFF_BASE_SECONDS
-    assert len(service.to("/sub/down")) == push.MAX_ATTEMPTS
+    assert row.status == "failed" and row.attempts == outbox.MAX_ATTEMPTS
+    assert len(delays) == outbox.MAX_ATTEMPTS - 1
+    assert delays == sorted(delays) and delays[0] >= outbox.BACKOFF_BASE_SECONDS
+    assert len(service.to("/sub/down")) == outbox.MAX_ATTEMPTS
     assert db.session.scalar(sa.select(sa.func.count(PushSubscription.id))) == 1  # a 5xx is not "gone"
 
 
@@ -236,8 +236,8 @@ def test_retry_after_a_partial_failure_sends_only_to_the_missed_subscription(api
     notify.queue(org.alice.id, "award", "points_awarded", {"points": 7})
     db.session.commit()
 
-    push.deliver_due()
-    push.deliver_due(now=dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1))
+    outbox.deliver_due()
+    outbox.deliver_due(now=dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1))
 
     assert len(service.to("/sub/ok")) == 1
     assert len(service.to("/sub/flaky")) == 2
@@ -255,7 +255,7 @@ def test_concurrent_workers_never_send_a_notification_twice(app, api_as, org, se
     def worker(_i):
         with app.app_context():
             try:
-                return push.deliver_due().sent
+                return outbox.deliver_due().sent
             finally:
                 db.session.remove()
 
@@ -278,7 +278,7 @@ def test_once_delivers_only_what_was_queued_when_it_started(api_as, org, service
         return real_send(*args, **kwargs)
 
     monkeypatch.setattr(push, "send", send_and_queue_more)
-    report = push.deliver_due(once=True)
+    report = outbox.deliver_due(once=True)
 
     assert report.sent == 1
     statuses = list(db.session.scalars(sa.select(Notification.status).order_by(Notification.id)))
@@ -294,14 +294,14 @@ def test_kinds_turned_off_and_quiet_hours_hold_back_the_push(api_as, org, servic
     db.session.commit()
     late_evening = dt.datetime(2026, 3, 4, 15, 0, tzinfo=dt.timezone.utc)  # 23:00 in Shanghai
 
-    report = push.deliver_due(now=late_evening)
+    report = outbox.deliver_due(now=late_evening)
 
     assert (report.sent, report.skipped, report.deferred) == (0, 1, 1)
     award, badge = db.session.scalars(sa.select(Notification).order_by(Notification.id))
     assert award.status == "skipped"
     assert badge.status == "queued"
     assert badge.next_attempt_at == dt.datetime(2026, 3, 4, 23, 0, tzinfo=dt.timezone.utc)  # 07:00 local
-    report = push.deliver_due(now=badge.next_attempt_at)
+    report = outbox.deliver_due(now=badge.next_attempt_at)
     assert report.sent == 1 and len(service.to("/sub/prefs")) == 1
 
 
@@ -309,9 +309,9 @@ def test_payload_stays_within_the_push_size_limit(org):
     long_reason = "很长的理由" * 1000
     row = notify.queue(org.alice.id, "award", "points_awarded", {"points": 9, "reason": long_reason})
 
-    payload = push.build_payload(row, org.alice)
+    payload = outbox.build_payload(row, org.alice)
 
-    assert len(payload.encode()) <= push.MAX_PAYLOAD_BYTES
+    assert len(payload.encode()) <= outbox.MAX_PAYLOAD_BYTES
     message = json.loads(payload)
     assert message["body"].startswith("很长的理由") and message["body"].endswith("…")
     assert message["title"] == "You earned 9 points"

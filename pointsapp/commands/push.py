@@ -8,7 +8,7 @@ import time
 import click
 from flask import Flask
 
-from pointsapp import push, scheduler
+from pointsapp import outbox, scheduler
 from pointsapp.extensions import db
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ def run_jobs() -> None:
 def push_worker(once: bool, interval: float) -> None:
     """Deliver queued notifications by Web Push; also run the periodic jobs (see scheduler)."""
     if once:
-        report = push.deliver_due(once=True)
+        report = outbox.deliver_due(once=True)
         db.session.remove()
         click.echo(f"Delivered: {report}.")
         return
@@ -42,7 +42,7 @@ def push_worker(once: bool, interval: float) -> None:
         while True:
             jobs.tick()
             try:
-                report = push.deliver_due()
+                report = outbox.deliver_due()
                 if report.sent or report.gone or report.failed:
                     log.info("push worker: %s", report)
             except Exception:  # the database may be restarting; keep the worker alive
