@@ -33,6 +33,12 @@ CSP = (
 )
 
 
+def wants_fragment() -> bool:
+    """True for an htmx request that swaps part of a page; boosted navigation and history restores get full pages."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
 def register(app: Flask) -> None:
     from pointsapp.extensions import db, login_manager
     from pointsapp.models import User

@@ -15,6 +15,7 @@ from pointsapp.events_log import EventFilters, event_types, search_events, user_
 from pointsapp.extensions import db
 from pointsapp.models import User, Veto
 from pointsapp.periods import PERIODS, period_key, utcnow
+from pointsapp.web import wants_fragment
 from pointsapp.web.wallet import WALLET_PANELS
 
 bp = Blueprint("earning", __name__)
@@ -128,7 +129,7 @@ def events_log():
     rows, next_cursor = search_events(current_user, filters, request.args.get("cursor"))
     names = user_names({e.user_id for r in rows for e in r.entries})
     context = dict(rows=rows, next_cursor=next_cursor, names=names, filters=filters)
-    if request.htmx and request.args.get("cursor"):
+    if wants_fragment() and request.args.get("cursor"):
         return render_template("earning/_event_rows.html", **context)
     users = list(db.session.scalars(sa.select(User).order_by(User.name)))
     vetoed = list(db.session.execute(sa.select(Veto, User).join(User, User.id == Veto.user_id).where(Veto.lifted_at.is_(None))).all())
@@ -202,7 +203,7 @@ def start_import():
 def import_status(import_id: int):
     """Show an import's progress bar and, when done, its per-row report."""
     job = events_import.get_import(current_user, import_id)
-    template = "earning/_import_progress.html" if request.htmx else "earning/import_status.html"
+    template = "earning/_import_progress.html" if wants_fragment() else "earning/import_status.html"
     return render_template(template, job=job, counts=events_import.summary(job.results))
 
 

@@ -15,6 +15,7 @@ from pointsapp import exports, ledger, policy, redemptions, rewards
 from pointsapp.errors import DomainError
 from pointsapp.models.rewards import REWARD_KINDS
 from pointsapp.periods import current_key, org_timezone
+from pointsapp.web import wants_fragment
 from pointsapp.web.wallet import WALLET_PANELS
 
 bp = Blueprint("rewards", __name__)
@@ -63,7 +64,7 @@ def confirm(reward_id: int):
 
 def _confirm_page(reward_id: int, quantity: int, error: str | None = None, status: int = 200):
     quote = rewards.quote(current_user, reward_id, quantity)
-    template = "rewards/_confirm.html" if request.htmx else "rewards/confirm.html"
+    template = "rewards/_confirm.html" if wants_fragment() else "rewards/confirm.html"
     token = secrets.token_urlsafe(16)
     return render_template(template, quote=quote, token=token, error=error), status
 
@@ -92,7 +93,7 @@ def redeem(reward_id: int):
 def my_redemptions():
     """Show my redemptions with their status and timeline."""
     rows, next_cursor = redemptions.my_redemptions(current_user, limit=PAGE_SIZE, cursor=request.args.get("cursor"))
-    template = "rewards/_redemptions.html" if request.htmx and request.args.get("cursor") else "rewards/mine.html"
+    template = "rewards/_redemptions.html" if wants_fragment() and request.args.get("cursor") else "rewards/mine.html"
     return render_template(template, redemptions=rows, next_cursor=next_cursor, **_timeline_context(rows))
 
 
@@ -159,7 +160,7 @@ def _decide(redemption_id: int, operation):
 
 def _decided(redemption_id: int, *, error: str | None = None, done: bool = False, status: int = 200):
     """The queue row again (htmx) or the queue page, with the outcome."""
-    if not request.htmx:
+    if not wants_fragment():
         flash(error or _("Decision saved."), "error" if error else "success")
         return redirect(url_for("rewards.approvals"))
     redemption = redemptions.get_redemption(current_user, redemption_id)
