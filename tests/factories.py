@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import types
 
@@ -20,6 +21,12 @@ def team(name: str | None = None, parent: Team | None = None) -> Team:
     return row
 
 
+@functools.cache
+def _hash_of(password: str) -> str:
+    # argon2id is deliberately slow; hash each test password once per run.
+    return auth.hash_password(password)
+
+
 def user(role: str = "employee", team: Team | None = None, *, password: str | None = None, **fields) -> User:
     n = next(_seq)
     row = org.create_user(
@@ -28,9 +35,10 @@ def user(role: str = "employee", team: Team | None = None, *, password: str | No
         name=fields.pop("name", f"User {n}"),
         role=role,
         team_id=team.id if team else None,
-        password=password,
         **fields,
     )
+    if password is not None:
+        row.password_hash = _hash_of(password)
     db.session.commit()
     return row
 

@@ -15,7 +15,6 @@ from tests import factories
 from tests.conftest import csrf_token, login
 
 
-
 def test_the_list_shows_my_notifications_with_the_unread_count(client, org):
     notify.queue(org.alice.id, "award", "points_awarded", {"points": 120, "reason": "Pension plan sold"})
     notify.queue(org.alice.id, "badge", "badge_earned", {"name": "Loan star"})
@@ -26,7 +25,7 @@ def test_the_list_shows_my_notifications_with_the_unread_count(client, org):
     html = client.get("/notifications").get_data(as_text=True)
 
     assert "You earned 120 points" in html and "Pension plan sold" in html and "New badge: Loan star" in html
-    assert "999" not in html
+    assert "You earned 999 points" not in html  # Bob's notification
     assert '<span class="count">2</span>' in html
     assert "Mark all as read (2)" in html
 
