@@ -50,6 +50,7 @@ from pointsapp.errors import NotFound, ValidationFailed
 from pointsapp.exports import to_csv
 from pointsapp.extensions import db
 from pointsapp.goals import staged_target
+from pointsapp.limits import get_by_id
 from pointsapp.models import Event, Goal, LedgerEntry, PeriodTotal, Rule, Team, User
 from pointsapp.models.ledger import SPEND_KINDS
 from pointsapp.periods import local, org_timezone, period_key, utcnow
@@ -179,7 +180,7 @@ def resolve_scope(actor: User, team_id: int | None) -> tuple[Team | None, set[in
     if team_id is None:
         policy.require(policy.can_view_analytics(actor), _("Team analytics are for team leads and administrators."))
         return None, (None if policy.is_admin(actor) else set())
-    team = db.session.get(Team, team_id)
+    team = get_by_id(Team, team_id)
     if team is None:
         raise NotFound(_("There is no team %(id)s.", id=team_id))
     policy.require(policy.can_view_analytics(actor, team.id), _("You can only see the analytics of the teams you lead."))

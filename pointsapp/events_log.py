@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from pointsapp import pagination, policy
 from pointsapp.extensions import db
+from pointsapp.limits import INT_MAX
 from pointsapp.models import Event, LedgerEntry, Rule, User
 from pointsapp.periods import org_timezone
 
@@ -35,7 +36,9 @@ class EventFilters:
                 return None
 
         user = args.get("user_id", "")
-        return cls(int(user) if user.isdigit() else None, (args.get("type") or "").strip() or None, day("from"), day("to"))
+        # An id no INTEGER column can hold matches nobody (0) rather than failing the query.
+        user_id = (int(user) if len(user) <= 10 and int(user) <= INT_MAX else 0) if user.isdigit() else None
+        return cls(user_id, (args.get("type") or "").strip() or None, day("from"), day("to"))
 
 
 @dataclasses.dataclass

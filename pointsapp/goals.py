@@ -24,6 +24,7 @@ from flask import current_app
 from pointsapp import policy
 from pointsapp.errors import NotFound, ValidationFailed
 from pointsapp.extensions import db
+from pointsapp.limits import get_by_id
 from pointsapp.models import Goal, PeriodTotal, User
 from pointsapp.periods import current_key, local, utcnow
 
@@ -88,7 +89,7 @@ def statuses(users: list[User]) -> dict[int, GoalStatus]:
 
 def set_goal(actor: User, user_id: int, weekly_points: int) -> Goal:
     """Set a member's weekly target (their lead or an admin)."""
-    target = db.session.get(User, user_id)
+    target = get_by_id(User, user_id)
     if target is None:
         raise NotFound(f"There is no user {user_id}.")
     policy.require(policy.can_set_goal(actor, target), "Only the member's lead or an admin can set their weekly goal.")

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from pointsapp import earning, notify, policy
 from pointsapp.errors import Duplicate, NotFound, ValidationFailed
 from pointsapp.extensions import db
+from pointsapp.limits import get_by_id
 from pointsapp.models import Challenge, Honor, PeriodTotal, User
 from pointsapp.periods import PERIODS, period_bounds
 
@@ -58,7 +59,7 @@ def _grant(user: User, title: str, key: str, *, actor: User | None, team_id: int
 def award_honor(actor: User, *, user_id: int, title: str, period_key: str) -> Honor:
     """Give a member an honour title for a period (admin)."""
     policy.require(policy.can_award_honors(actor), "Only administrators can award honour titles.")
-    user = db.session.get(User, user_id)
+    user = get_by_id(User, user_id)
     if user is None:
         raise NotFound(f"There is no user {user_id}.", fields={"user_id": [f"No user {user_id}."]})
     title, period_key = (title or "").strip(), (period_key or "").strip()

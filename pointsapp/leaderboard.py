@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from pointsapp import policy
 from pointsapp.errors import NotFound, ValidationFailed
 from pointsapp.extensions import db
+from pointsapp.limits import get_by_id
 from pointsapp.models import BoardLink, PeriodTotal, Team, User
 from pointsapp.org import team_subtree_ids
 from pointsapp.periods import PERIODS, current_key, period_bounds, utcnow
@@ -148,7 +149,7 @@ def board(
     key = _check(period, kind, key)
     teams = None
     if team_id is not None:
-        if db.session.get(Team, team_id) is None:
+        if get_by_id(Team, team_id) is None:
             raise NotFound(f"There is no team {team_id}.", fields={"team_id": [f"No team {team_id}."]})
         teams = team_subtree_ids(team_id)
     rows = _people(period, key, teams) if kind == "individual" else _teams(period, key, teams)
@@ -198,7 +199,7 @@ def _hash(token: str) -> str:
 
 def create_link(actor: User, team_id: int, label: str = "") -> tuple[BoardLink, str]:
     """Create a board link for a team the actor leads; return it and its token (shown once)."""
-    if db.session.get(Team, team_id) is None:
+    if get_by_id(Team, team_id) is None:
         raise NotFound(f"There is no team {team_id}.", fields={"team_id": [f"No team {team_id}."]})
     policy.require(policy.can_open_board(actor, team_id), "You can only open boards for the teams you lead.")
     token = secrets.token_urlsafe(24)

@@ -107,6 +107,9 @@ def wallet_summary(user_id: int, at: dt.datetime | None = None) -> WalletView:
 
 # --- entries -----------------------------------------------------------------
 
+# One entry moves at most this many points, so that it (and the wallet) fits a 32-bit INTEGER column.
+MAX_ENTRY_POINTS = 1_000_000_000
+
 
 def post(
     user_id: int,
@@ -131,6 +134,11 @@ def post(
         raise ValueError(f"unknown entry kind {kind!r}")
     if not isinstance(points, int) or isinstance(points, bool) or points == 0:
         raise ValidationFailed("Points must be a whole number other than zero.", fields={"points": ["Must not be zero."]})
+    if abs(points) > MAX_ENTRY_POINTS:
+        raise ValidationFailed(
+            f"Points must be between -{MAX_ENTRY_POINTS:,} and {MAX_ENTRY_POINTS:,}.",
+            fields={"points": [f"Between -{MAX_ENTRY_POINTS:,} and {MAX_ENTRY_POINTS:,}."]},
+        )
     if not reason or not reason.strip():
         raise ValidationFailed("A reason is required.", fields={"reason": ["A reason is required."]})
     if dedupe_key is not None and (first := _entry_by_dedupe_key(user_id, dedupe_key)) is not None:

@@ -19,13 +19,15 @@ import sqlalchemy as sa
 from pointsapp import ledger, policy
 from pointsapp.errors import Duplicate, InvalidTransition, NotFound, ValidationFailed
 from pointsapp.extensions import db
+from pointsapp.limits import INT_MAX, is_whole
 from pointsapp.models import Event, LedgerEntry, Mentorship, Rule, User
 from pointsapp.periods import utcnow
 
 
 def create_mentorship(actor: User, mentor_id: int, mentee_id: int) -> Mentorship:
     """Pair a mentor with a mentee."""
-    users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_([mentor_id, mentee_id])))}
+    wanted = [uid for uid in (mentor_id, mentee_id) if is_whole(uid, 1, INT_MAX)]
+    users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(wanted)))}
     missing = {name: [f"There is no user {uid}."] for name, uid in (("mentor_id", mentor_id), ("mentee_id", mentee_id)) if uid not in users}
     if missing:
         raise ValidationFailed("Choose two existing people.", fields=missing)

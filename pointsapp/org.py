@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from pointsapp import auth, ledger, policy
 from pointsapp.errors import Duplicate, NotFound, ValidationFailed
 from pointsapp.extensions import db
+from pointsapp.limits import get_by_id
 from pointsapp.models import Integration, Team, User
 from pointsapp.models.org import ROLES
 
@@ -32,7 +33,7 @@ def create_team(actor: User, *, name: str, parent_id: int | None = None) -> Team
     name = (name or "").strip()
     if not name:
         raise ValidationFailed("A team needs a name.", fields={"name": ["Required."]})
-    if parent_id is not None and db.session.get(Team, parent_id) is None:
+    if parent_id is not None and get_by_id(Team, parent_id) is None:
         raise NotFound(f"There is no team {parent_id}.", fields={"parent_id": [f"No team {parent_id}."]})
     team = Team(name=name, parent_id=parent_id)
     db.session.add(team)
@@ -64,7 +65,7 @@ def create_user(
         fields["role"] = [f"Must be one of: {', '.join(ROLES)}."]
     if fields:
         raise ValidationFailed("Some fields are not valid.", fields=fields)
-    if team_id is not None and db.session.get(Team, team_id) is None:
+    if team_id is not None and get_by_id(Team, team_id) is None:
         raise NotFound(f"There is no team {team_id}.", fields={"team_id": [f"No team {team_id}."]})
     if db.session.scalar(sa.select(User.id).where(sa.func.lower(User.email) == email)) is not None:
         raise Duplicate(f"A user with the email {email} already exists.", fields={"email": ["Already in use."]})
@@ -89,7 +90,7 @@ def create_user(
 
 def get_user(actor: User, user_id: int) -> User:
     """A user the actor may see: themselves, their team members if a lead, anyone if admin."""
-    user = db.session.get(User, user_id)
+    user = get_by_id(User, user_id)
     if user is None:
         raise NotFound(f"There is no user {user_id}.")
     policy.require(policy.can_view_user(actor, user), "You may only look at yourself and the teams you lead.")

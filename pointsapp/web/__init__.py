@@ -39,6 +39,14 @@ def wants_fragment() -> bool:
     return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
+def form_id(values, name: str) -> int:
+    """An id from a form or query string; 0 (no such row) when missing, not a number, or beyond any INTEGER id."""
+    from pointsapp.limits import INT_MAX
+
+    value = values.get(name, type=int)
+    return value if value is not None and 0 < value <= INT_MAX else 0
+
+
 def register(app: Flask) -> None:
     from pointsapp.extensions import db, login_manager
     from pointsapp.models import User
@@ -105,6 +113,30 @@ def register(app: Flask) -> None:
             ) or 0
         return g.unread
 
+    _register_formats(app)
     for name in PAGE_MODULES:
         module = importlib.import_module(f"pointsapp.web.{name}")
         app.register_blueprint(module.bp)
+
+
+def _register_formats(app: Flask) -> None:
+    """Add the locale-aware number, money and date filters every page uses.
+
+    Flask-Babel already provides ``dateformat``/``datetimeformat``/``timeformat``; these add
+    thousands separators for points and money and one date-and-time style for the whole app
+    ("Nov 24, 2026, 4:33 PM" / "2026年11月24日 16:33"), so no page mixes short and medium dates.
+    """
+    from babel.dates import get_datetime_format
+    from flask_babel import format_currency, format_date, format_decimal, format_time
+
+    app.add_template_filter(lambda n: format_decimal(n or 0), "number")
+    app.add_template_filter(lambda n: format_decimal(n or 0, format="+#,##0;-#,##0"), "signed")
+    app.add_template_filter(lambda amount, currency="CNY": format_currency(amount or 0, currency), "money")
+
+    def when(value):
+        if value is None:
+            return ""
+        pattern = get_datetime_format("medium", locale=get_locale())
+        return pattern.replace("{1}", format_date(value, "medium")).replace("{0}", format_time(value, "short"))
+
+    app.add_template_filter(when, "when")

@@ -12,6 +12,7 @@ from pointsapp.errors import DomainError
 from pointsapp.extensions import db
 from pointsapp.models import Team, User
 from pointsapp.models.org import ROLES
+from pointsapp.web import form_id
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -118,7 +119,7 @@ def award():
         points = int(form.get("points", ""))
     except ValueError:
         errors["points"] = [_("Enter a whole number, negative for a deduction.")]
-    if not form.get("user_id", "").isdigit():
+    if form_id(form, "user_id") not in {m.id for m in members}:
         errors["user_id"] = [_("Choose a member.")]
     if not form.get("reason", "").strip():
         errors["reason"] = [_("A reason is required; the member will see it.")]

@@ -14,6 +14,7 @@ from pointsapp.errors import DomainError
 from pointsapp.extensions import db
 from pointsapp.models import Event, Rule, Team
 from pointsapp.periods import org_timezone
+from pointsapp.web import form_id
 
 bp = Blueprint("challenges", __name__)
 
@@ -64,7 +65,7 @@ def new():
     form = request.form
     try:
         challenge = challenges.launch(
-            current_user, team_id=form.get("team_id", type=int) or 0, title=form.get("title", ""),
+            current_user, team_id=form_id(form, "team_id"), title=form.get("title", ""),
             event_type=form.get("event_type", ""), target=form.get("target", type=int) or 0, pool=form.get("pool", type=int) or 0,
             starts_at=_local_input(form.get("starts_at", "")), ends_at=_local_input(form.get("ends_at", "")),
         )

@@ -49,3 +49,69 @@ def test_boosted_visit_of_an_import_progress_page_has_the_layout(client, org):
     assert response.status_code == 302
     html = text(client.get(response.headers["Location"], headers=BOOSTED))
     assert "<nav" in html and "Importing events.csv" in html and 'id="import-progress"' in html
+
+
+# --- 2. huge numbers re-render with a field message and write nothing ---------------------
+
+HUGE = "99999999999999999999"
+LARGE = "3000000000"  # beyond a 32-bit INTEGER, within a 64-bit one
+
+
+def _counts():
+    from pointsapp.models import Badge, Challenge, Goal, Honor, LedgerEntry, Mentorship, Rule, Team, User
+
+    return {m.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(m))
+            for m in (Badge, Challenge, Goal, Honor, LedgerEntry, Mentorship, Reward, Rule, Team, User)}
+
+
+def _huge_forms(org):
+    team = org.alice.team_id
+    reward = {"name": "Cash", "kind": "bonus_cash", "cost": "100", "cash_amount": "50", "description": ""}
+    challenge = {"team_id": str(team), "title": "Push", "event_type": "loan_signed", "target": "5", "pool": "100",
+                 "starts_at": "2026-11-01T09:00", "ends_at": "2026-11-20T09:00"}
+    return [
+        ("/admin/awards", {"user_id": str(org.alice.id), "points": "{n}", "reason": "Great work"}, "points"),
+        ("/admin/awards", {"user_id": "{n}", "points": "10", "reason": "Great work"}, "user_id"),
+        ("/challenges/new", challenge | {"pool": "{n}"}, "pool"),
+        ("/challenges/new", challenge | {"target": "{n}"}, "target"),
+        ("/challenges/new", challenge | {"team_id": "{n}"}, "team_id"),
+        ("/rewards/admin", reward | {"cost": "{n}"}, "cost"),
+        ("/rewards/admin", reward | {"kind": "training_seat", "stock": "{n}"}, "stock"),
+        ("/rewards/admin", reward | {"limit_per_year": "{n}"}, "limit_per_year"),
+        ("/rewards/admin", reward | {"monthly_budget": "{n}"}, "monthly_budget"),
+        ("/rewards/admin", reward | {"cash_amount": "{n}"}, "cash_amount"),
+        ("/admin/rules", {"event_type": "huge_deal", "name": "Huge deal", "points": "{n}"}, "points"),
+        ("/admin/badges", {"name": "Many", "event_type": "loan_signed", "threshold": "{n}", "period": ""}, "threshold"),
+        ("/admin/honors", {"user_id": "{n}", "title": "Star", "period_key": "2026-11"}, "user_id"),
+        ("/goals", {"user_id": str(org.alice.id), "weekly_points": "{n}"}, None),
+        ("/goals", {"user_id": "{n}", "weekly_points": "10"}, None),
+        ("/mentorships", {"mentor_id": str(org.alice.id), "mentee_id": "{n}"}, "mentee_id"),
+        ("/admin/teams", {"name": "New team", "parent_id": "{n}"}, "parent_id"),
+        ("/admin/users", {"email": "x@example.com", "name": "X", "role": "employee", "team_id": "{n}", "password": ""}, "team_id"),
+        ("/board-links", {"team_id": "{n}", "label": "Lobby"}, None),
+    ]
+
+
+def test_huge_numbers_in_every_numeric_form_field_re_render_with_a_message_and_write_nothing(client, org):
+    login(client, org.admin)
+    token = csrf_token(client, "/admin/org")
+    before = _counts()
+    failures = []
+    for path, data, field in _huge_forms(org):
+        for n in (HUGE, LARGE):
+            form = {k: v.replace("{n}", n) for k, v in data.items()} | {"csrf_token": token}
+            response = client.post(path, data=form)
+            html = response.get_data(as_text=True)
+            if response.status_code not in (400, 404, 422) or (field and 'class="field-error"' not in html):
+                failures.append((path, field, n, response.status_code, re.findall(r'field-error[^>]*>([^<]*)', html)))
+    assert failures == [], "\n".join(map(str, failures))
+    db.session.remove()
+    assert _counts() == before
+
+
+def test_huge_ids_in_page_filters_are_not_server_errors(client, org):
+    login(client, org.admin)
+    for path in ("/admin/events?user_id=" + HUGE, "/leaderboard?team_id=" + HUGE, "/analytics?team_id=" + HUGE,
+                 f"/rewards/{HUGE}/confirm", f"/challenges/{HUGE}", f"/admin/events/{HUGE}"):
+        response = client.get(path)
+        assert response.status_code in (200, 404, 422), (path, response.status_code)
