@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pointsapp import ledger, notify, policy
-from pointsapp.errors import NotFound
+from pointsapp.errors import LimitReached, NotFound
 from pointsapp.extensions import db
 from pointsapp.models import LedgerEntry, User
 
@@ -14,6 +14,12 @@ def award(actor: User, user_id: int, points: int, reason: str) -> LedgerEntry:
     if target is None:
         raise NotFound(f"There is no user {user_id}.", fields={"user_id": [f"No user {user_id}."]})
     policy.require(policy.can_award(actor, target), "You can award points only to members of the teams you lead.")
+    limit = policy.award_limit(actor)
+    if limit is not None and abs(points) > limit:
+        raise LimitReached(
+            f"Team leads can award or deduct at most {limit} points at a time; ask HR for a larger amount.",
+            fields={"points": [f"At most {limit} points at a time."]},
+        )
     kind = "manual_award" if points > 0 else "manual_deduction"
     entry = ledger.post(target.id, points, kind=kind, reason=reason, actor_id=actor.id)
     if points > 0:

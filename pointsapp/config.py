@@ -76,6 +76,8 @@ def load_settings() -> dict:
         "VAPID_PUBLIC_KEY": os.environ.get("VAPID_PUBLIC_KEY"),
         "VAPID_SUBJECT": os.environ.get("VAPID_SUBJECT", "mailto:admin@pointsapp.invalid"),
         "REDEMPTION_EXPIRY_DAYS": int(os.environ.get("REDEMPTION_EXPIRY_DAYS", "14")),
+        # A lead may award or deduct at most this many points at once; larger amounts go through HR.
+        "LEAD_AWARD_LIMIT": int(os.environ.get("LEAD_AWARD_LIMIT", "500")),
         "DEFAULT_WEEKLY_GOALS": {"employee": 100, "lead": 60, "admin": 0},
         "LEVELS": [
             (0, "Bronze"),

@@ -70,6 +70,13 @@ def can_award(actor: User, target: User) -> bool:
     return is_admin(actor) or leads_user(actor, target)
 
 
+def award_limit(actor: User) -> int | None:
+    """The most points a manual award or deduction by ``actor`` may move at once (None: no cap)."""
+    from flask import current_app
+
+    return None if is_admin(actor) else current_app.config["LEAD_AWARD_LIMIT"]
+
+
 def can_post_events(principal: Principal) -> bool:
     return principal.integration is not None or is_admin(principal.user)
 

@@ -181,3 +181,15 @@ def test_lead_and_admin_see_a_members_wallet_others_do_not(org, api_as):
     assert api_as(org.loans_lead).get(f"/users/{org.alice.id}/wallet").status_code == 403
     assert api_as(org.bob).get(f"/users/{org.alice.id}/wallet").status_code == 403
     assert api_as(org.admin).get("/users/31337/wallet").status_code == 404
+
+
+def test_leads_award_at_most_the_configured_amount_at_once_admins_more(org, api_as, app, monkeypatch):
+    monkeypatch.setitem(app.config, "LEAD_AWARD_LIMIT", 500)
+    lead = api_as(org.wealth_lead)
+    refused = lead.post("/awards", {"user_id": org.alice.id, "points": 501, "reason": "Huge"})
+    assert refused.status_code == 422
+    assert refused.json["error"]["code"] == "limit_reached" and "500" in refused.json["error"]["message"]
+    assert lead.post("/awards", {"user_id": org.alice.id, "points": -501, "reason": "Huge"}).status_code == 422
+    assert lead.post("/awards", {"user_id": org.alice.id, "points": 500, "reason": "Top month"}).status_code == 201
+    assert api_as(org.admin).post("/awards", {"user_id": org.alice.id, "points": 5000, "reason": "Annual prize"}).status_code == 201
+    assert ledger.wallet_summary(org.alice.id).balance == 5500
