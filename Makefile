@@ -32,7 +32,7 @@ serve: install
 	@echo "pointsapp on http://$(HOST):$(PORT)/ (push worker alongside)"
 	$(BIN)/flask push-worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - 'pointsapp:create_app()'
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --no-control-socket --access-logfile - 'pointsapp:create_app()'
 
 run: seed serve
 
