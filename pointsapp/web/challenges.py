@@ -33,12 +33,18 @@ def _local_input(value: str) -> dt.datetime | None:
 
 def _launch_form(status: int = 200, form=None, errors=None):
     teams = [t for t in db.session.scalars(sa.select(Team).order_by(Team.name)) if policy.can_manage_challenge(current_user, t.id)]
-    known_types = _metric_names() | {t: t for t in db.session.scalars(sa.select(Event.type).distinct().limit(50))}
+    known_types = _event_types()
     now = dt.datetime.now(org_timezone()).replace(second=0, microsecond=0, tzinfo=None)
     defaults = {"starts_at": now.isoformat(timespec="minutes"), "ends_at": (now + dt.timedelta(days=14)).isoformat(timespec="minutes")}
     return render_template(
         "challenges/new.html", teams=teams, event_types=known_types, form=form or defaults, errors=errors or {}
     ), status
+
+
+def _event_types() -> dict[str, str]:
+    """Event types a challenge can count: active rules' types with their names, and types already seen in events."""
+    seen = {t: t for t in db.session.scalars(sa.select(Event.type).distinct().limit(200))}
+    return seen | _metric_names()
 
 
 def _metric_names() -> dict[str, str]:
@@ -63,14 +69,20 @@ def new():
     if request.method == "GET":
         return _launch_form()
     form = request.form
+    # The API accepts any type; here a typo would make a challenge that never progresses.
+    event_type = form.get("event_type", "").strip()
+    unknown = bool(event_type) and event_type not in _event_types()
     try:
         challenge = challenges.launch(
             current_user, team_id=form_id(form, "team_id"), title=form.get("title", ""),
-            event_type=form.get("event_type", ""), target=form.get("target", type=int) or 0, pool=form.get("pool", type=int) or 0,
+            event_type="" if unknown else event_type, target=form.get("target", type=int) or 0, pool=form.get("pool", type=int) or 0,
             starts_at=_local_input(form.get("starts_at", "")), ends_at=_local_input(form.get("ends_at", "")),
         )
     except DomainError as error:
-        return _launch_form(error.status, form, error.fields or {"team_id": [error.message]})
+        errors = error.fields or {"team_id": [error.message]}
+        if unknown:
+            errors = errors | {"event_type": [_("%(type)s is not an event type we receive. Choose one from the list.", type=event_type)]}
+        return _launch_form(error.status, form, errors)
     flash(_("Challenge launched. Your team has been told."), "success")
     return redirect(url_for("challenges.detail", challenge_id=challenge.id))
 

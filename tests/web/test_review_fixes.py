@@ -115,3 +115,33 @@ def test_huge_ids_in_page_filters_are_not_server_errors(client, org):
                  f"/rewards/{HUGE}/confirm", f"/challenges/{HUGE}", f"/admin/events/{HUGE}"):
         response = client.get(path)
         assert response.status_code in (200, 404, 422), (path, response.status_code)
+
+
+# --- 3. the challenge launcher offers real event types -------------------------------------
+
+
+def _challenge_form(org, event_type):
+    return {"team_id": str(org.alice.team_id), "title": "Loans push", "event_type": event_type, "target": "5", "pool": "100",
+            "starts_at": "2026-11-01T09:00", "ends_at": "2026-11-20T09:00"}
+
+
+def test_challenge_launcher_offers_event_types_by_rule_name_and_refuses_a_typo(client, org):
+    from pointsapp import rules
+    from pointsapp.models import Challenge
+
+    rules.seed_default_rules()
+    db.session.commit()
+    factories.recorded_event(org.bob, "branch_walk_in")
+    login(client, org.wealth_lead)
+    html = text(client.get("/challenges/new"))
+    loan_rule = db.session.scalar(sa.select(rules.Rule.name).where(rules.Rule.event_type == "loan_signed"))
+    assert re.search(r'<select name="event_type"', html) and "loan.signed" not in html
+    assert f'<option value="loan_signed" >{loan_rule} (loan_signed)</option>' in html
+    assert '<option value="branch_walk_in" >branch_walk_in</option>' in html
+    data = _challenge_form(org, "loan.signed") | {"title": "", "csrf_token": csrf_token(client, "/challenges/new")}
+    html = text(client.post("/challenges/new", data=data), 422)
+    assert "loan.signed is not an event type we receive. Choose one from the list." in html
+    assert "Give the challenge a title." in html  # every field's problem at once
+    assert db.session.scalar(sa.select(sa.func.count(Challenge.id))) == 0
+    response = client.post("/challenges/new", data=data | {"event_type": "loan_signed", "title": "Loans push"})
+    assert response.status_code == 302
