@@ -24,6 +24,7 @@ def make_challenge(org, team=None, **fields):
 
 
 def test_a_lead_launches_a_challenge_from_the_phone_form(org, client):
+    factories.recorded_event(org.bob, "fund.sold", NOW - dt.timedelta(days=30))  # the launcher offers types it has seen
     login(client, org.wealth_lead)
     page = client.get("/challenges/new").get_data(as_text=True)
     assert "Wealth Team" in page and "Loans Team" not in page
