@@ -2,7 +2,7 @@
 
 Columns (header row required, any order): ``external_id, type, user_id,
 occurred_at`` and optionally ``quantity`` and ``participants`` (user ids
-separated by ``;``). ``occurred_at`` is ISO 8601; without an offset it is read
+separated by ``;``). A user may be given by id or by email. ``occurred_at`` is ISO 8601; without an offset it is read
 in the organisation's time zone. Rows are posted with source ``admin`` — the
 same identity space as an admin's ``POST /api/v1/events`` and the
 ``import-events`` command — so importing a file twice changes nothing.
@@ -85,8 +85,35 @@ def report_lines(rows: list[tuple[int, dict]], results: list[earning.EventResult
 
 def import_rows(rows: list[tuple[int, dict]], *, actor_id: int | None) -> list[dict]:
     """Post parsed rows as events (source ``admin``) and return the report lines."""
+    rows = with_user_ids(rows)
     results = earning.ingest_events([event for _, event in rows], source=SOURCE, actor_id=actor_id)
-    return report_lines(rows, results)
+    lines = report_lines(rows, results)
+    for (_line, event), line in zip(rows, lines, strict=True):
+        unknown = [v for v in [event.get("user_id", ""), *event.get("participants", [])] if "@" in v]
+        if line["status"] == "invalid" and line.get("column") in ("user_id", "participants") and unknown:
+            line["message"] = f"No user has the email {unknown[0]}."
+    return lines
+
+
+def with_user_ids(rows: list[tuple[int, dict]]) -> list[tuple[int, dict]]:
+    """Rows with emails in ``user_id``/``participants`` replaced by user ids (HR knows emails, not ids); one query."""
+    emails = {v.lower() for _, e in rows for v in [e.get("user_id", ""), *e.get("participants", [])] if "@" in v}
+    if not emails:
+        return rows
+    ids = dict(db.session.execute(sa.select(sa.func.lower(User.email), User.id).where(sa.func.lower(User.email).in_(emails))).all())
+
+    def one(value: str) -> str:
+        return str(ids.get(value.lower(), value)) if "@" in value else value
+
+    resolved = []
+    for line, event in rows:
+        event = dict(event)
+        if "user_id" in event:
+            event["user_id"] = one(event["user_id"])
+        if "participants" in event:
+            event["participants"] = [one(p) for p in event["participants"]]
+        resolved.append((line, event))
+    return resolved
 
 
 def start_import(actor: User, filename: str, data: bytes) -> EventImport:

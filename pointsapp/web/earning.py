@@ -181,7 +181,15 @@ def lift_veto(veto_id: int):
 def import_page():
     """Upload a CSV of events."""
     _require(policy.can_import_events(current_user))
-    return render_template("earning/import.html", errors={})
+    return _import_form({})
+
+
+def _import_form(errors: dict, status: int = 200):
+    """The upload form, with a sample file made of real people's emails (the demo's when there are too few)."""
+    emails = list(db.session.scalars(sa.select(User.email).where(User.role == "employee", User.is_active_account.is_(True)).order_by(User.id).limit(3)))
+    if len(emails) < 3:
+        emails = ["chen.jing@demo.bank", "li.wei@demo.bank", "liu.yang@demo.bank"]
+    return render_template("earning/import.html", errors=errors, sample=emails), status
 
 
 @bp.post("/admin/events/import")
@@ -190,11 +198,11 @@ def start_import():
     """Store the upload and go to its progress page."""
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        return render_template("earning/import.html", errors={"file": [_("Choose a CSV file to import.")]}), 422
+        return _import_form({"file": [_("Choose a CSV file to import.")]}, 422)
     try:
         job = events_import.start_import(current_user, upload.filename, upload.read())
     except DomainError as error:
-        return render_template("earning/import.html", errors={"file": [error.message]}), error.status
+        return _import_form({"file": [error.message]}, error.status)
     return redirect(url_for("earning.import_status", import_id=job.id))
 
 

@@ -145,3 +145,35 @@ def test_challenge_launcher_offers_event_types_by_rule_name_and_refuses_a_typo(c
     assert db.session.scalar(sa.select(sa.func.count(Challenge.id))) == 0
     response = client.post("/challenges/new", data=data | {"event_type": "loan_signed", "title": "Loans push"})
     assert response.status_code == 302
+
+
+# --- 4. event CSV import by email ------------------------------------------------------------
+
+
+def test_event_import_accepts_emails_and_its_sample_shows_real_emails(client, org):
+    from pointsapp import rules
+    from pointsapp.models import Event, LedgerEntry
+
+    rules.seed_default_rules()
+    db.session.commit()
+    login(client, org.admin)
+    page = text(client.get("/admin/events/import"))
+    assert "their email address" in page and f"crm-1001,loan_signed,{org.alice.email}," in page
+    csv = ("external_id,type,user_id,occurred_at,quantity,participants\n"
+           f"m1,loan_signed,{org.alice.email.upper()},2026-11-20T10:30:00+08:00,1,\n"
+           f"m2,cross_dept_referral,{org.alice.email},2026-11-21 15:00,,{org.bob.email};{org.carol.id}\n"
+           "m3,loan_signed,nobody@example.com,2026-11-21T15:00:00+08:00,,\n")
+    token = csrf_token(client, "/admin/events/import")
+    response = client.post("/admin/events/import", content_type="multipart/form-data",
+                           data={"csrf_token": token, "file": (io.BytesIO(csv.encode()), "hr.csv")})
+    location = response.headers["Location"]
+    for _ in range(5):
+        html = text(client.post(location + "/step", headers={"X-CSRFToken": token, "HX-Request": "true"}))
+        if "hx-post" not in html:
+            break
+    assert "No user has the email nobody@example.com." in html
+    db.session.remove()
+    events = {e.external_id: e for e in db.session.scalars(sa.select(Event))}
+    assert set(events) == {"m1", "m2"} and events["m1"].user_id == org.alice.id
+    earners = set(db.session.scalars(sa.select(LedgerEntry.user_id).where(LedgerEntry.event_id == events["m2"].id)))
+    assert {org.bob.id, org.carol.id} <= earners
