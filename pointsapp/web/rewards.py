@@ -298,6 +298,9 @@ def _parse_reward_form(form) -> tuple[dict, dict]:
             data[name] = kind(raw) if raw else None
         except (ValueError, decimal.InvalidOperation):
             errors[name] = [_("Enter a number, or leave it empty.")]
+    # The API may leave it out; a bonus paid by payroll needs an amount, so the admin form requires it.
+    if data["kind"] == "bonus_cash" and data.get("cash_amount") is None and "cash_amount" not in errors:
+        errors["cash_amount"] = [_("Enter the cash amount paid with each redemption of a bonus.")]
     tz = org_timezone()
     for name, shift in (("available_from", 0), ("available_until", 1)):
         raw = form.get(name, "").strip()

@@ -177,3 +177,18 @@ def test_event_import_accepts_emails_and_its_sample_shows_real_emails(client, or
     assert set(events) == {"m1", "m2"} and events["m1"].user_id == org.alice.id
     earners = set(db.session.scalars(sa.select(LedgerEntry.user_id).where(LedgerEntry.event_id == events["m2"].id)))
     assert {org.bob.id, org.carol.id} <= earners
+
+
+# --- 5. bonus cash needs its amount in the admin form ---------------------------------------
+
+
+def test_bonus_cash_reward_needs_a_cash_amount_in_the_admin_form(client, org):
+    login(client, org.admin)
+    data = {"csrf_token": csrf_token(client, "/rewards/admin"), "name": "Bonus cash", "kind": "bonus_cash", "cost": "500",
+            "cash_amount": "", "description": ""}
+    html = text(client.post("/rewards/admin", data=data), 422)
+    assert "Enter the cash amount paid with each redemption of a bonus." in html
+    assert db.session.scalar(sa.select(sa.func.count(Reward.id))) == 0
+    assert client.post("/rewards/admin", data=data | {"cash_amount": "200"}).status_code == 302
+    db.session.remove()
+    assert db.session.scalar(sa.select(Reward.cash_amount)) == 200
