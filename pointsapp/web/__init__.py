@@ -33,6 +33,24 @@ CSP = (
 )
 
 
+def period_label(key) -> str:
+    """A period key said the way people say it: 2026-W48 → "Week 48, 2026", 2026-11 → "November 2026", 2026-Q4 → "Q4 2026"."""
+    import datetime as dt
+    import re
+
+    from babel.dates import format_skeleton
+    from flask_babel import gettext as _
+
+    key = str(key or "")
+    if match := re.fullmatch(r"(\d{4})-W(\d{2})", key):
+        return _("Week %(week)d, %(year)d", week=int(match[2]), year=int(match[1]))
+    if match := re.fullmatch(r"(\d{4})-Q([1-4])", key):
+        return _("Q%(quarter)d %(year)d", quarter=int(match[2]), year=int(match[1]))
+    if (match := re.fullmatch(r"(\d{4})-(\d{2})", key)) and 1 <= int(match[2]) <= 12:
+        return format_skeleton("yMMMM", dt.date(int(match[1]), int(match[2]), 1), locale=get_locale())
+    return key  # a year ("2026") or anything else reads fine as it is
+
+
 def wants_fragment() -> bool:
     """True for an htmx request that swaps part of a page; boosted navigation and history restores get full pages."""
     htmx = getattr(request, "htmx", None)
@@ -114,6 +132,7 @@ def register(app: Flask) -> None:
         return g.unread
 
     _register_formats(app)
+    app.add_template_filter(period_label, "period_label")
     for name in PAGE_MODULES:
         module = importlib.import_module(f"pointsapp.web.{name}")
         app.register_blueprint(module.bp)

@@ -48,9 +48,14 @@ def leaderboard_page():
 def badges_page():
     """Show my badges (earned and not yet, with progress) and my honour titles."""
     earned = badges.user_badges(current_user, current_user.id)
+    periods: dict[int, list[str]] = {}
+    for row in reversed(earned):  # oldest first
+        if row["kind"] == "badge":
+            periods.setdefault(row["badge_id"], []).append(row["period_key"])
     return render_template(
         "recognition/badges.html",
         progress=badges.progress_for(current_user),
+        earned_periods=periods,
         honors=[row for row in earned if row["kind"] == "honor"],
     )
 
