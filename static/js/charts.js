@@ -29,6 +29,16 @@
     loading.push(fn);
   }
 
+  function wrapLabel(text, max) {
+    var lines = [];
+    text.split(" ").forEach(function (word) {
+      var last = lines.length - 1;
+      if (last >= 0 && (lines[last] + " " + word).length <= max) lines[last] += " " + word;
+      else lines.push(word);
+    });
+    return lines.length > 1 ? lines : text;
+  }
+
   function draw(figure) {
     var canvas = figure.querySelector("canvas");
     var source = figure.querySelector('script[type="application/json"]');
@@ -41,7 +51,9 @@
       set.borderRadius = 4;
     });
     if (horizontal) {
-      figure.style.height = Math.max(140, data.labels.length * 34 + 40) + "px";
+      // Long category names would be cut at the canvas edge on a phone: break them into lines.
+      data.labels = data.labels.map(function (label) { return wrapLabel(String(label), 16); });
+      figure.style.height = Math.max(140, data.labels.length * 46 + 40) + "px";
     }
     var still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
     new window.Chart(canvas, {
@@ -55,7 +67,7 @@
         plugins: { legend: { display: false } },
         scales: {
           x: { ticks: { autoSkip: true, maxRotation: 0 }, grid: { display: horizontal } },
-          y: { beginAtZero: true, ticks: { precision: 0 } }
+          y: { beginAtZero: true, ticks: { precision: 0, autoSkip: !horizontal } }
         }
       }
     });
