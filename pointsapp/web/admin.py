@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from pointsapp import auth, awards, org, policy
@@ -15,6 +16,7 @@ from pointsapp.models.org import ROLES
 from pointsapp.web import form_id
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+ROLE_LABELS = {"employee": _l("Employee"), "lead": _l("Team lead"), "admin": _l("Administrator (HR)")}
 
 
 def _require_admin() -> None:
@@ -25,7 +27,7 @@ def _require_admin() -> None:
 def _org_page(status: int = 200, **context):
     teams = list(db.session.scalars(sa.select(Team).order_by(Team.parent_id.is_not(None), Team.name)))
     users = list(db.session.scalars(sa.select(User).order_by(User.name)))
-    return render_template("admin/org.html", teams=teams, users=users, roles=ROLES, **context), status
+    return render_template("admin/org.html", teams=teams, users=users, roles=ROLES, role_labels=ROLE_LABELS, **context), status
 
 
 @bp.get("/org")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -13,12 +13,30 @@ from pointsapp import earning, events_import, mentoring, period_bonus, policy, r
 from pointsapp.errors import DomainError
 from pointsapp.events_log import EventFilters, event_types, search_events, user_names
 from pointsapp.extensions import db
-from pointsapp.models import User, Veto
+from pointsapp.models import Integration, User, Veto
 from pointsapp.periods import PERIODS, period_key, utcnow
-from pointsapp.web import wants_fragment
+from pointsapp.web import period_label, wants_fragment
 from pointsapp.web.wallet import WALLET_PANELS
 
 bp = Blueprint("earning", __name__)
+
+
+@bp.context_processor
+def _source_label():
+    """Where an event came from, for people: the integration's name, "Admin" or "Demo data"."""
+
+    def label(source: str) -> str:
+        if source == "admin":
+            return _("Admin")
+        if source == "demo":
+            return _("Demo data")
+        if source.startswith("integration:"):
+            if "integration_names" not in g:  # one query a page, however many rows
+                g.integration_names = {f"integration:{i}": n for i, n in db.session.execute(sa.select(Integration.id, Integration.name))}
+            return g.integration_names.get(source, source)
+        return source
+
+    return {"source_label": label}
 
 
 def _require(allowed: bool) -> None:
@@ -114,7 +132,7 @@ def close_period():
         flash(_("No period bonus rule is switched on for that period; nothing awarded."), "error")
     for result in results:
         flash(_("%(name)s %(key)s: %(count)d awarded, %(paid)d already paid, %(vetoed)d vetoed.", name=result.rule.name,
-                key=result.period_key, count=len(result.awarded), paid=len(result.already_paid), vetoed=len(result.vetoed)), "success")
+                key=period_label(result.period_key), count=len(result.awarded), paid=len(result.already_paid), vetoed=len(result.vetoed)), "success")
     return redirect(url_for("earning.admin_rules"))
 
 

@@ -12,6 +12,7 @@ from pointsapp.errors import DomainError
 from pointsapp.extensions import db
 from pointsapp.models import Team, User
 from pointsapp.periods import PERIODS, utcnow
+from pointsapp.web import period_label
 from pointsapp.web.wallet import WALLET_PANELS
 
 bp = Blueprint("recognition", __name__)
@@ -98,7 +99,7 @@ def award_honor():
         if error.status == 403:
             abort(403)
         return _admin_page(error.status, honor_errors=error.fields or {"title": [error.message]}, honor_form=form)
-    flash(_("Honour '%(title)s' awarded for %(period)s.", title=honor.title, period=honor.period_key), "success")
+    flash(_("Honour '%(title)s' awarded for %(period)s.", title=honor.title, period=period_label(honor.period_key)), "success")
     return redirect(url_for("recognition.admin_badges"))
 
 

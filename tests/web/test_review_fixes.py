@@ -219,3 +219,35 @@ def test_badge_earned_in_past_weeks_shows_earned_with_its_weeks_and_honours_are_
     db.session.commit()
     html = text(client.get("/badges"))
     assert "Star advisor" in html and "November 2026" in html and "Q4 2026" in html and "No honour titles yet." not in html
+
+
+# --- 7. no internal codes on pages -----------------------------------------------------------
+
+
+def test_pages_show_names_not_codes(app, client, org):
+    from pointsapp import earning, rules
+    from pointsapp.web import period_label
+
+    rules.seed_default_rules()
+    integration = factories.integration("Core CRM")
+    earning.ingest_events([{"external_id": "c1", "type": "loan_signed", "user_id": org.alice.id,
+                            "occurred_at": "2026-11-20T10:30:00+08:00"}], source=f"integration:{integration.id}", actor_id=None)
+    earning.ingest_events([{"external_id": "a1", "type": "loan_signed", "user_id": org.bob.id,
+                            "occurred_at": "2026-11-21T10:30:00+08:00"}], source="admin", actor_id=org.admin.id)
+    db.session.commit()
+    login(client, org.admin)
+    how = text(client.get("/earn"))
+    name = db.session.scalar(sa.select(rules.Rule.name).where(rules.Rule.event_type == "loan_signed"))
+    assert f"<td>{name}<br><small class=\"muted\">loan_signed</small></td>" in how
+    log = text(client.get("/admin/events"))
+    assert "Core CRM" in log and "Admin" in log and "integration:" not in log
+    event_id = db.session.scalar(sa.select(earning.Event.id).where(earning.Event.external_id == "c1"))
+    assert "<dd>Core CRM</dd>" in text(client.get(f"/admin/events/{event_id}"))
+    users = text(client.get("/admin/org"))
+    assert ">Team lead</td>" in users and ">Employee</td>" in users and ">lead</td>" not in users
+    assert f'<td data-label="User id">{org.alice.id}</td>' in users
+    assert [period_label(k) for k in ("2026-W48", "2026-11", "2026-Q4", "2026", "")] == [
+        "Week 48, 2026", "November 2026", "Q4 2026", "2026", ""]
+    board = text(login(app.test_client(), org.alice).get("/leaderboard?period=month"))
+    assert "Your place" in board and re.search(r"\(\w+ 20\d\d\)", board)
+    assert not re.search(r"\b20\d\d-(W\d\d|\d\d|Q\d)\b", board)
