@@ -174,7 +174,7 @@ def test_admin_adds_edits_and_switches_off_a_reward(client, org):
 def test_exports_page_and_csv_download(client, org):
     login(client, org.admin)
     html = page(client.get("/rewards/exports?month=2026-11"))
-    assert "export-payroll --month 2026-11" in html and "Download HR CSV" in html
+    assert "Download HR CSV" in html and "November 2026" in html and "export-payroll" not in html
     csv_response = client.get("/rewards/exports/payroll.csv?month=2026-11")
     assert csv_response.status_code == 200 and csv_response.mimetype == "text/csv"
     assert 'filename="payroll-2026-11.csv"' in csv_response.headers["Content-Disposition"]
@@ -221,6 +221,7 @@ def test_admin_form_refuses_out_of_range_numbers_without_an_error_page(client, o
 def test_exports_page_lists_the_months_payroll_rows(client, org):
     from pointsapp import redemptions, rewards
     from pointsapp.periods import current_key
+    from pointsapp.web import period_label
 
     cash = make_reward(name="Bonus cash ¥500", kind="bonus_cash", cost=100, cash_amount=Decimal("500"))
     factories.give_points(org.alice, 1000)
@@ -229,4 +230,4 @@ def test_exports_page_lists_the_months_payroll_rows(client, org):
     db.session.commit()
     login(client, org.admin)
     html = page(client.get("/rewards/exports"))
-    assert "Alice" in html and "CN¥1,000.00" in html and "1 approved in %s, CN¥1,000.00 in total." % current_key("month") in html
+    assert "Alice" in html and "CN¥1,000.00" in html and "1 approved in %s, CN¥1,000.00 in total." % period_label(current_key("month")) in html

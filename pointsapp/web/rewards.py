@@ -233,7 +233,7 @@ def set_active(reward_id: int):
 @bp.get("/rewards/exports", endpoint="exports")
 @login_required
 def exports_page():
-    """Payroll and HR exports for a month, with the matching CLI commands."""
+    """Payroll and HR exports for a month (the CLI commands are in the README)."""
     if not policy.can_export(current_user):
         abort(403)
     month = request.args.get("month") or current_key("month")

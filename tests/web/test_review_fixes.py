@@ -251,3 +251,13 @@ def test_pages_show_names_not_codes(app, client, org):
     board = text(login(app.test_client(), org.alice).get("/leaderboard?period=month"))
     assert "Your place" in board and re.search(r"\(\w+ 20\d\d\)", board)
     assert not re.search(r"\b20\d\d-(W\d\d|\d\d|Q\d)\b", board)
+
+
+# --- 8. the exports page is for HR, not for the shell ------------------------------------------
+
+
+def test_exports_page_shows_no_shell_commands(client, org):
+    login(client, org.admin)
+    html = text(client.get("/rewards/exports?month=2026-11"))
+    assert "Download payroll CSV" in html and "approved in November 2026" in html
+    assert "flask --app" not in html and "export-payroll" not in html
