@@ -22,6 +22,7 @@ from pointsapp.extensions import db
 from pointsapp.models import Badge, BadgeAward, Event, Honor, User
 from pointsapp.periods import PERIODS, period_bounds, period_key, utcnow
 
+MAX_THRESHOLD = 1_000_000_000  # fits a 32-bit INTEGER column
 
 def create_badge(
     actor: User, *, name: str, description: str = "", event_type: str, threshold: int, period: str | None = None
@@ -34,8 +35,8 @@ def create_badge(
         fields["name"] = ["Give the badge a name."]
     if not event_type:
         fields["event_type"] = ["Choose which events count."]
-    if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold <= 0:
-        fields["threshold"] = ["The threshold must be a positive whole number."]
+    if not isinstance(threshold, int) or isinstance(threshold, bool) or not 0 < threshold <= MAX_THRESHOLD:
+        fields["threshold"] = [f"The threshold must be a whole number from 1 to {MAX_THRESHOLD}."]
     if period not in (None, "", *PERIODS):
         fields["period"] = [f"Must be one of: {', '.join(PERIODS)}, or empty for ever."]
     if fields:

@@ -34,6 +34,9 @@ from pointsapp.models import Challenge, ChallengePayout, Event, Team, User
 from pointsapp.org import team_subtree_ids
 from pointsapp.periods import as_utc, period_key, utcnow
 
+# Both fit a 32-bit INTEGER column; a pool is paid out as points, so it stays modest.
+MAX_TARGET = 1_000_000_000
+MAX_POOL = 10_000_000
 
 # --- the pool split (pure) -------------------------------------------------------
 
@@ -216,10 +219,10 @@ def launch(
         fields["title"] = ["Give the challenge a title."]
     if not event_type:
         fields["event_type"] = ["Choose what counts (an event type)."]
-    if not isinstance(target, int) or target <= 0:
-        fields["target"] = ["The target must be a positive whole number."]
-    if not isinstance(pool, int) or pool <= 0:
-        fields["pool"] = ["The point pool must be a positive whole number."]
+    if not isinstance(target, int) or not 0 < target <= MAX_TARGET:
+        fields["target"] = [f"The target must be a whole number from 1 to {MAX_TARGET}."]
+    if not isinstance(pool, int) or not 0 < pool <= MAX_POOL:
+        fields["pool"] = [f"The point pool must be a whole number from 1 to {MAX_POOL}."]
     if starts_at is None:
         fields["starts_at"] = ["Give the start date and time."]
     if ends_at is None:

@@ -53,6 +53,7 @@ EVENT_LISTENERS: list[Callable] = []
 MAX_BATCH = 1000
 MAX_PARTICIPANTS = 50
 FUTURE_TOLERANCE_HOURS = 24
+MAX_ID = 2**31 - 1  # ids are 32-bit INTEGER columns; a larger one cannot exist
 
 
 def vetoed_user_ids(period: str, period_key: str) -> set[int]:
@@ -68,6 +69,15 @@ def source_for(principal) -> str:
 # --- parsing -------------------------------------------------------------------
 
 
+class WholeNumber(ma.fields.Integer):
+    """An integer: a JSON number without a fraction, or a CSV cell of digits (never 1.5 read as 1)."""
+
+    def _validated(self, value):
+        if isinstance(value, float):
+            raise self.make_error("invalid", input=value)
+        return super()._validated(value)
+
+
 class EventInputSchema(ma.Schema):
     """One event as posted (JSON) or imported (a CSV row)."""
 
@@ -76,10 +86,12 @@ class EventInputSchema(ma.Schema):
 
     external_id = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=255))
     type = ma.fields.String(required=True)
-    user_id = ma.fields.Integer(required=True)
+    user_id = WholeNumber(required=True, validate=ma.validate.Range(min=1, max=MAX_ID))
     occurred_at = ma.fields.DateTime(required=True)
-    participants = ma.fields.List(ma.fields.Integer(), load_default=list, validate=ma.validate.Length(max=MAX_PARTICIPANTS))
-    quantity = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=10_000))
+    participants = ma.fields.List(
+        WholeNumber(validate=ma.validate.Range(min=1, max=MAX_ID)), load_default=list, validate=ma.validate.Length(max=MAX_PARTICIPANTS)
+    )
+    quantity = WholeNumber(load_default=1, validate=ma.validate.Range(min=1, max=10_000))
 
     @ma.validates("type")
     def _type(self, value, **_):
@@ -122,8 +134,12 @@ class EventInput:
         return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def parse_event(raw) -> EventInput:
-    """Validate one raw event; ValidationFailed names each bad field."""
+def parse_event(raw, *, offset_required: bool = False) -> EventInput:
+    """Validate one raw event; ValidationFailed names each bad field.
+
+    ``offset_required``: refuse an ``occurred_at`` without a UTC offset (the
+    JSON API) instead of reading it in the organisation's time zone (CSV files).
+    """
     if not isinstance(raw, dict):
         raise ValidationFailed("Each event must be a JSON object.", fields={"_schema": ["Not an object."]})
     try:
@@ -133,8 +149,16 @@ def parse_event(raw) -> EventInput:
         first = next(iter(fields.items()))
         raise ValidationFailed(f"{first[0]}: {' '.join(map(str, first[1]))}", fields=fields) from None
     moment = data["occurred_at"]
-    # A time without an offset is read in the organisation's time zone (CSV exports often omit it).
-    moment = as_utc(moment.replace(tzinfo=org_timezone()) if moment.tzinfo is None else moment)
+    if moment.tzinfo is None and offset_required:
+        raise ValidationFailed(
+            "occurred_at needs a UTC offset, e.g. 2026-11-02T09:00:00+08:00.",
+            fields={"occurred_at": ["Give the time with its UTC offset."]},
+        )
+    try:
+        # A time without an offset is read in the organisation's time zone (CSV exports often omit it).
+        moment = as_utc(moment.replace(tzinfo=org_timezone()) if moment.tzinfo is None else moment)
+    except OverflowError:  # e.g. 0001-01-01T00:00+14:00 is before the year 1 in UTC
+        raise ValidationFailed("occurred_at is out of range.", fields={"occurred_at": ["Out of range."]}) from None
     if (moment - utcnow()).total_seconds() > FUTURE_TOLERANCE_HOURS * 3600:
         raise ValidationFailed(
             "occurred_at is in the future; events are posted once they have happened.",
@@ -189,7 +213,7 @@ def split_points(total: int, recipients: list[int]) -> list[tuple[int, int]]:
     return [(uid, share + (1 if i < remainder else 0)) for i, uid in enumerate(recipients)]
 
 
-def ingest_events(raw_items: list, *, source: str, actor_id: int | None) -> list[EventResult]:
+def ingest_events(raw_items: list, *, source: str, actor_id: int | None, offset_required: bool = False) -> list[EventResult]:
     """Store events and award their points once; one result per item, in order.
 
     A bad item (invalid, conflict) never blocks the good ones. One notification
@@ -199,7 +223,7 @@ def ingest_events(raw_items: list, *, source: str, actor_id: int | None) -> list
     parsed: list[tuple[int, EventInput]] = []
     for i, raw in enumerate(raw_items):
         try:
-            parsed.append((i, parse_event(raw)))
+            parsed.append((i, parse_event(raw, offset_required=offset_required)))
         except ValidationFailed as error:
             ext = raw.get("external_id") if isinstance(raw, dict) and isinstance(raw.get("external_id"), str) else None
             results[i] = EventResult(i, ext, "invalid", error=error)

@@ -21,12 +21,19 @@ def _bad_cursor() -> ValidationFailed:
     return ValidationFailed("The cursor is not one this server gave out.", fields={"cursor": ["Not a valid cursor."]})
 
 
+MAX_ID = 2**31 - 1  # ids are 32-bit INTEGER columns
+
+
 def decode_cursor(cursor: str) -> tuple[dt.datetime, int]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         moment, last_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return dt.datetime.fromisoformat(moment), int(last_id)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        moment, last_id = dt.datetime.fromisoformat(moment), int(last_id)
+        # Cursors this server gives out carry an aware UTC time and a real id; anything else would break the query.
+        if moment.tzinfo is None or not 0 <= last_id <= MAX_ID:
+            raise ValueError("not a cursor of ours")
+        return moment.astimezone(dt.timezone.utc), last_id
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError, RecursionError):
         raise _bad_cursor() from None
 
 

@@ -66,7 +66,13 @@ _KEY_PATTERNS = {
 
 def period_bounds(kind: str, key: str, tz: ZoneInfo | None = None) -> tuple[dt.datetime, dt.datetime]:
     """Return the [start, end) of a period as UTC datetimes; ValueError on a bad key."""
-    tz = tz or org_timezone()
+    try:
+        return _bounds(kind, key, tz or org_timezone())
+    except OverflowError:  # the calendar's edges: 0001 starts before UTC does, 9999-W52 ends after it
+        raise ValueError(f"{key!r} is out of range") from None
+
+
+def _bounds(kind: str, key: str, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
     match = _KEY_PATTERNS.get(kind, re.compile(r"$^")).match(key)
     if not match:
         raise ValueError(f"{key!r} is not a {kind} key")

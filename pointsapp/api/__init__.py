@@ -7,7 +7,7 @@ import logging
 
 from flask import Flask, current_app
 
-from pointsapp.api.base import API_PREFIX, authenticate_request, error_response, is_api_request
+from pointsapp.api.base import API_PREFIX, IdConverter, JSONProvider, authenticate_request, error_response, is_api_request
 from pointsapp.errors import DomainError
 
 # Each module exposes ``blp``; the order is the order of the OpenAPI document.
@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 def register_api(app: Flask) -> None:
     from pointsapp.extensions import api, csrf, db
 
+    app.url_map.converters["int"] = IdConverter  # before any route is added, web pages included
+    app.json = JSONProvider(app)
     api.init_app(
         app,
         spec_kwargs={

@@ -5,10 +5,9 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from pointsapp import analytics
-from pointsapp.api.base import Schema, acting_user, list_schema, login_required
+from pointsapp.api.base import Blueprint, Schema, acting_user, list_schema, login_required
 
 blp = Blueprint("Analytics", __name__, description="Manager analytics: trends, activity mix, top performers, attrition risk")
 

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from pointsapp import awards
-from pointsapp.api.base import Schema, acting_user, idempotent, login_required
+from pointsapp.api.base import Blueprint, Id, Schema, acting_user, idempotent, login_required
 
 blp = Blueprint("Awards", __name__, description="Manual awards and deductions by leads and admins")
 
 
 class AwardSchema(Schema):
     id = ma.fields.Integer(dump_only=True)
-    user_id = ma.fields.Integer(required=True, strict=True)
+    user_id = Id(required=True)
     points = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(min=-100_000, max=100_000))
     reason = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=500))
     kind = ma.fields.String(dump_only=True)

@@ -6,19 +6,26 @@ Errors under ``/api/v1`` always have the body
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
+import json
+from collections.abc import Mapping
 
 import flask_smorest
 import marshmallow as ma
 import sqlalchemy as sa
 from flask import g, jsonify, make_response, render_template, request
 from flask_login import current_user
+from flask.json.provider import DefaultJSONProvider
 from flask_wtf.csrf import CSRFError
+from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from pointsapp import pagination
 
 API_PREFIX = "/api/v1"
+MAX_ID = 2**31 - 1  # ids are 32-bit INTEGER columns; a larger one cannot exist, and looking it up would overflow
 
 _HTTP_CODES = {
     400: ("bad_request", "The request body is not valid JSON."),
@@ -60,6 +67,53 @@ def _flatten_webargs(messages) -> dict:
     return fields
 
 
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in a URL: an id beyond a 32-bit integer matches nothing (404), never overflows a query."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):  # noqa: A002
+        super().__init__(map, fixed_digits, min, max, signed)
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, where a body nested too deeply is malformed (400), not a crash."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("The JSON body is nested too deeply.") from None
+
+
+class Parser(FlaskParser):
+    """webargs' parser, where a body nested too deeply is malformed JSON (400)."""
+
+    def _raw_load_json(self, req):
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError:
+            raise json.JSONDecodeError("The JSON body is nested too deeply.", "[", 0) from None  # doc "" would read as no body
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """A flask-smorest blueprint with the API's argument parser."""
+
+    ARGUMENTS_PARSER = Parser()
+
+
+def Id(**kwargs) -> ma.fields.Integer:  # noqa: N802 - reads like a field class
+    """An integer id in a body: a JSON number from 1 to the largest id a column can hold."""
+    return ma.fields.Integer(strict=True, validate=ma.validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+def in_utc_range(moment) -> None:
+    """A time must exist in UTC too (0001-01-01T00:00+14:00 does not)."""
+    try:
+        if moment is not None and moment.tzinfo is not None:
+            moment.astimezone(dt.timezone.utc)
+    except OverflowError:
+        raise ma.ValidationError("Out of range.") from None
+
+
 class Api(flask_smorest.Api):
     """flask-smorest's Api with the contract's error body (and HTML pages elsewhere)."""
 
@@ -88,12 +142,33 @@ class Api(flask_smorest.Api):
         return response
 
 
+def _has_nul(value, depth: int = 0) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if depth > 50:
+        return False
+    if isinstance(value, dict):
+        return any(_has_nul(k, depth + 1) or _has_nul(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v, depth + 1) for v in value)
+    return False
+
+
 class Schema(ma.Schema):
     """Base schema: unknown input keys are ignored (clients may send more)."""
 
     class Meta:
         unknown = ma.EXCLUDE
         ordered = True
+
+    @ma.pre_load
+    def _refuse_nul(self, data, **_):
+        # PostgreSQL cannot store U+0000 in text; refuse it up front instead of failing on INSERT.
+        if isinstance(data, Mapping):
+            bad = [name for name in data if _has_nul(name) or _has_nul(data.get(name))]
+            if bad:
+                raise ma.ValidationError({str(name).replace("\x00", ""): ["Must not contain NUL characters."] for name in bad})
+        return data
 
 
 class PageArgsSchema(Schema):

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from pointsapp import challenges
-from pointsapp.api.base import Schema, acting_user, idempotent, list_schema, login_required
+from pointsapp.api.base import Blueprint, Id, Schema, in_utc_range, acting_user, idempotent, list_schema, login_required
 
 blp = Blueprint("Challenges", __name__, description="Team challenges with a point pool shared by contribution")
 
@@ -28,13 +25,14 @@ class PayoutSchema(Schema):
 
 class ChallengeSchema(Schema):
     id = ma.fields.Integer(dump_only=True)
-    team_id = ma.fields.Integer(required=True, strict=True)
+    team_id = Id(required=True)
     title = ma.fields.String(required=True, validate=ma.validate.Length(max=160))
     event_type = ma.fields.String(required=True, validate=ma.validate.Length(max=64))
-    target = ma.fields.Integer(required=True, strict=True)
-    pool = ma.fields.Integer(required=True, strict=True)
-    starts_at = ma.fields.AwareDateTime(required=True, default_timezone=dt.timezone.utc)
-    ends_at = ma.fields.AwareDateTime(required=True, default_timezone=dt.timezone.utc)
+    target = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(min=1, max=challenges.MAX_TARGET))
+    pool = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(min=1, max=challenges.MAX_POOL))
+    # Times carry their UTC offset (the contract); a bare "2026-11-20T09:00" would be a guess.
+    starts_at = ma.fields.AwareDateTime(required=True, validate=in_utc_range)
+    ends_at = ma.fields.AwareDateTime(required=True, validate=in_utc_range)
     status = ma.fields.String(dump_only=True)
     progress = ma.fields.Integer(dump_only=True)
     team_name = ma.fields.String(dump_only=True)

@@ -6,10 +6,9 @@ import functools
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from pointsapp import earning, mentoring, policy, rules
-from pointsapp.api.base import Schema, acting_user, caller_required, idempotent, login_required, principal
+from pointsapp.api.base import Blueprint, Id, Schema, acting_user, caller_required, idempotent, login_required, principal
 from pointsapp.periods import PERIODS
 
 blp = Blueprint("Earning", __name__, description="Points rules, business events, reversals and mentorships")
@@ -91,8 +90,8 @@ class ReversalSchema(Schema):
 
 class MentorshipSchema(Schema):
     id = ma.fields.Integer(dump_only=True)
-    mentor_id = ma.fields.Integer(required=True, strict=True)
-    mentee_id = ma.fields.Integer(required=True, strict=True)
+    mentor_id = Id(required=True)
+    mentee_id = Id(required=True)
     started_at = ma.fields.DateTime(dump_only=True)
     ended_at = ma.fields.DateTime(dump_only=True, allow_none=True)
 
@@ -138,7 +137,10 @@ class Events(MethodView):
         """Post one business event, or a batch of up to 1,000; each is applied once."""
         caller = principal()
         batch = "events" in data
-        results = earning.ingest_events(data["events"] if batch else [data], source=earning.source_for(caller), actor_id=caller.user.id if caller.user else None)
+        results = earning.ingest_events(
+            data["events"] if batch else [data], source=earning.source_for(caller),
+            actor_id=caller.user.id if caller.user else None, offset_required=True,
+        )
         if not batch and results[0].status in ("invalid", "conflict"):
             raise results[0].error
         summary = {s: sum(r.status == s for r in results) for s in ("created", "duplicate", "conflict", "invalid")}

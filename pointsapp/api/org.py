@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
 from pointsapp import auth, org
-from pointsapp.api.base import Schema, acting_user, bearer_token, caller_required, error_response, login_required
+from pointsapp.api.base import Blueprint, Id, Schema, acting_user, bearer_token, caller_required, error_response, login_required
 from pointsapp.extensions import limiter
 from pointsapp.models.org import ROLES
 
@@ -19,7 +19,7 @@ class UserSchema(Schema):
     email = ma.fields.Email(required=True)
     name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=120))
     role = ma.fields.String(required=True, validate=ma.validate.OneOf(ROLES))
-    team_id = ma.fields.Integer(allow_none=True, load_default=None)
+    team_id = Id(allow_none=True, load_default=None)
     locale = ma.fields.String(dump_only=True, allow_none=True)
     hired_on = ma.fields.Date(allow_none=True, load_default=None)
     password = ma.fields.String(load_only=True, load_default=None, validate=ma.validate.Length(max=1024))
@@ -38,7 +38,7 @@ class TokenSchema(Schema):
 class TeamSchema(Schema):
     id = ma.fields.Integer(dump_only=True)
     name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=120))
-    parent_id = ma.fields.Integer(allow_none=True, load_default=None)
+    parent_id = Id(allow_none=True, load_default=None)
 
 
 def _login_key() -> str:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from pointsapp import notify, push
-from pointsapp.api.base import Schema, acting_user, login_required
+from pointsapp.api.base import Blueprint, Schema, acting_user, login_required
 
 blp = Blueprint("Push", __name__, description="Web Push: VAPID key and subscriptions")
 

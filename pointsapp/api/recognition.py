@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from pointsapp import badges, goals, honours, leaderboard
-from pointsapp.api.base import Schema, acting_user, list_schema, login_required
+from pointsapp.api.base import MAX_ID, Blueprint, Id, Schema, acting_user, list_schema, login_required
 from pointsapp.periods import PERIODS
 
 blp = Blueprint("Recognition", __name__, description="Leaderboards, badges, honours and weekly goals")
@@ -16,7 +15,7 @@ blp = Blueprint("Recognition", __name__, description="Leaderboards, badges, hono
 class LeaderboardArgsSchema(Schema):
     period = ma.fields.String(load_default="week")
     kind = ma.fields.String(load_default="individual")
-    team_id = ma.fields.Integer(load_default=None, allow_none=True)
+    team_id = ma.fields.Integer(load_default=None, allow_none=True, validate=ma.validate.Range(min=1, max=MAX_ID))
     period_key = ma.fields.String(load_default=None)
 
 
@@ -48,13 +47,13 @@ class BadgeSchema(Schema):
     name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=120))
     description = ma.fields.String(load_default="", validate=ma.validate.Length(max=500))
     event_type = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
-    threshold = ma.fields.Integer(required=True, strict=True)
+    threshold = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(min=1, max=badges.MAX_THRESHOLD))
     period = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.OneOf(PERIODS))
 
 
 class HonorSchema(Schema):
     id = ma.fields.Integer(dump_only=True)
-    user_id = ma.fields.Integer(required=True, strict=True)
+    user_id = Id(required=True)
     title = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=120))
     period_key = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=10))
     team_id = ma.fields.Integer(dump_only=True, allow_none=True)

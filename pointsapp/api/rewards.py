@@ -6,10 +6,9 @@ import datetime as dt
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from pointsapp import redemptions, rewards
-from pointsapp.api.base import PageArgsSchema, Schema, acting_user, idempotent, list_schema, login_required, page_schema
+from pointsapp.api.base import Blueprint, PageArgsSchema, in_utc_range, Schema, acting_user, idempotent, list_schema, login_required, page_schema
 from pointsapp.models.rewards import REDEMPTION_STATUSES, REWARD_KINDS
 
 blp = Blueprint("Rewards", __name__, description="The rewards catalog, redeeming and approvals")
@@ -32,8 +31,8 @@ class RewardSchema(Schema):
         places=2, as_string=True, allow_none=True, validate=ma.validate.Range(min=0, max=1_000_000_000)
     )
     active = ma.fields.Boolean()
-    available_from = ma.fields.AwareDateTime(default_timezone=_utc, allow_none=True)
-    available_until = ma.fields.AwareDateTime(default_timezone=_utc, allow_none=True)
+    available_from = ma.fields.AwareDateTime(default_timezone=_utc, allow_none=True, validate=in_utc_range)
+    available_until = ma.fields.AwareDateTime(default_timezone=_utc, allow_none=True, validate=in_utc_range)
     available = ma.fields.Function(lambda reward: rewards.is_available(reward), dump_only=True)
     created_at = ma.fields.DateTime(dump_only=True)
 

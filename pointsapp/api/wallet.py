@@ -5,10 +5,9 @@ from __future__ import annotations
 import marshmallow as ma
 import sqlalchemy as sa
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from pointsapp import ledger, org
-from pointsapp.api.base import PageArgsSchema, Schema, acting_user, keyset_page, login_required, page_schema
+from pointsapp.api.base import Blueprint, PageArgsSchema, Schema, acting_user, keyset_page, login_required, page_schema
 from pointsapp.models import LedgerEntry
 
 blp = Blueprint("Wallet", __name__, description="Balances and ledger entries")
