@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import re
 import secrets
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -58,8 +59,13 @@ def catalog():
 @login_required
 def confirm(reward_id: int):
     """Show what redeeming costs and the balance after, before redeeming."""
-    quantity = request.args.get("quantity", 1, type=int) or 1
-    return _confirm_page(reward_id, max(1, min(quantity, rewards.MAX_QUANTITY)))
+    raw = request.args.get("quantity", "").strip()
+    typed = int(raw) if re.fullmatch(r"-?[0-9]{1,11}", raw) else None
+    shown = max(1, min(typed, rewards.MAX_QUANTITY)) if typed is not None else 1
+    error = None
+    if raw and typed != shown:  # say so rather than silently showing another quantity
+        error = _("You can redeem from 1 to %(max)d at a time; showing %(shown)d.", max=rewards.MAX_QUANTITY, shown=shown)
+    return _confirm_page(reward_id, shown, error)
 
 
 def _confirm_page(reward_id: int, quantity: int, error: str | None = None, status: int = 200):

@@ -261,3 +261,18 @@ def test_exports_page_shows_no_shell_commands(client, org):
     html = text(client.get("/rewards/exports?month=2026-11"))
     assert "Download payroll CSV" in html and "approved in November 2026" in html
     assert "flask --app" not in html and "export-payroll" not in html
+
+
+# --- 10. an out-of-range quantity is explained ---------------------------------------------------
+
+
+def test_confirm_page_explains_an_out_of_range_quantity(client, org):
+    reward = make_reward(cost=10)
+    factories.give_points(org.alice, 5000)
+    login(client, org.alice)
+    for typed, shown in (("500", 100), ("0", 1), ("-3", 1), ("--3", 1), ("abc", 1), (HUGE, 1)):
+        html = text(client.get(f"/rewards/{reward.id}/confirm?quantity={typed}", headers=SWAP))
+        assert f"You can redeem from 1 to 100 at a time; showing {shown}." in html, typed
+        assert f'name="quantity" value="{shown}"' in html
+    html = text(client.get(f"/rewards/{reward.id}/confirm?quantity=3", headers=SWAP))
+    assert "You can redeem from" not in html and 'name="quantity" value="3"' in html
