@@ -63,11 +63,21 @@ def create_user(
         fields["name"] = ["Required."]
     if role not in ROLES:
         fields["role"] = [f"Must be one of: {', '.join(ROLES)}."]
+    if password:
+        try:
+            auth.check_password_strength(password)
+        except ValidationFailed as error:
+            fields.update(error.fields or {"password": [error.message]})
+    # Every problem at once (a duplicate email and a short password are reported together).
+    duplicate = "email" not in fields and db.session.scalar(sa.select(User.id).where(sa.func.lower(User.email) == email)) is not None
     if fields:
-        raise ValidationFailed("Some fields are not valid.", fields=fields)
+        if duplicate:
+            fields["email"] = ["Already in use."]
+        details = "; ".join(f"{name}: {messages[0]}" for name, messages in fields.items())
+        raise ValidationFailed(f"Some fields are not valid ({details}).", fields=fields)
     if team_id is not None and get_by_id(Team, team_id) is None:
         raise NotFound(f"There is no team {team_id}.", fields={"team_id": [f"No team {team_id}."]})
-    if db.session.scalar(sa.select(User.id).where(sa.func.lower(User.email) == email)) is not None:
+    if duplicate:
         raise Duplicate(f"A user with the email {email} already exists.", fields={"email": ["Already in use."]})
     user = User(
         email=email,

@@ -101,11 +101,14 @@ def publish_rule():
     try:
         points = int(form.get("points", "").strip())
     except ValueError:
-        return _rules_page(422, form=form, errors={"points": [_("Enter a whole number, negative for a deduction.")]})
+        points = None  # still validate the other fields, to report every problem at once
     try:
         rule = rules.publish_rule(current_user, event_type=form.get("event_type", ""), name=form.get("name", ""), points=points)
     except DomainError as error:
-        return _rules_page(error.status, form=form, errors=_errors(error, "event_type"))
+        errors = _errors(error, "event_type")
+        if points is None:
+            errors = errors | {"points": [_("Enter a whole number, negative for a deduction.")]}
+        return _rules_page(error.status, form=form, errors=errors)
     flash(_("Rule %(name)s published: %(points)d points from now on.", name=rule.name, points=rule.points), "success")
     return redirect(url_for("earning.admin_rules"))
 

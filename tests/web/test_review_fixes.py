@@ -276,3 +276,24 @@ def test_confirm_page_explains_an_out_of_range_quantity(client, org):
         assert f'name="quantity" value="{shown}"' in html
     html = text(client.get(f"/rewards/{reward.id}/confirm?quantity=3", headers=SWAP))
     assert "You can redeem from" not in html and 'name="quantity" value="3"' in html
+
+
+# --- 11. every field's problem at once ----------------------------------------------------------
+
+
+def test_rules_and_user_forms_report_every_field_error_together(client, org):
+    from pointsapp.models import Rule, User
+
+    login(client, org.admin)
+    token = csrf_token(client, "/admin/rules")
+    html = text(client.post("/admin/rules", data={"csrf_token": token, "event_type": "", "name": "", "points": ""}), 422)
+    errors = re.findall(r'class="field-error">([^<]*)<', html)
+    assert len(errors) == 3 and "Enter a whole number, negative for a deduction." in errors
+    assert any("lower-case letters" in e for e in errors) and any("Give the rule a name" in e for e in errors)
+    html = text(client.post("/admin/users", data={"csrf_token": token, "email": org.alice.email, "name": "Alice Two",
+                                                   "role": "employee", "team_id": "", "password": "short"}), 422)
+    errors = re.findall(r'class="field-error">([^<]*)<', html)
+    assert "Already in use." in errors and any("At least" in e for e in errors)
+    db.session.remove()
+    assert db.session.scalar(sa.select(sa.func.count(Rule.id))) == 0
+    assert db.session.scalar(sa.select(sa.func.count(User.id)).where(User.name == "Alice Two")) == 0
