@@ -23,12 +23,15 @@ class RewardSchema(Schema):
     cost = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(min=1, max=10_000_000))
     stock = ma.fields.Integer(strict=True, allow_none=True, validate=ma.validate.Range(min=0, max=1_000_000))
     description = ma.fields.String(validate=ma.validate.Length(max=2000))
+    # The bounds are repeated as numbers: apispec would print the Range as strings, which OpenAPI refuses.
     cash_amount = ma.fields.Decimal(
-        places=2, as_string=True, allow_none=True, validate=ma.validate.Range(min=0, max=10_000_000)
+        places=2, as_string=True, allow_none=True, validate=ma.validate.Range(min=0, max=10_000_000),
+        metadata={"minimum": 0, "maximum": 10_000_000},
     )
     limit_per_year = ma.fields.Integer(strict=True, allow_none=True, validate=ma.validate.Range(min=1, max=366))
     monthly_budget = ma.fields.Decimal(
-        places=2, as_string=True, allow_none=True, validate=ma.validate.Range(min=0, max=1_000_000_000)
+        places=2, as_string=True, allow_none=True, validate=ma.validate.Range(min=0, max=1_000_000_000),
+        metadata={"minimum": 0, "maximum": 1_000_000_000},
     )
     active = ma.fields.Boolean()
     available_from = ma.fields.AwareDateTime(default_timezone=_utc, allow_none=True, validate=in_utc_range)

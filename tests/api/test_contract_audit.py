@@ -187,3 +187,24 @@ def test_an_event_with_an_offset_still_earns(org, api_as):
     response = admin.post("/events", {"external_id": "ok", "type": "loan_signed", "user_id": org.alice.id, "occurred_at": at})
     assert response.status_code == 201, response.json
     assert [(a["user_id"], a["points"]) for a in response.json["items"][0]["awards"]] == [(org.alice.id, 10)]
+
+
+def test_the_openapi_document_gives_every_bound_as_a_number(client):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    bad = []
+
+    def walk(node, path):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems") and (
+                    isinstance(value, bool) or not isinstance(value, (int, float))
+                ):
+                    bad.append(f"{path}.{key}={value!r}")
+                walk(value, f"{path}.{key}")
+        elif isinstance(node, list):
+            for item in node:
+                walk(item, path)
+
+    walk(response.get_json(), "")
+    assert not bad
