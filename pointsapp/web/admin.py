@@ -131,6 +131,7 @@ def award():
         except DomainError as error:
             errors = error.fields or {"user_id": [error.message]}
         else:
-            flash(_("%(points)+d points recorded.", points=entry.points), "success")
+            member = next(m for m in members if m.id == entry.user_id)
+            flash(_("%(points)+d points recorded for %(name)s.", points=entry.points, name=member.name), "success")
             return redirect(url_for("admin.award"))
     return render_template("admin/award.html", members=members, form=form, errors=errors), 422

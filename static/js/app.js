@@ -1,4 +1,4 @@
-// Small helpers for every page: confirmation dialogs and service worker registration.
+// Small helpers for every page: confirmation dialogs, copy buttons and service worker registration.
 (function () {
   "use strict";
   document.addEventListener("submit", function (event) {
@@ -9,6 +9,20 @@
       event.stopImmediatePropagation();
     }
   }, true);
+  // Copy buttons: <button data-copy="#input-id" data-copied="Copied">; CSP forbids inline scripts.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("[data-copy]") : null;
+    if (!button) return;
+    var field = document.querySelector(button.getAttribute("data-copy"));
+    if (!field) return;
+    var done = function () { button.textContent = button.getAttribute("data-copied") || button.textContent; };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(done, function () { field.select(); });
+    } else {
+      field.select();  // plain http on the branch network: select it and copy the old way
+      if (document.execCommand && document.execCommand("copy")) done();
+    }
+  });
   if ("serviceWorker" in navigator && document.querySelector('link[rel="manifest"]')) {
     window.addEventListener("load", function () {
       navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});

@@ -297,3 +297,33 @@ def test_rules_and_user_forms_report_every_field_error_together(client, org):
     db.session.remove()
     assert db.session.scalar(sa.select(sa.func.count(Rule.id))) == 0
     assert db.session.scalar(sa.select(sa.func.count(User.id)).where(User.name == "Alice Two")) == 0
+
+
+# --- 12. confirmations -----------------------------------------------------------------------------
+
+
+def test_confirmations_name_what_happens_and_to_whom(app, client, org):
+    from decimal import Decimal
+
+    from pointsapp import rewards
+
+    cash = make_reward(name="Bonus cash", kind="bonus_cash", cost=100, cash_amount=Decimal("500"))
+    make_reward(name="Remote day", kind="remote_day", cost=50, active=False)
+    factories.give_points(org.alice, 1000)
+    rewards.redeem(org.alice, cash.id, 1)
+    db.session.commit()
+    login(client, org.admin)
+    catalog = text(client.get("/rewards/admin"))
+    assert 'data-confirm="Switch off Bonus cash? Nobody can redeem it until you offer it again' in catalog
+    assert "Switch off Remote day?" not in catalog  # offering again needs no confirmation
+    approvals = text(client.get("/rewards/approvals"))
+    assert f'data-confirm="Approve CN¥500.00 bonus cash for {org.alice.name}? It goes to payroll."' in approvals
+    token = csrf_token(client, "/admin/awards")
+    response = client.post("/admin/awards", data={"csrf_token": token, "user_id": org.alice.id, "points": "150", "reason": "Great month"},
+                           follow_redirects=True)
+    assert f"+150 points recorded for {org.alice.name}." in text(response)
+    lead = login(app.test_client(), org.wealth_lead)
+    html = text(lead.post("/board-links", data={"csrf_token": csrf_token(lead, "/board-links"), "team_id": org.wealth.id}))
+    assert 'id="board-url"' in html and 'data-copy="#board-url"' in html and ">Copy link</button>" in html
+    script = text(client.get("/static/js/app.js"))
+    assert "[data-copy]" in script and "clipboard.writeText" in script
