@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pointsapp import ledger, notify, policy
 from pointsapp.errors import LimitReached, NotFound
-from pointsapp.extensions import db
+from pointsapp.limits import get_by_id
 from pointsapp.models import LedgerEntry, User
 
 
 def award(actor: User, user_id: int, points: int, reason: str) -> LedgerEntry:
     """Give (or with negative points, take) points, with a reason that the member sees."""
-    target = db.session.get(User, user_id)
+    target = get_by_id(User, user_id)
     if target is None:
         raise NotFound(f"There is no user {user_id}.", fields={"user_id": [f"No user {user_id}."]})
     policy.require(policy.can_award(actor, target), "You can award points only to members of the teams you lead.")

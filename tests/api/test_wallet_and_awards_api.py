@@ -193,3 +193,8 @@ def test_leads_award_at_most_the_configured_amount_at_once_admins_more(org, api_
     assert lead.post("/awards", {"user_id": org.alice.id, "points": 500, "reason": "Top month"}).status_code == 201
     assert api_as(org.admin).post("/awards", {"user_id": org.alice.id, "points": 5000, "reason": "Annual prize"}).status_code == 201
     assert ledger.wallet_summary(org.alice.id).balance == 5500
+
+
+def test_an_award_to_an_id_no_database_could_hold_is_refused_not_a_500(org, api_as):
+    response = api_as(org.admin).post("/awards", {"user_id": 2**70, "points": 5, "reason": "x"})
+    assert response.status_code == 422 and "user_id" in response.json["error"]["fields"]
