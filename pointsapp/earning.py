@@ -34,6 +34,7 @@ Design overview
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import json
 from collections import defaultdict
@@ -134,11 +135,12 @@ class EventInput:
         return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def parse_event(raw, *, offset_required: bool = False) -> EventInput:
+def parse_event(raw, *, naive_in_utc: bool = False) -> EventInput:
     """Validate one raw event; ValidationFailed names each bad field.
 
-    ``offset_required``: refuse an ``occurred_at`` without a UTC offset (the
-    JSON API) instead of reading it in the organisation's time zone (CSV files).
+    An ``occurred_at`` without a UTC offset is read as UTC with ``naive_in_utc``
+    (the JSON API, whose times are UTC unless they say otherwise), else in the
+    organisation's time zone (CSV exports often omit it).
     """
     if not isinstance(raw, dict):
         raise ValidationFailed("Each event must be a JSON object.", fields={"_schema": ["Not an object."]})
@@ -149,14 +151,10 @@ def parse_event(raw, *, offset_required: bool = False) -> EventInput:
         first = next(iter(fields.items()))
         raise ValidationFailed(f"{first[0]}: {' '.join(map(str, first[1]))}", fields=fields) from None
     moment = data["occurred_at"]
-    if moment.tzinfo is None and offset_required:
-        raise ValidationFailed(
-            "occurred_at needs a UTC offset, e.g. 2026-11-02T09:00:00+08:00.",
-            fields={"occurred_at": ["Give the time with its UTC offset."]},
-        )
     try:
-        # A time without an offset is read in the organisation's time zone (CSV exports often omit it).
-        moment = as_utc(moment.replace(tzinfo=org_timezone()) if moment.tzinfo is None else moment)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.timezone.utc if naive_in_utc else org_timezone())
+        moment = as_utc(moment)
     except OverflowError:  # e.g. 0001-01-01T00:00+14:00 is before the year 1 in UTC
         raise ValidationFailed("occurred_at is out of range.", fields={"occurred_at": ["Out of range."]}) from None
     if (moment - utcnow()).total_seconds() > FUTURE_TOLERANCE_HOURS * 3600:
@@ -213,7 +211,7 @@ def split_points(total: int, recipients: list[int]) -> list[tuple[int, int]]:
     return [(uid, share + (1 if i < remainder else 0)) for i, uid in enumerate(recipients)]
 
 
-def ingest_events(raw_items: list, *, source: str, actor_id: int | None, offset_required: bool = False) -> list[EventResult]:
+def ingest_events(raw_items: list, *, source: str, actor_id: int | None, naive_in_utc: bool = False) -> list[EventResult]:
     """Store events and award their points once; one result per item, in order.
 
     A bad item (invalid, conflict) never blocks the good ones. One notification
@@ -223,7 +221,7 @@ def ingest_events(raw_items: list, *, source: str, actor_id: int | None, offset_
     parsed: list[tuple[int, EventInput]] = []
     for i, raw in enumerate(raw_items):
         try:
-            parsed.append((i, parse_event(raw, offset_required=offset_required)))
+            parsed.append((i, parse_event(raw, naive_in_utc=naive_in_utc)))
         except ValidationFailed as error:
             ext = raw.get("external_id") if isinstance(raw, dict) and isinstance(raw.get("external_id"), str) else None
             results[i] = EventResult(i, ext, "invalid", error=error)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import marshmallow as ma
 from flask.views import MethodView
 
@@ -30,9 +32,9 @@ class ChallengeSchema(Schema):
     event_type = ma.fields.String(required=True, validate=ma.validate.Length(max=64))
     target = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(min=1, max=challenges.MAX_TARGET))
     pool = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(min=1, max=challenges.MAX_POOL))
-    # Times carry their UTC offset (the contract); a bare "2026-11-20T09:00" would be a guess.
-    starts_at = ma.fields.AwareDateTime(required=True, validate=in_utc_range)
-    ends_at = ma.fields.AwareDateTime(required=True, validate=in_utc_range)
+    # Times carry their UTC offset (the contract); a bare "2026-11-20T09:00" is read as UTC.
+    starts_at = ma.fields.AwareDateTime(required=True, default_timezone=dt.timezone.utc, validate=in_utc_range)
+    ends_at = ma.fields.AwareDateTime(required=True, default_timezone=dt.timezone.utc, validate=in_utc_range)
     status = ma.fields.String(dump_only=True)
     progress = ma.fields.Integer(dump_only=True)
     team_name = ma.fields.String(dump_only=True)

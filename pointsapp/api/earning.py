@@ -139,7 +139,7 @@ class Events(MethodView):
         batch = "events" in data
         results = earning.ingest_events(
             data["events"] if batch else [data], source=earning.source_for(caller),
-            actor_id=caller.user.id if caller.user else None, offset_required=True,
+            actor_id=caller.user.id if caller.user else None, naive_in_utc=True,
         )
         if not batch and results[0].status in ("invalid", "conflict"):
             raise results[0].error
