@@ -163,7 +163,7 @@ def test_the_wallet_shows_a_veto_and_its_reason(org, client, api_as):
                                         "occurred_at": "2026-11-02T09:00:00+08:00"})
     login(client, org.alice)
     html = client.get("/wallet").get_data(as_text=True)
-    assert "Compliance veto" in html and "2026-Q4" in html and "Compliance breach (event cb)" in html
+    assert "Compliance veto" in html and "Q4 2026" in html and "Compliance breach (event cb)" in html
     assert "You owe 100 points" in html
     veto = db.session.scalar(sa.select(Veto))
     admin_client = login(client.application.test_client(), org.admin)
