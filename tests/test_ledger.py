@@ -197,3 +197,12 @@ def test_sqlite_write_transactions_start_immediate(app):
     assert statements[0] == "BEGIN IMMEDIATE"
     assert db.session.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
     db.session.rollback()
+
+
+def test_balances_and_rollups_hold_more_than_a_32_bit_integer(org):
+    for _ in range(3):
+        ledger.post(org.alice.id, ledger.MAX_ENTRY_POINTS, kind="manual_award", reason="Annual grand prize")
+    db.session.commit()
+    summary = ledger.wallet_summary(org.alice.id)
+    assert summary.balance == 3 * ledger.MAX_ENTRY_POINTS > 2**31
+    assert summary.period_points["year"] == 3 * ledger.MAX_ENTRY_POINTS

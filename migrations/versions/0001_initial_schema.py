@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 10:31:56.585390
+Create Date: 2026-11-25 11:49:26.226138
 
 """
 from alembic import op
@@ -265,7 +265,7 @@ def upgrade():
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('period', sa.String(length=8), nullable=False),
     sa.Column('period_key', sa.String(length=10), nullable=False),
-    sa.Column('points', sa.Integer(), nullable=False),
+    sa.Column('points', sa.BigInteger(), nullable=False),
     sa.CheckConstraint("period IN ('week', 'month', 'quarter', 'year')", name='ck_period_total_period'),
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], ),
     sa.PrimaryKeyConstraint('user_id', 'period', 'period_key')
@@ -315,9 +315,9 @@ def upgrade():
 
     op.create_table('wallet',
     sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('balance', sa.Integer(), nullable=False),
-    sa.Column('held', sa.Integer(), nullable=False),
-    sa.Column('lifetime_earned', sa.Integer(), nullable=False),
+    sa.Column('balance', sa.BigInteger(), nullable=False),
+    sa.Column('held', sa.BigInteger(), nullable=False),
+    sa.Column('lifetime_earned', sa.BigInteger(), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint('held >= 0', name='ck_wallet_held_not_negative'),
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], ),
@@ -445,7 +445,7 @@ def upgrade():
     op.create_table('ledger_entry',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('points', sa.Integer(), nullable=False),
+    sa.Column('points', sa.BigInteger(), nullable=False),
     sa.Column('kind', sa.String(length=32), nullable=False),
     sa.Column('reason', sa.String(length=500), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),

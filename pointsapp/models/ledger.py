@@ -30,13 +30,14 @@ SPEND_KINDS = ("redemption",)
 HOLD_STATUSES = ("open", "captured", "released")
 
 
+# Sums of points are 64-bit: many large awards must never overflow a balance.
 class Wallet(db.Model):
     __tablename__ = "wallet"
 
     user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"), primary_key=True)
-    balance: so.Mapped[int] = so.mapped_column(sa.Integer, default=0)
-    held: so.Mapped[int] = so.mapped_column(sa.Integer, default=0)
-    lifetime_earned: so.Mapped[int] = so.mapped_column(sa.Integer, default=0)
+    balance: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
+    held: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
+    lifetime_earned: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
     updated_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (sa.CheckConstraint("held >= 0", name="ck_wallet_held_not_negative"),)
@@ -51,7 +52,7 @@ class LedgerEntry(db.Model):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"))
-    points: so.Mapped[int] = so.mapped_column(sa.Integer)
+    points: so.Mapped[int] = so.mapped_column(sa.BigInteger)
     kind: so.Mapped[str] = so.mapped_column(sa.String(32))
     reason: so.Mapped[str] = so.mapped_column(sa.String(500))
     actor_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
@@ -83,7 +84,7 @@ class PeriodTotal(db.Model):
     user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"), primary_key=True)
     period: so.Mapped[str] = so.mapped_column(sa.String(8), primary_key=True)
     period_key: so.Mapped[str] = so.mapped_column(sa.String(10), primary_key=True)
-    points: so.Mapped[int] = so.mapped_column(sa.Integer, default=0)
+    points: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
 
     __table_args__ = (
         enum_check("period", ("week", "month", "quarter", "year"), "ck_period_total_period"),
