@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from pointsapp import notify, push
 from pointsapp.extensions import db
+from pointsapp.periods import utcnow
 from pointsapp.models import Notification, PushSubscription, User
 from pointsapp.models.notify import PushDelivery
 
@@ -106,7 +107,7 @@ def deliver_due(*, once: bool = False, now: dt.datetime | None = None) -> Delive
     """Deliver every notification due now; with ``once``, only those queued when called."""
 
     report = DeliveryReport()
-    clock = (lambda: now) if now is not None else _utcnow
+    clock = (lambda: now) if now is not None else utcnow
     upto_id = db.session.scalar(sa.select(sa.func.max(Notification.id))) if once else None
     db.session.commit()
     while ids := claim_due(clock(), upto_id=upto_id):
@@ -119,10 +120,6 @@ def deliver_due(*, once: bool = False, now: dt.datetime | None = None) -> Delive
                 _finish(db.session.get(Notification, notification_id), clock(), report, retry=True, error="worker error")
                 db.session.commit()
     return report
-
-
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def _deliver_one(notification_id: int, now: dt.datetime, report: DeliveryReport) -> None:

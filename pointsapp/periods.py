@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
 
+from pointsapp.models.types import utcnow  # noqa: F401  (one clock for the whole app)
+
 PERIODS = ("week", "month", "quarter", "year")
 DEFAULT_TZ = "Asia/Shanghai"
 
@@ -20,10 +22,6 @@ DEFAULT_TZ = "Asia/Shanghai"
 def org_timezone() -> ZoneInfo:
     name = current_app.config["POINTSAPP_TIMEZONE"] if has_app_context() else DEFAULT_TZ
     return ZoneInfo(name)
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def as_utc(moment: dt.datetime) -> dt.datetime:
