@@ -37,6 +37,11 @@ def create_app(config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     htmx.init_app(app)
 
+    if proxies := app.config["TRUSTED_PROXIES"]:  # behind a load balancer: the caller's address from X-Forwarded-For
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
     register_api(app)
     web.register(app)
     cli.register(app)

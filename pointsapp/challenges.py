@@ -311,7 +311,7 @@ def close(actor: User | None, challenge_id: int) -> ChallengeView:
         return view(challenge)  # someone else closed it first; theirs is the result
     paid: dict[int, int] = {}
     if status == "succeeded":
-        vetoed = vetoed_during(challenge)
+        vetoed = vetoed_during(challenge) | _inactive(values)  # leavers are not paid
         eligible = {uid: value for uid, value in values.items() if uid not in vetoed}
         for user_id, points in sorted(split_pool(challenge.pool, eligible).items()):
             if points <= 0:
@@ -330,6 +330,11 @@ def close(actor: User | None, challenge_id: int) -> ChallengeView:
             url=f"/challenges/{challenge.id}", dedupe_key=f"challenge_closed:{challenge.id}:{user_id}",
         )
     return view(challenge)
+
+
+def _inactive(user_ids) -> set[int]:
+    """The deactivated users among ``user_ids``."""
+    return set(db.session.scalars(sa.select(User.id).where(User.id.in_(list(user_ids)), User.is_active_account.is_(False))))
 
 
 def due_for_closing(now: dt.datetime | None = None) -> list[int]:

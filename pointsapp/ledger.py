@@ -243,6 +243,25 @@ def reverse(entry: LedgerEntry, *, actor_id: int | None, reason: str) -> LedgerE
         raise InvalidTransition("This entry has already been reversed.") from None
 
 
+def lock_wallet(user_id: int) -> Wallet:
+    """Lock the user's wallet row for the rest of the transaction (a no-op lock on SQLite, which serialises writers)."""
+    wallet = db.session.scalar(
+        sa.select(Wallet).where(Wallet.user_id == user_id).with_for_update().execution_options(populate_existing=True)
+    )
+    if wallet is None:
+        raise NotFound("This user has no wallet.")
+    return wallet
+
+
+def forfeit(user_id: int, *, actor_id: int | None, reason: str) -> LedgerEntry | None:
+    """Zero what a leaver has available with one ``forfeit`` entry; None when there is nothing to take."""
+    wallet = lock_wallet(user_id)
+    available = wallet.balance - wallet.held
+    if available <= 0:  # owing points (a clawback) stays owed; held points belong to open holds
+        return None
+    return post(user_id, -available, kind="forfeit", reason=reason, actor_id=actor_id)
+
+
 # --- holds -------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ import io
 import re
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from pointsapp import auth, ledger, policy
 from pointsapp.errors import Duplicate, NotFound, ValidationFailed
@@ -16,6 +17,7 @@ from pointsapp.extensions import db
 from pointsapp.limits import get_by_id
 from pointsapp.models import Integration, Team, User
 from pointsapp.models.org import ROLES
+from pointsapp.periods import utcnow
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -105,6 +107,98 @@ def get_user(actor: User, user_id: int) -> User:
         raise NotFound(f"There is no user {user_id}.")
     policy.require(policy.can_view_user(actor, user), "You may only look at yourself and the teams you lead.")
     return user
+
+
+# --- org changes and leavers ----------------------------------------------------
+#
+# Moving a person between teams changes ``team_id`` only: entries, events and
+# period rollups belong to the person, so their history moves with them and a
+# team board counts each member's points under their *current* team (see
+# ``pointsapp.leaderboard``). Deactivating never deletes anything.
+
+LEAVER_POLICIES = ("keep", "forfeit")
+
+
+class LastAdmin(ValidationFailed):
+    """The change would leave nobody able to administer the bank."""
+
+    code = "last_admin"
+
+
+def update_user(actor: User | None, user_id: int, changes: dict) -> User:
+    """Change a user's name, role, team or ``active`` (admin; ``actor`` None means SCIM or the CLI)."""
+    if actor is not None:
+        policy.require(policy.can_manage_org(actor), "Only administrators can change users.")
+    user = get_by_id(User, user_id)
+    if user is None:
+        raise NotFound(f"There is no user {user_id}.")
+    if "name" in changes:
+        name = (changes["name"] or "").strip()
+        if not name:
+            raise ValidationFailed("A user needs a name.", fields={"name": ["Required."]})
+        user.name = name[:120]
+    if "team_id" in changes and changes["team_id"] != user.team_id:
+        team_id = changes["team_id"]
+        team = get_by_id(Team, team_id) if team_id is not None else None
+        if team_id is not None and (team is None or team.archived_at is not None):
+            raise NotFound(f"There is no team {team_id}.", fields={"team_id": [f"No team {team_id}."]})
+        user.team_id = team_id
+    if "role" in changes and changes["role"] != user.role:
+        if changes["role"] not in ROLES:
+            raise ValidationFailed("Unknown role.", fields={"role": [f"Must be one of: {', '.join(ROLES)}."]})
+        if user.role == "admin":
+            _require_another_admin(user)
+        user.role = changes["role"]
+    if "active" in changes and bool(changes["active"]) != user.is_active_account:
+        if changes["active"]:
+            reactivate(user)
+        else:
+            deactivate(actor, user)
+    db.session.flush()
+    return user
+
+
+def _require_another_admin(user: User) -> None:
+    others = db.session.scalar(
+        sa.select(sa.func.count(User.id)).where(User.role == "admin", User.is_active_account.is_(True), User.id != user.id)
+    )
+    if not others:
+        raise LastAdmin(
+            "This is the last active administrator; make someone else an administrator first.",
+            fields={"active": ["The last active administrator cannot be deactivated or demoted."]},
+        )
+
+
+def deactivate(actor: User | None, user: User) -> None:
+    """A leaver: sign-in, sessions and tokens end; pending redemptions are cancelled; LEAVER_POLICY applies.
+
+    The wallet row is locked first. A redemption racing with this either
+    committed before the lock (and is cancelled here) or waits for it and then
+    finds its owner inactive (``rewards.redeem`` checks after its hold).
+    """
+    from flask import current_app
+
+    from pointsapp import redemptions
+
+    if user.role == "admin":
+        _require_another_admin(user)
+    ledger.lock_wallet(user.id)
+    user.is_active_account = False
+    user.deactivated_at = utcnow()
+    auth.revoke_all(user)
+    db.session.flush()
+    actor_id = actor.id if actor is not None else None
+    for redemption_id in redemptions.pending_ids_of(user.id):
+        redemptions.withdraw_for_leaver(redemption_id, actor_id=actor_id, note=_("Cancelled: the employee has left."))
+    if current_app.config["LEAVER_POLICY"] == "forfeit":
+        ledger.forfeit(user.id, actor_id=actor_id, reason=_("Unspent points forfeited on leaving"))
+
+
+def reactivate(user: User) -> None:
+    """Let a returning person sign in again; forfeited points stay forfeited."""
+    user.is_active_account = True
+    user.deactivated_at = None
+    user.deprovisioned_at = None
 
 
 def set_locale(user: User, locale: str | None) -> None:

@@ -67,6 +67,27 @@ def cancel(actor: User, redemption_id: int) -> Redemption:
     return _finish(redemption, "cancelled", actor.id, None)
 
 
+def withdraw_for_leaver(redemption_id: int, *, actor_id: int | None, note: str) -> bool:
+    """Cancel a leaver's pending redemption, giving points and stock back; False if it was decided meanwhile."""
+    redemption = _load(redemption_id)
+    try:
+        _transition(redemption, "cancelled", actor_id, note)
+    except InvalidTransition:
+        return False
+    _give_back(redemption)
+    _finish(redemption, "cancelled", actor_id, note)
+    return True
+
+
+def pending_ids_of(user_id: int) -> list[int]:
+    """The user's pending redemptions, oldest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Redemption.id).where(Redemption.user_id == user_id, Redemption.status == "pending").order_by(Redemption.id)
+        )
+    )
+
+
 def stale_ids(*, now: dt.datetime | None = None, days: int | None = None) -> list[int]:
     """Pending redemptions older than ``days`` (the REDEMPTION_EXPIRY_DAYS setting by default)."""
     cutoff = (now or utcnow()) - dt.timedelta(days=_expiry_days(days))

@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from pointsapp import ledger, policy
-from pointsapp.errors import DomainError, LimitReached, NotFound, OutOfStock, ValidationFailed
+from pointsapp.errors import DomainError, LimitReached, NotAllowed, NotFound, OutOfStock, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.models import Redemption, RedemptionStep, Reward, User
 from pointsapp.models.rewards import REWARD_KINDS
@@ -207,6 +207,9 @@ def redeem(actor: User, reward_id: int, quantity: int = 1, *, request_token: str
     db.session.flush()
     reserve_stock(reward, quantity)
     hold = ledger.place_hold(actor.id, redemption.points, reason=_("Held for %(name)s", name=reward.name))
+    # The hold locked the wallet: a deactivation that got there first has committed, so read the flag afresh.
+    if not db.session.scalar(sa.select(User.is_active_account).where(User.id == actor.id).execution_options(populate_existing=True)):
+        raise NotAllowed(_("This account has been deactivated."))
     redemption.hold_id = hold.id
     redemption.cash_amount = reward.cash_amount * quantity if reward.cash_amount is not None else None
     db.session.add(RedemptionStep(redemption_id=redemption.id, status="requested", actor_id=actor.id, created_at=now))

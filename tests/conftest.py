@@ -133,6 +133,9 @@ class ApiClient:
     def put(self, path, json=None, headers=None, **kwargs):
         return self.client.put(f"/api/v1{path}", json=json, headers=self._headers(headers), **kwargs)
 
+    def patch(self, path, json=None, headers=None, **kwargs):
+        return self.client.patch(f"/api/v1{path}", json=json, headers=self._headers(headers), **kwargs)
+
     def delete(self, path, json=None, headers=None, **kwargs):
         return self.client.delete(f"/api/v1{path}", json=json, headers=self._headers(headers), **kwargs)
 

@@ -51,3 +51,23 @@ def test_migrations_create_the_check_constraints_the_ledger_relies_on(empty_data
     assert {"ck_wallet_held_not_negative", "ck_ledger_entry_points_not_zero", "ck_hold_points_positive",
             "ck_reward_stock_not_negative"} <= checks
     assert "uq_idempotency_caller_key" in uniques
+
+
+def test_the_identity_migration_lets_the_ledger_record_a_forfeit(empty_database_url):
+    app = make_test_app(SQLALCHEMY_DATABASE_URI=empty_database_url)
+    with app.app_context():
+        upgrade()
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO user_account (id, email, name, role, is_active_account, session_version, created_at, updated_at)"
+                " VALUES (1, 'a@b.cn', 'A', 'employee', true, 0, '2026-11-29', '2026-11-29')"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO ledger_entry (user_id, points, kind, reason, effective_at, created_at)"
+                " VALUES (1, -5, 'forfeit', 'Left the bank', '2026-11-29', '2026-11-29')"
+            )
+            kinds = conn.exec_driver_sql("SELECT kind FROM ledger_entry").scalars().all()
+            scopes = {c["name"] for c in sa.inspect(conn).get_check_constraints("integration")}
+        db.engine.dispose()
+    assert kinds == ["forfeit"]
+    assert "ck_integration_scope" in scopes

@@ -23,6 +23,17 @@ class UserSchema(Schema):
     locale = ma.fields.String(dump_only=True, allow_none=True)
     hired_on = ma.fields.Date(allow_none=True, load_default=None)
     password = ma.fields.String(load_only=True, load_default=None, validate=ma.validate.Length(max=1024))
+    active = ma.fields.Boolean(dump_only=True, attribute="is_active_account")
+    employee_number = ma.fields.String(dump_only=True, allow_none=True)
+
+
+class UserPatchSchema(Schema):
+    """Only the fields sent are changed."""
+
+    name = ma.fields.String(validate=ma.validate.Length(min=1, max=120))
+    role = ma.fields.String(validate=ma.validate.OneOf(ROLES))
+    team_id = Id(allow_none=True)
+    active = ma.fields.Boolean(truthy={True}, falsy={False})
 
 
 class TokenRequestSchema(Schema):
@@ -112,6 +123,13 @@ class UserById(MethodView):
     def get(self, user_id):
         """A user: themselves, their lead or an admin may look."""
         return org.get_user(acting_user(), user_id)
+
+    @login_required
+    @blp.arguments(UserPatchSchema)
+    @blp.response(200, UserSchema)
+    def patch(self, changes, user_id):
+        """Change a user's name, role, team or active flag (admin); deactivating ends their sessions and tokens."""
+        return org.update_user(acting_user(), user_id, changes)
 
 
 __all__ = ["blp", "UserSchema", "abort"]

@@ -25,8 +25,9 @@ ENTRY_KINDS = (
     "compliance_deduction",
     "reversal",  # reverses another entry, linked by reverses_id
     "redemption",  # a captured hold: points spent on a reward
+    "forfeit",  # a leaver's unspent points, zeroed under LEAVER_POLICY=forfeit
 )
-SPEND_KINDS = ("redemption",)
+SPEND_KINDS = ("redemption", "forfeit")
 HOLD_STATUSES = ("open", "captured", "released")
 
 

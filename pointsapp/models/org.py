@@ -12,6 +12,8 @@ from pointsapp.extensions import db
 from pointsapp.models.types import UTCDateTime, enum_check, utcnow
 
 ROLES = ("employee", "lead", "admin")
+# What an integration token may do: post business events, or provision people over SCIM.
+INTEGRATION_SCOPES = ("events", "scim")
 
 
 class Team(db.Model):
@@ -21,6 +23,10 @@ class Team(db.Model):
     name: so.Mapped[str] = so.mapped_column(sa.String(120))
     parent_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("team.id"), index=True)
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    # Identity provisioning (SCIM): the HR system's own id, and when HR removed the team.
+    external_id: so.Mapped[str | None] = so.mapped_column(sa.String(255))
+    archived_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+    updated_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     parent: so.Mapped[Team | None] = so.relationship(remote_side=[id], back_populates="children")
     children: so.Mapped[list[Team]] = so.relationship(back_populates="parent")
@@ -43,6 +49,13 @@ class User(UserMixin, db.Model):
     is_active_account: so.Mapped[bool] = so.mapped_column(sa.Boolean, default=True)
     session_version: so.Mapped[int] = so.mapped_column(sa.Integer, default=0)
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    updated_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    deactivated_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+    # Identity provisioning (SCIM): the HR system's ids, and when HR deleted the person
+    # (a deleted person is deactivated and no longer listed over SCIM; nothing is removed).
+    employee_number: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    external_id: so.Mapped[str | None] = so.mapped_column(sa.String(255))
+    deprovisioned_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
 
     team: so.Mapped[Team | None] = so.relationship(back_populates="members")
 
@@ -64,7 +77,10 @@ class Integration(db.Model):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     name: so.Mapped[str] = so.mapped_column(sa.String(120), unique=True)
+    scope: so.Mapped[str] = so.mapped_column(sa.String(16), default="events", server_default="events")
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (enum_check("scope", INTEGRATION_SCOPES, "ck_integration_scope"),)
 
 
 class ApiToken(db.Model):

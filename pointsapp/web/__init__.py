@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 
 import sqlalchemy as sa
-from flask import Flask, g, redirect, request, url_for
+from flask import Flask, g, redirect, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -20,6 +20,7 @@ ENTRY_KIND_LABELS = {
     "compliance_deduction": _l("Compliance deduction"),
     "reversal": _l("Reversal"),
     "redemption": _l("Reward redeemed"),
+    "forfeit": _l("Forfeited on leaving"),
 }
 
 PAGE_MODULES = ("auth", "account", "wallet", "admin", "docs", "earning", "rewards", "challenges", "recognition", "notifications", "pwa", "analytics")
@@ -71,7 +72,10 @@ def register(app: Flask) -> None:
     from pointsapp.web import nav
 
     login_manager.login_view = "auth.login"
-    login_manager.session_protection = "strong"
+    # "basic", not "strong": a phone moving between Wi-Fi and 4G changes its address, and
+    # "strong" would sign it out. Stolen cookies are answered by the session version instead
+    # (password change, "log out everywhere", deactivation all end every session and remember cookie).
+    login_manager.session_protection = "basic"
 
     @login_manager.user_loader
     def _load_user(session_id: str):
@@ -80,6 +84,7 @@ def register(app: Flask) -> None:
             return None
         user = db.session.get(User, int(user_id))
         if user is None or str(user.session_version) != version or not user.is_active:
+            session["_remember"] = "clear"  # an outdated remember cookie is deleted, not kept around
             return None
         return user
 

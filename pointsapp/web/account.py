@@ -27,7 +27,9 @@ def index():
         except DomainError as error:
             errors = error.fields or {"new": [error.message]}
         else:
-            login_user(current_user._get_current_object())  # new session id after the password change
+            # New session, and a new remember cookie if this device had one (the old one no longer works).
+            remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+            login_user(current_user._get_current_object(), remember=remembered)
             flash(_("Password changed. Other devices have been signed out."), "success")
             return redirect(url_for("account.index"))
     return render_template("account/page.html", errors=errors), 422 if errors else 200

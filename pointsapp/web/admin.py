@@ -26,7 +26,7 @@ def _require_admin() -> None:
 
 def _org_page(status: int = 200, **context):
     teams = list(db.session.scalars(sa.select(Team).order_by(Team.parent_id.is_not(None), Team.name)))
-    users = list(db.session.scalars(sa.select(User).order_by(User.name)))
+    users = list(db.session.scalars(sa.select(User).order_by(User.is_active_account.desc(), User.name)))
     return render_template("admin/org.html", teams=teams, users=users, roles=ROLES, role_labels=ROLE_LABELS, **context), status
 
 
@@ -84,6 +84,22 @@ def set_password(user_id: int):
     except DomainError as error:
         return _org_page(422, password_errors={user.id: error.message})
     flash(_("Password of %(name)s set. Tell them to change it after logging in.", name=user.name), "success")
+    return redirect(url_for("admin.org_page"))
+
+
+@bp.post("/users/<int:user_id>")
+@login_required
+def update_user(user_id: int):
+    """Change a member's name, role, team or active flag; deactivating a leaver ends their sessions."""
+    _require_admin()
+    form = request.form
+    changes = {"name": form.get("name", ""), "role": form.get("role", ""), "active": form.get("active") == "1",
+               "team_id": form_id(form, "team_id") or None}
+    try:
+        user = org.update_user(current_user, user_id, changes)
+    except DomainError as error:
+        return _org_page(422, edit_errors={user_id: error.message})
+    flash(_("%(name)s saved.", name=user.name) if user.is_active_account else _("%(name)s is deactivated.", name=user.name), "success")
     return redirect(url_for("admin.org_page"))
 
 
