@@ -17,6 +17,7 @@ from pointsapp import auth, ledger, org
 from pointsapp.errors import DomainError
 from pointsapp.extensions import db
 from pointsapp.models import User
+from pointsapp.models.org import INTEGRATION_SCOPES
 
 # Area modules under pointsapp.commands, each with register(app).
 AREA_COMMANDS = ("earning", "rewards", "challenges", "recognition", "push")
@@ -76,16 +77,21 @@ def create_admin(email: str, password: str | None, name: str) -> None:
 
 @click.command("create-integration")
 @click.argument("name")
-def create_integration(name: str) -> None:
-    """Create an integration client (CRM or risk system) and print its API token."""
+@click.option("--scope", type=click.Choice(INTEGRATION_SCOPES), default="events", show_default=True,
+              help="events: a CRM or risk system posting business events; scim: an HR system provisioning people.")
+def create_integration(name: str, scope: str) -> None:
+    """Create an integration client (CRM, risk or HR system) and print its API token."""
     try:
-        integration = org.create_integration(name)
+        integration = org.create_integration(name, scope=scope)
         token = auth.issue_token(integration=integration, label=name)
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
         _fail(error.message)
-    click.echo(f"Created integration {integration.name}; it may post events and nothing else.")
+    if scope == "scim":
+        click.echo(f"Created integration {integration.name}; it may provision people at /scim/v2 and nothing else.")
+    else:
+        click.echo(f"Created integration {integration.name}; it may post events and nothing else.")
     click.echo(token)
 
 

@@ -24,7 +24,7 @@ PAYROLL_COLUMNS = (
     "redemption_id", "employee_email", "employee_name", "reward", "quantity", "amount", "currency", "approved_at",
 )
 HR_COLUMNS = (
-    "redemption_id", "employee_email", "employee_name", "team", "kind", "days", "reward", "approved_at",
+    "redemption_id", "employee_email", "employee_name", "employee_number", "team", "kind", "days", "reward", "approved_at",
 )
 HR_KINDS = ("leave_day", "remote_day")
 CURRENCY = "CNY"
@@ -86,6 +86,7 @@ def hr_rows(actor: User | None, month: str) -> list[dict]:
             "redemption_id": redemption.id,
             "employee_email": user.email,
             "employee_name": user.name,
+            "employee_number": user.employee_number or "",  # HR's own id, from SCIM provisioning
             "team": team_name or "",
             "kind": reward.kind,
             "days": redemption.quantity,

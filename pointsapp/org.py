@@ -29,9 +29,10 @@ def team_subtree_ids(team_id: int) -> set[int]:
     return set(db.session.scalars(sa.select(tree.c.id)))
 
 
-def create_team(actor: User, *, name: str, parent_id: int | None = None) -> Team:
-    """Create a team, optionally under a parent team."""
-    policy.require(policy.can_manage_org(actor), "Only administrators can create teams.")
+def create_team(actor: User | None, *, name: str, parent_id: int | None = None) -> Team:
+    """Create a team, optionally under a parent team (``actor`` None means SCIM or the CLI)."""
+    if actor is not None:
+        policy.require(policy.can_manage_org(actor), "Only administrators can create teams.")
     name = (name or "").strip()
     if not name:
         raise ValidationFailed("A team needs a name.", fields={"name": ["Required."]})
@@ -53,13 +54,17 @@ def create_user(
     password: str | None = None,
     hired_on: dt.date | None = None,
     locale: str | None = None,
+    any_username: bool = False,
 ) -> User:
-    """Create a user with an empty wallet. ``actor`` None means the CLI or the seed."""
+    """Create a user with an empty wallet. ``actor`` None means the CLI, the seed or SCIM.
+
+    ``any_username``: SCIM's userName is taken as the sign-in email even when HR's identifier is not an address.
+    """
     if actor is not None:
         policy.require(policy.can_manage_org(actor), "Only administrators can create users.")
     email = (email or "").strip().lower()
     fields: dict[str, list[str]] = {}
-    if not EMAIL_RE.match(email):
+    if not (EMAIL_RE.match(email) or any_username and email and not any(c.isspace() for c in email)):
         fields["email"] = ["Not a valid email address."]
     if not (name or "").strip():
         fields["name"] = ["Required."]
@@ -205,13 +210,14 @@ def set_locale(user: User, locale: str | None) -> None:
     user.locale = locale or None
 
 
-def create_integration(name: str) -> Integration:
+def create_integration(name: str, *, scope: str = "events") -> Integration:
+    """Create an integration client; ``scope`` is what its tokens may do (``events`` or ``scim``)."""
     name = (name or "").strip()
     if not name:
         raise ValidationFailed("An integration needs a name.")
     if db.session.scalar(sa.select(Integration).where(Integration.name == name)) is not None:
         raise Duplicate(f"An integration named {name} already exists.")
-    integration = Integration(name=name)
+    integration = Integration(name=name, scope=scope)
     db.session.add(integration)
     db.session.flush()
     return integration

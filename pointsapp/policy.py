@@ -3,7 +3,8 @@
 Roles: an ``employee`` acts for themselves; a ``lead`` with a ``team_id`` leads
 that team and every team under it; an ``admin`` (HR, head office) may do
 anything except decide their own redemption. Integration clients (CRM, risk
-systems) may post events and nothing else.
+systems) may post events and nothing else; an HR system's SCIM integration may
+provision people and nothing else.
 
 Functions answer True/False; ``require`` turns a False into ``NotAllowed``.
 """
@@ -78,7 +79,15 @@ def award_limit(actor: User) -> int | None:
 
 
 def can_post_events(principal: Principal) -> bool:
-    return principal.integration is not None or is_admin(principal.user)
+    """Admins, and integrations of scope ``events`` (a SCIM token may not post events)."""
+    if principal.integration is not None:
+        return principal.integration.scope == "events"
+    return is_admin(principal.user)
+
+
+def can_provision(principal: Principal) -> bool:
+    """SCIM provisioning: only an integration token of scope ``scim``."""
+    return principal.integration is not None and principal.integration.scope == "scim"
 
 
 def can_reverse_events(actor: User) -> bool:

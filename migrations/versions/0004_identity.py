@@ -38,6 +38,7 @@ def upgrade():
         batch_op.add_column(sa.Column('employee_number', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('external_id', sa.String(length=255), nullable=True))
         batch_op.add_column(sa.Column('deprovisioned_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('scim_profile', sa.JSON(), nullable=True))
     op.execute("UPDATE user_account SET updated_at = created_at")
     with op.batch_alter_table('user_account', schema=None) as batch_op:
         batch_op.alter_column('updated_at', existing_type=sa.DateTime(timezone=True), nullable=False)
@@ -72,6 +73,7 @@ def downgrade():
         batch_op.drop_column('archived_at')
         batch_op.drop_column('external_id')
     with op.batch_alter_table('user_account', schema=None) as batch_op:
+        batch_op.drop_column('scim_profile')
         batch_op.drop_column('deprovisioned_at')
         batch_op.drop_column('external_id')
         batch_op.drop_column('employee_number')

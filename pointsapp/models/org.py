@@ -59,6 +59,8 @@ class User(UserMixin, db.Model):
     employee_number: so.Mapped[str | None] = so.mapped_column(sa.String(64))
     external_id: so.Mapped[str | None] = so.mapped_column(sa.String(255))
     deprovisioned_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+    # What HR sent about the name and emails, kept as sent, and which attributes it left unset.
+    scim_profile: so.Mapped[dict | None] = so.mapped_column(sa.JSON)
 
     team: so.Mapped[Team | None] = so.relationship(back_populates="members")
 
