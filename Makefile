@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 WORKERS ?= 2
 export FLASK_APP := pointsapp
 
-.PHONY: run test install migrate seed serve translations browser-deps bench clean
+.PHONY: run test install migrate seed serve translations browser-deps oidc-deps bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,7 +41,13 @@ browser-deps:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
 	  echo "chromium is missing: install Debian's chromium package for the browser tests"; }
 
-test: install browser-deps
+# The single sign-on tests run a real OpenID provider (the npm package oidc-provider) from tests/oidc.
+oidc-deps: tests/oidc/node_modules/.package-lock.json
+
+tests/oidc/node_modules/.package-lock.json: tests/oidc/package.json tests/oidc/package-lock.json
+	cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error
+
+test: install browser-deps oidc-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: install

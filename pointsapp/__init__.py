@@ -12,7 +12,7 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the application: settings, extensions, blueprints — nothing else."""
-    from pointsapp import cli, config as settings, database, scim, web
+    from pointsapp import cli, config as settings, database, scim, sso, web
     from pointsapp.api import register_api
     from pointsapp.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
     from pointsapp.i18n import select_locale, select_timezone
@@ -44,6 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_api(app)
     scim.init_app(app)
+    sso.init_app(app)
     web.register(app)
     cli.register(app)
     return app

@@ -82,6 +82,12 @@ def load_settings() -> dict:
         "REDEMPTION_EXPIRY_DAYS": int(os.environ.get("REDEMPTION_EXPIRY_DAYS", "14")),
         # A lead may award or deduct at most this many points at once; larger amounts go through HR.
         "LEAD_AWARD_LIMIT": int(os.environ.get("LEAD_AWARD_LIMIT", "500")),
+        # Single sign-on with OpenID Connect (discovery from the issuer); password login can be switched off.
+        "OIDC_ISSUER": os.environ.get("OIDC_ISSUER"),
+        "OIDC_CLIENT_ID": os.environ.get("OIDC_CLIENT_ID"),
+        "OIDC_CLIENT_SECRET": os.environ.get("OIDC_CLIENT_SECRET"),
+        "OIDC_NAME": os.environ.get("OIDC_NAME", "SSO"),
+        "PASSWORD_LOGIN": os.environ.get("PASSWORD_LOGIN", "1") != "0",
         # A leaver's unspent points: "keep" (frozen on the account) or "forfeit" (one forfeit entry to zero).
         "LEAVER_POLICY": os.environ.get("LEAVER_POLICY", "keep"),
         "DEFAULT_WEEKLY_GOALS": {"employee": 100, "lead": 60, "admin": 0},

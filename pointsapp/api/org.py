@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import marshmallow as ma
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import abort
 
@@ -72,6 +73,8 @@ class Tokens(MethodView):
     @blp.response(200, TokenSchema)
     def post(self, data):
         """Exchange an email and password for a bearer token."""
+        if not current_app.config["PASSWORD_LOGIN"]:
+            return error_response(403, "password_login_disabled", "Password sign-in is switched off here; use single sign-on.")
         user = auth.authenticate(data["email"], data["password"])
         if user is None:
             return error_response(401, "invalid_credentials", "The email or password is wrong.")

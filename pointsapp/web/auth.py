@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from urllib.parse import urlsplit
 
-from pointsapp import auth, org
+from pointsapp import auth, org, sso
 from pointsapp.extensions import client_address, limiter
 
 bp = Blueprint("auth", __name__)
@@ -36,6 +36,9 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("wallet.index"))
     email = request.form.get("email", "")
+    if request.method == "POST" and not current_app.config["PASSWORD_LOGIN"]:
+        flash(_("Password sign-in is switched off here; use single sign-on."), "error")
+        return render_template("auth/login.html", email=email), 403
     if request.method == "POST":
         user = auth.authenticate(email, request.form.get("password", ""))
         if user is not None:
@@ -45,6 +48,31 @@ def login():
         flash(_("The email or password is wrong."), "error")
         return render_template("auth/login.html", email=email), 401
     return render_template("auth/login.html", email=email)
+
+
+@bp.get("/auth/oidc/login")
+def oidc_login():
+    """Go to the bank's identity provider to sign in."""
+    if not sso.enabled():
+        abort(404)
+    session["oidc_next"] = _safe_next(request.args.get("next"))
+    return sso.start(url_for("auth.oidc_callback", _external=True))
+
+
+@bp.get("/auth/oidc/callback")
+def oidc_callback():
+    """Come back from the identity provider: signed in, or on the login page with the reason."""
+    if not sso.enabled():
+        abort(404)
+    try:
+        user = sso.finish()
+    except sso.SignInRefused as error:
+        flash(error.message, "error")
+        return redirect(url_for("auth.login"))
+    target = _safe_next(session.pop("oidc_next", None))
+    session.clear()  # a fresh session at sign-in (no fixation)
+    login_user(user)
+    return redirect(target)
 
 
 @bp.post("/logout")
