@@ -11,7 +11,7 @@ import re
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from pointsapp import auth, ledger, policy
+from pointsapp import auth, ledger, names, policy
 from pointsapp.errors import Duplicate, NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.limits import get_by_id
@@ -29,7 +29,9 @@ def team_subtree_ids(team_id: int) -> set[int]:
     return set(db.session.scalars(sa.select(tree.c.id)))
 
 
-def create_team(actor: User | None, *, name: str, parent_id: int | None = None) -> Team:
+def create_team(
+    actor: User | None, *, name: str, parent_id: int | None = None, translations: dict | None = None
+) -> Team:
     """Create a team, optionally under a parent team (``actor`` None means SCIM or the CLI)."""
     if actor is not None:
         policy.require(policy.can_manage_org(actor), "Only administrators can create teams.")
@@ -38,7 +40,7 @@ def create_team(actor: User | None, *, name: str, parent_id: int | None = None) 
         raise ValidationFailed("A team needs a name.", fields={"name": ["Required."]})
     if parent_id is not None and get_by_id(Team, parent_id) is None:
         raise NotFound(f"There is no team {parent_id}.", fields={"parent_id": [f"No team {parent_id}."]})
-    team = Team(name=name, parent_id=parent_id)
+    team = Team(name=name, parent_id=parent_id, translations=names.clean_translations(translations))
     db.session.add(team)
     db.session.flush()
     return team
