@@ -222,3 +222,29 @@ def test_deactivation_racing_with_redemptions_leaves_nothing_pending(app, org):
     assert pending == 0
     assert ledger.wallet_summary(org.alice.id).held == 0
     assert ledger.wallet_summary(org.alice.id).balance == 1000
+
+
+def test_a_leaver_is_off_the_tv_board_and_gets_no_reminders(org, api_as):
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from pointsapp import leaderboard, reminders
+    from pointsapp.models import Notification
+
+    factories.give_points(org.alice, 50)
+    factories.give_points(org.bob, 20)
+    _, token = leaderboard.create_link(org.wealth_lead, org.wealth.id, "Branch screen")
+    db.session.commit()
+    assert org.alice.id in [place.id for place in leaderboard.tv_board(token).top.items]
+
+    assert api_as(org.admin).patch(f"/users/{org.alice.id}", {"active": False}).status_code == 200
+    db.session.remove()
+    on_screen = [place.id for place in leaderboard.tv_board(token).top.items]
+    assert org.alice.id not in on_screen and on_screen[0] == org.bob.id
+    shanghai = ZoneInfo("Asia/Shanghai")
+    today = dt.datetime.now(shanghai).date()
+    friday = dt.datetime.combine(today - dt.timedelta(days=today.weekday() - 4), dt.time(15), shanghai)
+    reminders.schedule_reminders(friday.astimezone(dt.timezone.utc))  # Alice (50 of 100) would be reminded
+    db.session.commit()
+    assert org.alice.id not in set(db.session.scalars(sa.select(Notification.user_id)))
+    assert org.bob.id in set(db.session.scalars(sa.select(Notification.user_id)))
