@@ -30,7 +30,7 @@ Design overview
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, request
+from flask import Blueprint, Flask, g, request
 from scim2_flask import ScimServer
 from scim2_models import ForbiddenException, UnauthorizedException
 
@@ -47,7 +47,19 @@ class Server(ScimServer):
     def create_blueprint(self) -> Blueprint:
         blueprint = super().create_blueprint()
         blueprint.before_request(_authenticate)
+        blueprint.after_request(_commit)
         return blueprint
+
+
+def _commit(response):
+    """One commit per SCIM request when it succeeded; anything refused is rolled back."""
+    from pointsapp.extensions import db
+
+    if response.status_code < 400:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return response
 
 
 def _authenticate() -> None:
@@ -60,6 +72,7 @@ def _authenticate() -> None:
         raise UnauthorizedException(detail="Send an integration token of scope scim as 'Authorization: Bearer <token>'.")
     if not policy.can_provision(caller):
         raise ForbiddenException(detail="This token may not provision people; make one with --scope scim.")
+    g.scim_integration = caller.integration
 
 
 def init_app(app: Flask) -> None:

@@ -57,9 +57,10 @@ class Email(ComplexAttribute):
     primary: bool | None = None
 
 
+# References name resource types ("User", "Group"), the names SCIM clients see, not Python classes.
 class GroupMembership(ComplexAttribute):
     value: Annotated[str | None, Mutability.read_only] = None
-    ref: Annotated[Reference["Group"] | None, Mutability.read_only] = Field(  # type: ignore[type-arg]
+    ref: Annotated[Reference["Group"] | None, Mutability.read_only] = Field(  # type: ignore[type-arg]  # noqa: F821
         None, serialization_alias="$ref", validation_alias="$ref"
     )
     display: Annotated[str | None, Mutability.read_only] = None
@@ -96,7 +97,7 @@ class ScimUser(Resource[AnyExtension]):
 
 class GroupMember(ComplexAttribute):
     value: Annotated[str | None, Mutability.immutable, CaseExact.true] = None
-    ref: Annotated[Reference[Union["User", "Group"]] | None, Mutability.immutable] = Field(  # type: ignore[type-arg]  # noqa: UP007
+    ref: Annotated[Reference[Union["User", "Group"]] | None, Mutability.immutable] = Field(  # type: ignore[type-arg]  # noqa: F821, UP007
         None, serialization_alias="$ref", validation_alias="$ref"
     )
     type: Annotated[str | None, Mutability.immutable] = Field(None, examples=["User", "Group"])
@@ -203,14 +204,16 @@ def group_resource(team: Team) -> ScimGroup:
     return _finish(group, "Group", team.created_at, team.updated_at)
 
 
-def _user_row(resource_id: str) -> User:
+def user_row(resource_id: str) -> User:
+    """The user a SCIM id names; NotFoundException for unknown and removed (deprovisioned) people."""
     user = db.session.get(User, int(resource_id)) if resource_id.isdigit() and len(resource_id) < 10 else None
     if user is None or user.deprovisioned_at is not None:
         raise NotFoundException(detail=f"There is no user {resource_id}.")
     return user
 
 
-def _team_row(resource_id: str) -> Team:
+def team_row(resource_id: str) -> Team:
+    """The team a SCIM id names; NotFoundException for unknown and archived teams."""
     team = db.session.get(Team, int(resource_id)) if resource_id.isdigit() and len(resource_id) < 10 else None
     if team is None or team.archived_at is not None:
         raise NotFoundException(detail=f"There is no group {resource_id}.")

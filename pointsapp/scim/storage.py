@@ -37,8 +37,8 @@ from pointsapp.scim.models import (
     EnterpriseUser,
     PointsappUser,
     ScimGroup,
-    _team_row,
-    _user_row,
+    team_row,
+    user_row,
     group_resource,
     user_resource,
 )
@@ -72,8 +72,8 @@ class DatabaseStorage(ScimStorage):
 
     def get(self, resource_type: ResourceType, resource_id: str, *, response_parameters=None) -> Resource[Any]:
         if resource_type.name == "User":
-            return user_resource(_user_row(resource_id))
-        return group_resource(_team_row(resource_id))
+            return user_resource(user_row(resource_id))
+        return group_resource(team_row(resource_id))
 
     def search(self, resource_types: list[ResourceType], search_request: SearchRequest[Any], *, position=None) -> SearchPage:
         found: list[Resource[Any]] = []
@@ -111,17 +111,17 @@ class DatabaseStorage(ScimStorage):
 
     def update(self, resource_type: ResourceType, resource: Resource[Any], *, expected_version=None) -> Resource[Any]:
         if resource_type.name == "User":
-            return user_resource(self._write_user(_user_row(resource.id or ""), resource))
-        return group_resource(self._write_team(_team_row(resource.id or ""), resource))
+            return user_resource(self._write_user(user_row(resource.id or ""), resource))
+        return group_resource(self._write_team(team_row(resource.id or ""), resource))
 
     def delete(self, resource_type: ResourceType, resource_id: str, *, expected_version=None) -> None:
         if resource_type.name == "User":
-            user = _user_row(resource_id)
+            user = user_row(resource_id)
             with _domain_errors():
                 org.update_user(None, user.id, {"active": False})
             user.deprovisioned_at = utcnow()
         else:
-            self._archive(_team_row(resource_id))
+            self._archive(team_row(resource_id))
         db.session.flush()
 
     # --- users -----------------------------------------------------------------
@@ -195,7 +195,7 @@ class DatabaseStorage(ScimStorage):
         for member in group.members or []:
             value = member.value or str(member.ref or "").rstrip("/").rsplit("/", 1)[-1]
             is_group = member.type == "Group" or "/Groups/" in f"/{member.ref or ''}"
-            (teams if is_group else users).add(_team_row(value).id if is_group else _member_user(value).id)
+            (teams if is_group else users).add(team_row(value).id if is_group else _member_user(value).id)
         db.session.execute(sa.update(User).where(User.team_id == team.id, User.id.not_in(users)).values(team_id=None))
         if users:
             db.session.execute(sa.update(User).where(User.id.in_(users)).values(team_id=team.id))
@@ -229,14 +229,14 @@ def _team_id(value: str | None) -> int | None:
     if value is None or not value.strip():
         return None
     try:
-        return _team_row(value.strip()).id
+        return team_row(value.strip()).id
     except Exception:
         raise _invalid(f"teamId {value} is not a team (use a Group id).") from None
 
 
 def _member_user(value: str) -> User:
     try:
-        return _user_row(value)
+        return user_row(value)
     except Exception:
         raise _invalid(f"members: there is no user or group {value}.") from None
 

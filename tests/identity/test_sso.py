@@ -9,7 +9,7 @@ import pytest
 from pointsapp.extensions import db
 from tests import factories
 from tests.conftest import csrf_token, make_test_app
-from tests.oidc_provider import CLIENT_SECRET, oidc_issuer, through_provider  # noqa: F401 - the fixture
+from tests.oidc_provider import CLIENT_SECRET, through_provider
 
 SIGNED_IN_AS = "/more"
 
