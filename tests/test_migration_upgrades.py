@@ -2,8 +2,8 @@
 
 The initial revision 0001 was reissued twice after databases existed; the two
 earlier forms are kept verbatim in ``tests/migration_history``. Each test builds
-a database the way one release did (at 0001, or at 0002 after its data
-migration), fills it, upgrades to head and compares schema and rows.
+a database the way one release did (at 0001, then upgraded to any revision
+before the repair in 0004), fills it, upgrades to head and compares schema and rows.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
+from alembic.script import ScriptDirectory
 from flask_migrate import stamp, upgrade
 
 from pointsapp import ledger
@@ -106,13 +107,13 @@ def _snapshot(conn: sa.Connection) -> dict[str, list[dict]]:
 
 
 @pytest.mark.parametrize("form", ["a", "b"])
-@pytest.mark.parametrize("at", ["0001", "0002"])
+@pytest.mark.parametrize("at", ["0001", "0002", "0003"])  # every revision before the repair
 def test_an_early_database_upgrades_to_the_models_schema_and_keeps_its_data(empty_database_url, form, at):  # noqa: F811
     app = make_test_app(SQLALCHEMY_DATABASE_URI=empty_database_url)
     with app.app_context():
         _build_initial_schema(form)
-        if at == "0002":
-            upgrade(revision="0002")
+        if at != "0001":
+            upgrade(revision=at)
         with db.engine.begin() as conn:
             _fill(conn)
             before = _snapshot(conn)
@@ -128,7 +129,7 @@ def test_an_early_database_upgrades_to_the_models_schema_and_keeps_its_data(empt
                   for c in inspector.get_check_constraints(table)}
 
         assert diff == []
-        assert version == "0003"
+        assert version == ScriptDirectory(app.extensions["migrate"].directory).get_current_head()
         for table, rows in before.items():
             assert [{k: row[k] for k in old} for row, old in zip(after[table], rows)] == rows, table
         assert after["board_link"][0]["label"] == ""
@@ -146,13 +147,13 @@ def test_an_early_database_upgrades_to_the_models_schema_and_keeps_its_data(empt
         db.engine.dispose()
 
 
-def test_upgrading_a_current_database_again_changes_nothing(empty_database_url):  # noqa: F811
+def test_the_repair_changes_nothing_on_a_database_built_from_the_current_initial_schema(empty_database_url):  # noqa: F811
     app = make_test_app(SQLALCHEMY_DATABASE_URI=empty_database_url)
     with app.app_context():
-        upgrade(revision="0002")
+        upgrade(revision="0003")
         with db.engine.connect() as conn:
             ddl_before = _snapshot_schema(conn)
-        upgrade()
+        upgrade(revision="0004")
         with db.engine.connect() as conn:
             ddl_after = _snapshot_schema(conn)
         db.engine.dispose()

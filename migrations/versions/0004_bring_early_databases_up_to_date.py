@@ -4,12 +4,12 @@ The initial revision 0001 was reissued twice after databases had been built
 from it: once to add the events import, push deliveries and several challenge,
 notification, subscription and redemption columns, and once to make wallets,
 ledger entries and period totals 64-bit. A database built from an earlier 0001
-(whether or not 0002 has run since) never received those changes. This
+(whatever later revisions have run since) never received those changes. This
 revision adds whatever is missing and widens what is narrow; on a database
 built from the current 0001 it changes nothing.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-29 14:50:00
 
 """
@@ -17,8 +17,8 @@ from alembic import op
 import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
-revision = '0003'
-down_revision = '0002'
+revision = '0004'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 
