@@ -8,8 +8,8 @@ ledger entries and period totals 64-bit. A database built from an earlier 0001
 revision adds whatever is missing and widens what is narrow; on a database
 built from the current 0001 it changes nothing.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-29 14:50:00
 
 """
@@ -17,8 +17,8 @@ from alembic import op
 import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
-revision = '0004'
-down_revision = '0003'
+revision = '0005'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
