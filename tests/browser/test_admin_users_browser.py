@@ -19,13 +19,13 @@ def test_an_admin_edits_users_on_a_phone(org, page):
     row.get_by_text("Edit Bob").click()
     row.locator("select[name=team_id]").select_option(str(org.loans.id))
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    row.get_by_role("button", name="Save").click()
+    row.locator("details button.primary").click()
     page.get_by_text("Bob saved.").wait_for()
 
     row = page.locator(f"#user-{org.alice.id}")
     row.get_by_text("Edit Alice").click()
     row.locator("input[name=active]").uncheck()
-    row.get_by_role("button", name="Save").click()
+    row.locator("details button.primary").click()
     page.get_by_text("Alice is deactivated.").wait_for()
     assert page.locator(f"#user-{org.alice.id} .pill").inner_text() == "Deactivated"
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
