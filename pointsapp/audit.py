@@ -29,6 +29,7 @@ from pointsapp.models.types import utcnow
 ACTIONS = (
     "award.created",
     "rule.created",
+    "rule.deactivated",
     "event.reversed",
     "challenge.created",
     "challenge.closed",

@@ -85,9 +85,10 @@ def budget_of(team_id: int, at: dt.datetime | None = None) -> BudgetView:
 
 
 def get_budget(actor: User, team_id: int) -> BudgetView:
-    """A team's budget this month, for its leads and admins (404 for anyone else)."""
-    if db.session.get(Team, team_id) is None or not policy.can_view_budget(actor, team_id):
+    """A team's budget this month, for its leads and admins."""
+    if db.session.get(Team, team_id) is None:
         raise NotFound(f"There is no team {team_id}.")
+    policy.require(policy.can_view_budget(actor, team_id), "Only the team's leads and admins can see its budget.")
     return budget_of(team_id)
 
 

@@ -10,7 +10,7 @@ import re
 
 import sqlalchemy as sa
 
-from pointsapp import auth, ledger, policy
+from pointsapp import audit, auth, ledger, policy
 from pointsapp.errors import Duplicate, NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.limits import get_by_id
@@ -95,6 +95,7 @@ def create_user(
     except sa.exc.IntegrityError:
         raise Duplicate(f"A user with the email {email} already exists.", fields={"email": ["Already in use."]}) from None
     ledger.open_wallet(user.id)
+    audit.record(actor, "user.created", "user", user.id, {"email": email, "role": role, "team_id": team_id})
     return user
 
 

@@ -94,7 +94,7 @@ def test_an_audit_record_keeps_actor_subject_and_details(org):
     by_crm = audit.record(crm, "event.reversed", "event", 7, {"reason": "duplicate"})
     by_system = audit.record(None, "challenge.closed", "challenge", 3)
     db.session.commit()
-    rows = db.session.scalars(sa.select(AuditRecord).order_by(AuditRecord.id)).all()
+    rows = db.session.scalars(sa.select(AuditRecord).where(AuditRecord.action != "user.created").order_by(AuditRecord.id)).all()
     assert [(r.actor_id, r.integration_id, r.action, r.subject_type, r.subject_id) for r in rows] == [
         (org.admin.id, None, "budget.set", "team", org.wealth.id),
         (None, crm.id, "event.reversed", "event", 7),
@@ -114,4 +114,4 @@ def test_the_database_refuses_to_change_or_delete_an_audit_record(org):
         with pytest.raises(sa.exc.DatabaseError, match="append-only"):
             db.session.execute(statement)
         db.session.rollback()
-    assert db.session.scalars(sa.select(AuditRecord.action)).all() == ["budget.set"]
+    assert db.session.scalar(sa.select(AuditRecord.action).where(AuditRecord.id == row.id)) == "budget.set"
