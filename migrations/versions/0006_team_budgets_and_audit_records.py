@@ -4,8 +4,8 @@ Team budgets (an admin's monthly points per team), their use per month,
 challenge pool reservations, and the append-only audit trail: triggers make the
 database refuse UPDATE and DELETE on audit_record (SQLite and PostgreSQL).
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-29 14:40:00
 
 """
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0005'
-down_revision = '0004'
+revision = '0006'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
