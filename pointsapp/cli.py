@@ -12,6 +12,7 @@ import sys
 import click
 import sqlalchemy as sa
 from flask import Flask
+from flask.cli import with_appcontext
 
 from pointsapp import auth, ledger, org
 from pointsapp.errors import DomainError
@@ -45,6 +46,7 @@ def _fail(message: str) -> None:
 
 
 @click.command("create-admin")
+@with_appcontext
 @click.argument("email")
 @click.option("--password", help="At least 12 characters; a random one is generated when omitted.")
 @click.option("--name", default="Administrator", show_default=True)
@@ -76,6 +78,7 @@ def create_admin(email: str, password: str | None, name: str) -> None:
 
 
 @click.command("create-integration")
+@with_appcontext
 @click.argument("name")
 @click.option("--scope", type=click.Choice(INTEGRATION_SCOPES), default="events", show_default=True,
               help="events: a CRM or risk system posting business events; scim: an HR system provisioning people.")
@@ -96,6 +99,7 @@ def create_integration(name: str, scope: str) -> None:
 
 
 @click.command("revoke-tokens")
+@with_appcontext
 @click.argument("email")
 def revoke_tokens(email: str) -> None:
     """Revoke every API token of a user and end their browser sessions (a lost phone)."""
@@ -108,6 +112,7 @@ def revoke_tokens(email: str) -> None:
 
 
 @click.command("check-ledger")
+@with_appcontext
 def check_ledger() -> None:
     """Rebuild every wallet and rollup from the entries; exit 1 on any mismatch."""
     problems = ledger.check_ledger()
@@ -121,6 +126,7 @@ def check_ledger() -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--force", is_flag=True, help="Seed even if users exist.")
 def seed_demo(force: bool) -> None:
     """Seed a demo organisation when the database is empty, and print the logins."""

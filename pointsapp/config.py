@@ -97,6 +97,8 @@ def load_settings() -> dict:
         "PASSWORD_LOGIN": os.environ.get("PASSWORD_LOGIN", "1") != "0",
         # A leaver's unspent points: "keep" (frozen on the account) or "forfeit" (one forfeit entry to zero).
         "LEAVER_POLICY": os.environ.get("LEAVER_POLICY", "keep"),
+        # Each team's monthly points budget for lead awards and challenge pools, unless an admin set one.
+        "TEAM_MONTHLY_BUDGET": int(os.environ.get("TEAM_MONTHLY_BUDGET", "5000")),
         "DEFAULT_WEEKLY_GOALS": {"employee": 100, "lead": 60, "admin": 0},
         "LEVELS": [
             (0, "Bronze"),
