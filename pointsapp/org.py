@@ -30,10 +30,10 @@ def team_subtree_ids(team_id: int) -> set[int]:
 
 
 def create_team(
-    actor: User | None, *, name: str, parent_id: int | None = None, translations: dict | None = None
+    actor: User | Integration | None, *, name: str, parent_id: int | None = None, translations: dict | None = None
 ) -> Team:
-    """Create a team, optionally under a parent team (``actor`` None means SCIM or the CLI)."""
-    if actor is not None:
+    """Create a team, optionally under a parent team (``actor``: an admin, the HR system's integration, or None for the CLI)."""
+    if isinstance(actor, User):
         policy.require(policy.can_manage_org(actor), "Only administrators can create teams.")
     name = (name or "").strip()
     if not name:
@@ -47,7 +47,7 @@ def create_team(
 
 
 def create_user(
-    actor: User | None,
+    actor: User | Integration | None,
     *,
     email: str,
     name: str,
@@ -58,11 +58,11 @@ def create_user(
     locale: str | None = None,
     any_username: bool = False,
 ) -> User:
-    """Create a user with an empty wallet. ``actor`` None means the CLI, the seed or SCIM.
+    """Create a user with an empty wallet. ``actor``: an admin, the HR system's integration, or None (CLI, seed).
 
     ``any_username``: SCIM's userName is taken as the sign-in email even when HR's identifier is not an address.
     """
-    if actor is not None:
+    if isinstance(actor, User):
         policy.require(policy.can_manage_org(actor), "Only administrators can create users.")
     email = (email or "").strip().lower()
     fields: dict[str, list[str]] = {}
@@ -133,13 +133,14 @@ class LastAdmin(ValidationFailed):
     code = "last_admin"
 
 
-def update_user(actor: User | None, user_id: int, changes: dict) -> User:
-    """Change a user's name, role, team or ``active`` (admin; ``actor`` None means SCIM or the CLI)."""
-    if actor is not None:
+def update_user(actor: User | Integration | None, user_id: int, changes: dict) -> User:
+    """Change a user's name, role, team or ``active`` (an admin, the HR system's integration, or None for the CLI)."""
+    if isinstance(actor, User):
         policy.require(policy.can_manage_org(actor), "Only administrators can change users.")
     user = get_by_id(User, user_id)
     if user is None:
         raise NotFound(f"There is no user {user_id}.")
+    before = {"name": user.name, "role": user.role, "team_id": user.team_id, "active": user.is_active_account}
     if "name" in changes:
         name = (changes["name"] or "").strip()
         if not name:
@@ -157,11 +158,14 @@ def update_user(actor: User | None, user_id: int, changes: dict) -> User:
         if user.role == "admin":
             _require_another_admin(user)
         user.role = changes["role"]
-    if "active" in changes and bool(changes["active"]) != user.is_active_account:
-        if changes["active"]:
-            reactivate(user)
-        else:
-            deactivate(actor, user)
+    if "active" in changes and bool(changes["active"]) and not user.is_active_account:
+        reactivate(user)
+    after = {"name": user.name, "role": user.role, "team_id": user.team_id, "active": user.is_active_account}
+    changed = {key: [before[key], after[key]] for key in before if before[key] != after[key]}
+    if changed:
+        audit.record(actor, "user.updated", "user", user.id, {"changes": changed})
+    if "active" in changes and not changes["active"] and user.is_active_account:
+        deactivate(actor, user)
     db.session.flush()
     return user
 
@@ -177,7 +181,7 @@ def _require_another_admin(user: User) -> None:
         )
 
 
-def deactivate(actor: User | None, user: User) -> None:
+def deactivate(actor: User | Integration | None, user: User) -> None:
     """A leaver: sign-in, sessions and tokens end; pending redemptions are cancelled; LEAVER_POLICY applies.
 
     The wallet row is locked first. A redemption racing with this either
@@ -193,13 +197,21 @@ def deactivate(actor: User | None, user: User) -> None:
     ledger.lock_wallet(user.id)
     user.is_active_account = False
     user.deactivated_at = utcnow()
-    auth.revoke_all(user)
+    tokens = auth.revoke_all(user)
     db.session.flush()
-    actor_id = actor.id if actor is not None else None
-    for redemption_id in redemptions.pending_ids_of(user.id):
-        redemptions.withdraw_for_leaver(redemption_id, actor_id=actor_id, note=_("Cancelled: the employee has left."))
-    if current_app.config["LEAVER_POLICY"] == "forfeit":
-        ledger.forfeit(user.id, actor_id=actor_id, reason=_("Unspent points forfeited on leaving"))
+    actor_id = actor.id if isinstance(actor, User) else None
+    cancelled = [
+        redemption_id for redemption_id in redemptions.pending_ids_of(user.id)
+        if redemptions.withdraw_for_leaver(redemption_id, actor_id=actor_id, note=_("Cancelled: the employee has left."))
+    ]
+    policy_name = current_app.config["LEAVER_POLICY"]
+    forfeited = None
+    if policy_name == "forfeit":
+        forfeited = ledger.forfeit(user.id, actor_id=actor_id, reason=_("Unspent points forfeited on leaving"))
+    audit.record(actor, "user.deactivated", "user", user.id, {
+        "leaver_policy": policy_name, "tokens_revoked": tokens, "cancelled_redemptions": cancelled,
+        "forfeited_points": -forfeited.points if forfeited is not None else 0,
+    })
 
 
 def reactivate(user: User) -> None:

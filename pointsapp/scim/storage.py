@@ -24,9 +24,10 @@ from scim2_models import (
 )
 from scim2_models.path import CompareOperator, Comparison
 from scim2_server.storage import ScimStorage, SearchPage
+from flask import g
 from scim2_server.utils import parametrize
 
-from pointsapp import org
+from pointsapp import audit, org
 from pointsapp.errors import DomainError, Duplicate, NotFound
 from pointsapp.extensions import db
 from pointsapp.models import Team, User
@@ -118,7 +119,7 @@ class DatabaseStorage(ScimStorage):
         if resource_type.name == "User":
             user = user_row(resource_id)
             with _domain_errors():
-                org.update_user(None, user.id, {"active": False})
+                org.update_user(_caller(), user.id, {"active": False})
             user.deprovisioned_at = utcnow()
         else:
             self._archive(team_row(resource_id))
@@ -146,11 +147,11 @@ class DatabaseStorage(ScimStorage):
         creating = user is None or user.deprovisioned_at is not None
         with _domain_errors():
             if user is None:
-                user = org.create_user(None, email=email, name=changes["name"], role=role, team_id=changes["team_id"],
+                user = org.create_user(_caller(), email=email, name=changes["name"], role=role, team_id=changes["team_id"],
                                        any_username=True)
             user.email = email
             user.deprovisioned_at = None
-            org.update_user(None, user.id, changes)
+            org.update_user(_caller(), user.id, changes)
         self._write_user_details(user, resource, extension, creating=creating)
         db.session.flush()
         return user
@@ -189,16 +190,14 @@ class DatabaseStorage(ScimStorage):
         if group.external_id is not None and len(group.external_id) > 255:
             raise _invalid("externalId may have at most 255 characters.")
         with _domain_errors():
-            team = team or org.create_team(None, name=name)
+            team = team or org.create_team(_caller(), name=name)
         team.name, team.external_id = name, group.external_id
         users, teams = set(), set()
         for member in group.members or []:
             value = member.value or str(member.ref or "").rstrip("/").rsplit("/", 1)[-1]
             is_group = member.type == "Group" or "/Groups/" in f"/{member.ref or ''}"
             (teams if is_group else users).add(team_row(value).id if is_group else _member_user(value).id)
-        db.session.execute(sa.update(User).where(User.team_id == team.id, User.id.not_in(users)).values(team_id=None))
-        if users:
-            db.session.execute(sa.update(User).where(User.id.in_(users)).values(team_id=team.id))
+        _move_people(team.id, users)
         if team.id in teams or teams & _ancestors(team):
             raise _invalid("A team cannot be a member of itself or of a team under it.")
         db.session.execute(sa.update(Team).where(Team.parent_id == team.id, Team.id.not_in(teams)).values(parent_id=None))
@@ -211,9 +210,28 @@ class DatabaseStorage(ScimStorage):
 
     def _archive(self, team: Team) -> None:
         """HR removed the team: its people and sub-teams are detached from it, and it is archived (history stays)."""
-        db.session.execute(sa.update(User).where(User.team_id == team.id).values(team_id=None))
+        _move_people(team.id, set())
         db.session.execute(sa.update(Team).where(Team.parent_id == team.id).values(parent_id=None))
         team.archived_at = utcnow()
+
+
+def _caller():
+    """The HR system's integration behind this SCIM request (the actor of its audit records)."""
+    return g.get("scim_integration")
+
+
+def _move_people(team_id: int, members: set[int]) -> None:
+    """Make ``members`` exactly the people of the team: the others leave it, and every move is audited."""
+    leaving = set(db.session.scalars(sa.select(User.id).where(User.team_id == team_id, User.id.not_in(members))))
+    joining = dict(db.session.execute(sa.select(User.id, User.team_id).where(User.id.in_(members), User.team_id.is_distinct_from(team_id))).all())
+    for user_id in sorted(leaving):
+        audit.record(_caller(), "user.updated", "user", user_id, {"changes": {"team_id": [team_id, None]}})
+    for user_id, before in sorted(joining.items()):
+        audit.record(_caller(), "user.updated", "user", user_id, {"changes": {"team_id": [before, team_id]}})
+    if leaving:
+        db.session.execute(sa.update(User).where(User.id.in_(leaving)).values(team_id=None))
+    if joining:
+        db.session.execute(sa.update(User).where(User.id.in_(joining)).values(team_id=team_id))
 
 
 def _display_name(resource: Resource[Any], email: str) -> str:

@@ -70,6 +70,10 @@ ACTIONS = [
      lambda o, a, c: _close_period(o), "period", "admin"),
     ("user.created", lambda o, a: None,
      lambda o, a, c: a(o.admin).post("/users", {"email": "new@example.com", "name": "New", "role": "employee"}), "user", "admin"),
+    ("user.updated", lambda o, a: None,
+     lambda o, a, c: a(o.admin).patch(f"/users/{o.bob.id}", {"team_id": o.loans.id}), "user", "admin"),
+    ("user.deactivated", lambda o, a: None,
+     lambda o, a, c: a(o.admin).patch(f"/users/{o.bob.id}", {"active": False}), "user", "admin"),
 ]
 
 

@@ -248,3 +248,18 @@ def test_a_leaver_is_off_the_tv_board_and_gets_no_reminders(org, api_as):
     db.session.commit()
     assert org.alice.id not in set(db.session.scalars(sa.select(Notification.user_id)))
     assert org.bob.id in set(db.session.scalars(sa.select(Notification.user_id)))
+
+
+def test_org_changes_and_leavers_are_audited(org, api_as):
+    admin = api_as(org.admin)
+    assert admin.patch(f"/users/{org.bob.id}", {"name": "Bob Zhang", "team_id": org.loans.id}).status_code == 200
+    assert admin.patch(f"/users/{org.bob.id}", {"active": False}).status_code == 200
+    assert admin.patch(f"/users/{org.bob.id}", {"active": True}).status_code == 200
+    items = admin.get(f"/audit?subject_type=user&subject_id={org.bob.id}").json["items"]
+    assert [(item["action"], item["actor_id"]) for item in items] == [
+        ("user.updated", org.admin.id), ("user.deactivated", org.admin.id), ("user.updated", org.admin.id), ("user.created", None),
+    ]  # newest first; the factory created Bob as the system
+    reactivated, deactivated, moved = (item["details"] for item in items[:3])
+    assert moved["changes"] == {"name": ["Bob", "Bob Zhang"], "team_id": [org.wealth.id, org.loans.id]}
+    assert deactivated == {"leaver_policy": "keep", "tokens_revoked": 0, "cancelled_redemptions": [], "forfeited_points": 0}
+    assert reactivated["changes"] == {"active": [False, True]}

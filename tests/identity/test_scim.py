@@ -317,3 +317,20 @@ def test_the_hr_export_carries_the_employee_number(scim, org):
     month = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m")
     rows = list(csv.DictReader(io.StringIO(exports.hr_csv(org.admin, month))))
     assert [(r["employee_email"], r["employee_number"]) for r in rows] == [("chen.jing@bank.example", "E1001")]
+
+
+def test_scim_changes_are_audited_with_the_hr_integration_as_actor(scim):
+    from pointsapp.models import AuditRecord
+
+    team = factories.team("Wealth")
+    body = new_user(scim)
+    patch(scim, f"/Users/{body['id']}", {"op": "replace", "path": f"{EXT}:teamId", "value": str(team.id)})
+    assert scim.delete(f"/Users/{body['id']}").status_code == 204
+    db.session.remove()
+    integration_id = db.session.scalar(sa.select(Integration.id).where(Integration.name == "Workday"))
+    rows = db.session.scalars(sa.select(AuditRecord).where(AuditRecord.subject_id == int(body["id"]),
+                                                           AuditRecord.subject_type == "user").order_by(AuditRecord.id)).all()
+    assert [(r.action, r.integration_id, r.actor_id) for r in rows] == [
+        ("user.created", integration_id, None), ("user.updated", integration_id, None), ("user.deactivated", integration_id, None),
+    ]
+    assert rows[1].details["changes"] == {"team_id": [None, team.id]}
