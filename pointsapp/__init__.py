@@ -12,7 +12,7 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the application: settings, extensions, blueprints — nothing else."""
-    from pointsapp import cli, config as settings, database, web
+    from pointsapp import cli, config as settings, database, lifecycle, web
     from pointsapp.api import register_api
     from pointsapp.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
     from pointsapp.i18n import select_locale, select_timezone
@@ -37,6 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     htmx.init_app(app)
 
+    lifecycle.init_app(app)  # first: the id converter must be in place before any route
     register_api(app)
     web.register(app)
     cli.register(app)

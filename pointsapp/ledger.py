@@ -32,8 +32,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
-import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
@@ -42,7 +40,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from pointsapp.errors import InsufficientPoints, InvalidTransition, NotFound, ValidationFailed
 from pointsapp.extensions import db
-from pointsapp.models import Hold, IdempotencyRecord, LedgerEntry, PeriodTotal, Wallet
+from pointsapp.models import Hold, LedgerEntry, PeriodTotal, Wallet
 from pointsapp.models.ledger import ENTRY_KINDS, SPEND_KINDS
 from pointsapp.periods import PERIODS, period_keys, utcnow
 
@@ -297,32 +295,6 @@ def release_hold(hold_id: int) -> Hold:
     hold = _close_hold(hold_id, "released")
     _changed(hold.user_id)
     return hold
-
-
-# --- idempotency records -----------------------------------------------------
-
-
-def request_fingerprint(method: str, path: str, body: bytes) -> str:
-    """Hash a request so that the same JSON, however formatted, matches."""
-    try:
-        canonical = json.dumps(json.loads(body or b"null"), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
-        canonical = body
-    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + canonical).hexdigest()
-
-
-def claim_idempotency_key(caller: str, key: str, request_hash: str) -> IdempotencyRecord:
-    """Insert the (caller, key) record; IntegrityError if someone holds it already."""
-    record = IdempotencyRecord(caller=caller, key=key, request_hash=request_hash, status_code=0, response_body="")
-    db.session.add(record)
-    db.session.flush()
-    return record
-
-
-def find_idempotency_record(caller: str, key: str) -> IdempotencyRecord | None:
-    return db.session.scalar(
-        sa.select(IdempotencyRecord).where(IdempotencyRecord.caller == caller, IdempotencyRecord.key == key)
-    )
 
 
 # --- checking ----------------------------------------------------------------

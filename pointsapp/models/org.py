@@ -29,6 +29,13 @@ class Team(db.Model):
     __table_args__ = (sa.CheckConstraint("parent_id IS NULL OR parent_id <> id", name="ck_team_not_own_parent"),)
 
 
+def team_subtree_ids(team_id: int) -> set[int]:
+    """The team and every team under it (a recursive query; trees are shallow)."""
+    tree = sa.select(Team.id).where(Team.id == team_id).cte("tree", recursive=True)
+    tree = tree.union_all(sa.select(Team.id).where(Team.parent_id == tree.c.id))
+    return set(db.session.scalars(sa.select(tree.c.id)))
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "user_account"
 

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
+import re
 
 import sqlalchemy as sa
-from flask import Flask, g, redirect, request, url_for
-from flask_babel import get_locale
+from babel.dates import format_skeleton, get_datetime_format
+from flask import Flask, g, request
+from flask_babel import format_currency, format_date, format_decimal, format_time, get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+
+from pointsapp import policy
+from pointsapp.extensions import db
+from pointsapp.limits import INT_MAX
+from pointsapp.models import Notification
+from pointsapp.web import nav
 
 ENTRY_KIND_LABELS = {
     "event_award": _l("Business event"),
@@ -24,23 +34,9 @@ ENTRY_KIND_LABELS = {
 
 PAGE_MODULES = ("auth", "account", "wallet", "admin", "docs", "earning", "rewards", "challenges", "recognition", "notifications", "pwa", "analytics")
 
-# Content Security Policy: everything from this host; inline styles only for
-# progress bars' widths. No inline scripts.
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-    "connect-src 'self'; manifest-src 'self'; worker-src 'self'; frame-ancestors 'none'; "
-    "base-uri 'self'; form-action 'self'; object-src 'none'"
-)
-
 
 def period_label(key) -> str:
     """A period key said the way people say it: 2026-W48 → "Week 48, 2026", 2026-11 → "November 2026", 2026-Q4 → "Q4 2026"."""
-    import datetime as dt
-    import re
-
-    from babel.dates import format_skeleton
-    from flask_babel import gettext as _
-
     key = str(key or "")
     if match := re.fullmatch(r"(\d{4})-W(\d{2})", key):
         return _("Week %(week)d, %(year)d", week=int(match[2]), year=int(match[1]))
@@ -59,54 +55,13 @@ def wants_fragment() -> bool:
 
 def form_id(values, name: str) -> int:
     """An id from a form or query string; 0 (no such row) when missing, not a number, or beyond any INTEGER id."""
-    from pointsapp.limits import INT_MAX
-
     value = values.get(name, type=int)
     return value if value is not None and 0 < value <= INT_MAX else 0
 
 
 def register(app: Flask) -> None:
-    from pointsapp.extensions import db, login_manager
-    from pointsapp.models import User
-    from pointsapp.web import nav
-
-    login_manager.login_view = "auth.login"
-    login_manager.session_protection = "strong"
-
-    @login_manager.user_loader
-    def _load_user(session_id: str):
-        user_id, _, version = session_id.partition(":")
-        if not user_id.isdigit():
-            return None
-        user = db.session.get(User, int(user_id))
-        if user is None or str(user.session_version) != version or not user.is_active:
-            return None
-        return user
-
-    @login_manager.unauthorized_handler
-    def _unauthorized():
-        from pointsapp.api.base import error_response, is_api_request
-
-        if is_api_request():
-            return error_response(401, "unauthorized", "Sign in or send a valid bearer token.")
-        if getattr(request, "htmx", False):
-            response = app.response_class(status=401)
-            response.headers["HX-Redirect"] = url_for("auth.login", next=request.full_path)
-            return response
-        return redirect(url_for("auth.login", next=request.full_path))
-
-    @app.after_request
-    def _security_headers(response):
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        return response
-
     @app.context_processor
     def _layout():
-        from pointsapp import policy
-
         user = current_user if current_user and current_user.is_authenticated else None
         return {
             "get_locale": get_locale,
@@ -122,8 +77,6 @@ def register(app: Flask) -> None:
 
     def _unread_count(user) -> int:
         if "unread" not in g:
-            from pointsapp.models import Notification
-
             g.unread = db.session.scalar(
                 sa.select(sa.func.count(Notification.id)).where(
                     Notification.user_id == user.id, Notification.read_at.is_(None)
@@ -145,9 +98,6 @@ def _register_formats(app: Flask) -> None:
     thousands separators for points and money and one date-and-time style for the whole app
     ("Nov 24, 2026, 4:33 PM" / "2026年11月24日 16:33"), so no page mixes short and medium dates.
     """
-    from babel.dates import get_datetime_format
-    from flask_babel import format_currency, format_date, format_decimal, format_time
-
     app.add_template_filter(lambda n: format_decimal(n or 0), "number")
     app.add_template_filter(lambda n: format_decimal(n or 0, format="+#,##0;-#,##0"), "signed")
     app.add_template_filter(lambda amount, currency="CNY": format_currency(amount or 0, currency), "money")
