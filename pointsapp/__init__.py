@@ -12,7 +12,8 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the application: settings, extensions, blueprints — nothing else."""
-    from pointsapp import cli, config as settings, database, lifecycle, web
+    from pointsapp import cli, database, lifecycle, web
+    from pointsapp import config as settings
     from pointsapp.api import register_api
     from pointsapp.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
     from pointsapp.i18n import select_locale, select_timezone

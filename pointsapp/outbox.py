@@ -21,9 +21,9 @@ import sqlalchemy as sa
 
 from pointsapp import notify, push
 from pointsapp.extensions import db
-from pointsapp.periods import utcnow
 from pointsapp.models import Notification, PushSubscription, User
 from pointsapp.models.notify import PushDelivery
+from pointsapp.periods import utcnow
 
 log = logging.getLogger(__name__)
 

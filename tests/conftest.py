@@ -19,7 +19,6 @@ import pytest
 _INSTANCE = tempfile.mkdtemp(prefix="pointsapp-test-")
 os.environ.setdefault("POINTSAPP_INSTANCE", _INSTANCE)
 
-import sqlalchemy as sa  # noqa: E402
 from flask import has_app_context  # noqa: E402
 from flask.globals import _cv_app  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402

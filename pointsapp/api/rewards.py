@@ -8,7 +8,17 @@ import marshmallow as ma
 from flask.views import MethodView
 
 from pointsapp import redemptions, rewards
-from pointsapp.api.base import Blueprint, PageArgsSchema, in_utc_range, Schema, acting_user, idempotent, list_schema, login_required, page_schema
+from pointsapp.api.base import (
+    Blueprint,
+    PageArgsSchema,
+    Schema,
+    acting_user,
+    idempotent,
+    in_utc_range,
+    list_schema,
+    login_required,
+    page_schema,
+)
 from pointsapp.models.rewards import REDEMPTION_STATUSES, REWARD_KINDS
 
 blp = Blueprint("Rewards", __name__, description="The rewards catalog, redeeming and approvals")

@@ -10,7 +10,6 @@ from flask import Flask
 
 from pointsapp import demo, exports, redemptions, scheduler
 from pointsapp.errors import DomainError
-from pointsapp.extensions import db
 
 
 def register(app: Flask) -> None:

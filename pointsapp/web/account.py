@@ -10,7 +10,6 @@ from pointsapp import auth, org
 from pointsapp.errors import DomainError
 from pointsapp.lifecycle import refuse
 
-
 bp = Blueprint("account", __name__)
 
 

@@ -13,7 +13,6 @@ from pointsapp import notify
 from pointsapp.errors import ValidationFailed
 from pointsapp.lifecycle import refuse
 
-
 bp = Blueprint("notifications", __name__)
 
 KIND_LABELS = {
