@@ -24,8 +24,6 @@ Design overview
 * ``dedupe_key`` gives an operation its own identity per user (a period bonus,
   a mentorship bonus, a challenge payout): posting the same key twice returns
   the first entry and changes nothing.
-* Every change calls ``points_changed`` listeners (the one invalidator for
-  derived data such as leaderboard caches).
 """
 
 from __future__ import annotations
@@ -33,7 +31,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -43,20 +41,6 @@ from pointsapp.extensions import db
 from pointsapp.models import Hold, LedgerEntry, PeriodTotal, Wallet
 from pointsapp.models.ledger import ENTRY_KINDS, SPEND_KINDS
 from pointsapp.periods import PERIODS, period_keys, utcnow
-
-_listeners: list[Callable[[set[int]], None]] = []
-
-
-def on_points_changed(listener: Callable[[set[int]], None]) -> Callable[[set[int]], None]:
-    """Register a listener called with the user ids whose points just changed."""
-    _listeners.append(listener)
-    return listener
-
-
-def _changed(*user_ids: int) -> None:
-    for listener in _listeners:
-        listener(set(user_ids))
-
 
 # --- wallets -----------------------------------------------------------------
 
@@ -176,7 +160,6 @@ def post(
         raise NotFound("This user has no wallet.")
     if earned:
         _add_to_rollups(user_id, earned, entry.effective_at)
-    _changed(user_id)
     return entry
 
 
@@ -263,7 +246,6 @@ def place_hold(user_id: int, points: int, *, reason: str) -> Hold:
     hold = Hold(user_id=user_id, points=points, status="open", reason=reason[:500], created_at=now)
     db.session.add(hold)
     db.session.flush()
-    _changed(user_id)
     return hold
 
 
@@ -292,9 +274,7 @@ def capture_hold(hold_id: int, *, actor_id: int | None, reason: str) -> LedgerEn
 
 def release_hold(hold_id: int) -> Hold:
     """Give held points back to the available balance."""
-    hold = _close_hold(hold_id, "released")
-    _changed(hold.user_id)
-    return hold
+    return _close_hold(hold_id, "released")
 
 
 # --- checking ----------------------------------------------------------------

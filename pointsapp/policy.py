@@ -30,6 +30,11 @@ def is_admin(user: User | None) -> bool:
     return user is not None and user.role == "admin"
 
 
+def is_lead_or_admin(user: User | None) -> bool:
+    """Leads and admins: who sees the lead menu and the award form (what they may do is checked per action)."""
+    return user is not None and user.role in ("lead", "admin")
+
+
 def managed_team_ids(user: User) -> set[int]:
     """The teams a lead manages: their own and every team under it."""
     if user.role != "lead" or user.team_id is None:

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import importlib
-
 from flask import Flask
 
+from pointsapp.api import analytics, awards, challenges, earning, org, push, recognition, rewards, wallet
 from pointsapp.api.base import authenticate_request
 from pointsapp.extensions import api, csrf
 from pointsapp.http import API_PREFIX, is_api_request
 
-# Each module exposes ``blp``; the order is the order of the OpenAPI document.
-RESOURCE_MODULES = ("org", "wallet", "awards", "earning", "rewards", "challenges", "recognition", "push", "analytics")
+# The order is the order of the OpenAPI document.
+RESOURCES = (org, wallet, awards, earning, rewards, challenges, recognition, push, analytics)
 
 
-def register_api(app: Flask) -> None:
+def init_app(app: Flask) -> None:
+    """Bind the Api (OpenAPI document, bearer authentication) and register every resource."""
     api.init_app(
         app,
         spec_kwargs={
@@ -24,13 +24,12 @@ def register_api(app: Flask) -> None:
             "security": [{"bearer": []}],
         },
     )
-    for name in RESOURCE_MODULES:
-        module = importlib.import_module(f"pointsapp.api.{name}")
-        csrf.exempt(module.blp)  # authenticate_request enforces CSRF for session callers
-        api.register_blueprint(module.blp, url_prefix=API_PREFIX)
+    for resource in RESOURCES:
+        csrf.exempt(resource.blp)  # authenticate_request enforces CSRF for session callers
+        api.register_blueprint(resource.blp, url_prefix=API_PREFIX)
+    app.before_request(_authenticate)
 
-    @app.before_request
-    def _authenticate():
-        if is_api_request():
-            return authenticate_request()
-        return None
+
+def _authenticate():
+    """Resolve the caller of an API request (bearer token or browser session)."""
+    return authenticate_request() if is_api_request() else None

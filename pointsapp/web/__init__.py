@@ -1,9 +1,8 @@
-"""HTML pages (htmx), one blueprint module per area."""
+"""HTML pages (htmx), one blueprint module per area (create_app registers them); what every page shares."""
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import re
 
 import sqlalchemy as sa
@@ -32,9 +31,6 @@ ENTRY_KIND_LABELS = {
     "redemption": _l("Reward redeemed"),
 }
 
-PAGE_MODULES = ("auth", "account", "wallet", "admin", "docs", "earning", "rewards", "challenges", "recognition", "notifications", "pwa", "analytics")
-
-
 def period_label(key) -> str:
     """A period key said the way people say it: 2026-W48 → "Week 48, 2026", 2026-11 → "November 2026", 2026-Q4 → "Q4 2026"."""
     key = str(key or "")
@@ -59,19 +55,19 @@ def form_id(values, name: str) -> int:
     return value if value is not None and 0 < value <= INT_MAX else 0
 
 
-def register(app: Flask) -> None:
+def init_app(app: Flask) -> None:
+    """Add the layout's context and the number, money, date and period filters."""
     @app.context_processor
     def _layout():
         user = current_user if current_user and current_user.is_authenticated else None
         return {
             "get_locale": get_locale,
-            "url_rules": app.view_functions,
             "nav_items": lambda u: nav.items(nav.TABS, u),
             "menu_items": lambda u: nav.items(nav.MENU, u),
             "entry_kind_label": lambda kind: ENTRY_KIND_LABELS.get(kind, kind),
             "me": user,
             "is_admin": policy.is_admin(user),
-            "is_lead": user is not None and user.role in ("lead", "admin"),
+            "is_lead": policy.is_lead_or_admin(user),
             "unread_count": _unread_count(user) if user else 0,
         }
 
@@ -86,9 +82,6 @@ def register(app: Flask) -> None:
 
     _register_formats(app)
     app.add_template_filter(period_label, "period_label")
-    for name in PAGE_MODULES:
-        module = importlib.import_module(f"pointsapp.web.{name}")
-        app.register_blueprint(module.bp)
 
 
 def _register_formats(app: Flask) -> None:

@@ -114,7 +114,7 @@ def import_users():
 @login_required
 def award():
     """Award or deduct points for a member, with a reason."""
-    if current_user.role not in ("lead", "admin"):
+    if not policy.is_lead_or_admin(current_user):
         abort(403)
     members = [u for u in db.session.scalars(sa.select(User).order_by(User.name)) if policy.can_award(current_user, u)]
     if request.method == "GET":
