@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from pointsapp import policy
+from pointsapp import names, policy
 from pointsapp.extensions import db
 from pointsapp.limits import INT_MAX
 from pointsapp.models import Notification
@@ -82,6 +82,7 @@ def init_app(app: Flask) -> None:
 
     _register_formats(app)
     app.add_template_filter(period_label, "period_label")
+    app.add_template_filter(names.localized, "tr")  # a rule's, badge's, reward's or team's name in the reader's language
 
 
 def _register_formats(app: Flask) -> None:
