@@ -43,6 +43,7 @@ class Client(FlaskClient):
         if has_app_context():
             db.session.remove()  # end the test's transaction so the request never waits on it
         token = _cv_app.set(None)
+        kwargs.setdefault("buffered", True)  # read the body and close it (a file response would stay open)
         try:
             return super().open(*args, **kwargs)
         finally:
