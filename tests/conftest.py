@@ -72,7 +72,9 @@ def app():
     with app.app_context():
         db.drop_all()
         db.create_all()
-    return app
+    yield app
+    with app.app_context():
+        db.engine.dispose()  # close the pooled connections before the interpreter drops them
 
 
 @pytest.fixture(autouse=True)
