@@ -99,6 +99,7 @@ def set_wecom_userid(user_id: int):
     try:
         user = org.set_wecom_userid(current_user, user_id, request.form.get("wecom_userid", ""))
     except DomainError as error:
+        refuse()
         return _org_page(422, wecom_errors={user_id: (error.fields or {}).get("wecom_userid", [error.message])[0]})
     flash(_("WeCom account of %(name)s saved.", name=user.name), "success")
     return redirect(url_for("admin.org_page"))
