@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask import Flask
 
-from pointsapp.api import analytics, awards, challenges, earning, org, push, recognition, rewards, wallet
+from pointsapp.api import analytics, authority, awards, challenges, earning, org, push, recognition, rewards, wallet
 from pointsapp.api.base import authenticate_request
 from pointsapp.extensions import api, csrf
 from pointsapp.http import API_PREFIX, is_api_request
 
 # The order is the order of the OpenAPI document.
-RESOURCES = (org, wallet, awards, earning, rewards, challenges, recognition, push, analytics)
+RESOURCES = (org, wallet, awards, earning, rewards, challenges, recognition, push, analytics, authority)
 
 
 def init_app(app: Flask) -> None:

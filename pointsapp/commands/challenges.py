@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 
 from pointsapp import scheduler
 
 
 @click.command("close-challenges")
+@with_appcontext
 def close_challenges() -> None:
     """Close challenges past their end and pay out the successful ones."""
     closed = scheduler.close_due_challenges()
