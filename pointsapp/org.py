@@ -22,13 +22,6 @@ from pointsapp.periods import utcnow
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def team_subtree_ids(team_id: int) -> set[int]:
-    """The team and every team under it (a recursive query; trees are shallow)."""
-    tree = sa.select(Team.id).where(Team.id == team_id).cte("tree", recursive=True)
-    tree = tree.union_all(sa.select(Team.id).where(Team.parent_id == tree.c.id))
-    return set(db.session.scalars(sa.select(tree.c.id)))
-
-
 def create_team(
     actor: User | Integration | None, *, name: str, parent_id: int | None = None, translations: dict | None = None
 ) -> Team:
@@ -219,6 +212,13 @@ def reactivate(user: User) -> None:
     user.is_active_account = True
     user.deactivated_at = None
     user.deprovisioned_at = None
+
+
+def set_password(actor: User, user: User, new: str) -> None:
+    """An administrator sets a member's password (first login, or a forgotten one); their sessions end."""
+    policy.require(policy.can_manage_org(actor), "Only administrators can set passwords.")
+    user.password_hash = auth.hash_password(new)
+    auth.revoke_all(user)
 
 
 def set_locale(user: User, locale: str | None) -> None:

@@ -52,13 +52,11 @@ class Server(ScimServer):
 
 
 def _commit(response):
-    """One commit per SCIM request when it succeeded; anything refused is rolled back."""
-    from pointsapp.extensions import db
+    """A SCIM error answers the request: the request's transaction is refused (rolled back), as for any refusal."""
+    from pointsapp.lifecycle import refuse
 
-    if response.status_code < 400:
-        db.session.commit()
-    else:
-        db.session.rollback()
+    if response.status_code >= 400:
+        refuse()
     return response
 
 
