@@ -60,7 +60,7 @@ class Email(ComplexAttribute):
 # References name resource types ("User", "Group"), the names SCIM clients see, not Python classes.
 class GroupMembership(ComplexAttribute):
     value: Annotated[str | None, Mutability.read_only] = None
-    ref: Annotated[Reference["Group"] | None, Mutability.read_only] = Field(  # type: ignore[type-arg]  # noqa: F821
+    ref: Annotated[Reference["Group"] | None, Mutability.read_only] = Field(  # type: ignore[type-arg]  # noqa: F821, UP037
         None, serialization_alias="$ref", validation_alias="$ref"
     )
     display: Annotated[str | None, Mutability.read_only] = None
@@ -97,7 +97,7 @@ class ScimUser(Resource[AnyExtension]):
 
 class GroupMember(ComplexAttribute):
     value: Annotated[str | None, Mutability.immutable, CaseExact.true] = None
-    ref: Annotated[Reference[Union["User", "Group"]] | None, Mutability.immutable] = Field(  # type: ignore[type-arg]  # noqa: F821, UP007
+    ref: Annotated[Reference[Union["User", "Group"]] | None, Mutability.immutable] = Field(  # type: ignore[type-arg]  # noqa: F821, UP007, UP037
         None, serialization_alias="$ref", validation_alias="$ref"
     )
     type: Annotated[str | None, Mutability.immutable] = Field(None, examples=["User", "Group"])

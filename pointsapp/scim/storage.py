@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask import g
 from scim2_models import (
     InvalidValueException,
     Resource,
@@ -24,7 +25,6 @@ from scim2_models import (
 )
 from scim2_models.path import CompareOperator, Comparison
 from scim2_server.storage import ScimStorage, SearchPage
-from flask import g
 from scim2_server.utils import parametrize
 
 from pointsapp import audit, org
@@ -38,10 +38,10 @@ from pointsapp.scim.models import (
     EnterpriseUser,
     PointsappUser,
     ScimGroup,
-    team_row,
-    user_row,
     group_resource,
+    team_row,
     user_resource,
+    user_row,
 )
 
 # Filters on these attributes, compared with eq, are answered by an index.

@@ -111,6 +111,9 @@ def test_discovery_publishes_the_extension_and_the_enterprise_employee_number(sc
     schemas = {s["id"]: s for s in scim.get("/Schemas").json["Resources"]}
     assert {a["name"] for a in schemas[EXT]["attributes"]} == {"role", "teamId", "wecomUserId"}
     assert [a["name"] for a in schemas[ENTERPRISE]["attributes"]] == ["employeeNumber"]
+    members = next(a for a in schemas[GROUP]["attributes"] if a["name"] == "members")
+    ref = next(a for a in members["subAttributes"] if a["name"] == "$ref")
+    assert sorted(ref["referenceTypes"]) == ["Group", "User"]
     types = {t["name"]: t for t in scim.get("/ResourceTypes").json["Resources"]}
     assert types["User"]["endpoint"] == "/Users" and types["Group"]["endpoint"] == "/Groups"
     assert {e["schema"] for e in types["User"]["schemaExtensions"]} == {ENTERPRISE, EXT}
