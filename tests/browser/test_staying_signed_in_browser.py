@@ -7,7 +7,7 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from pointsapp.extensions import login_manager
+from pointsapp.extensions import db, login_manager
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, sign_in
 from tests.conftest import make_test_app
 
@@ -26,6 +26,8 @@ def proxied_server(app):
     finally:
         server.shutdown()
         thread.join(timeout=5)
+        with proxied.app_context():
+            db.engine.dispose()
 
 
 def _walk_between_networks(base_url, user) -> str:

@@ -14,14 +14,26 @@ from tests.oidc_provider import CLIENT_SECRET, through_provider
 SIGNED_IN_AS = "/more"
 
 
-def sso_app(issuer, client_id="pointsapp", **settings):
-    return make_test_app(OIDC_ISSUER=issuer, OIDC_CLIENT_ID=client_id, OIDC_CLIENT_SECRET=CLIENT_SECRET,
-                         OIDC_NAME="Huaxia ID", **settings)
+@pytest.fixture()
+def sso_app(oidc_issuer):
+    """``sso_app(client_id=..., **settings)`` → an app signing in through the provider; its connections close afterwards."""
+    made = []
+
+    def make(client_id="pointsapp", **settings):
+        app = make_test_app(OIDC_ISSUER=oidc_issuer, OIDC_CLIENT_ID=client_id, OIDC_CLIENT_SECRET=CLIENT_SECRET,
+                            OIDC_NAME="Huaxia ID", **settings)
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        with app.app_context():
+            db.engine.dispose()
 
 
 @pytest.fixture()
-def app_sso(oidc_issuer):
-    return sso_app(oidc_issuer)
+def app_sso(sso_app):
+    return sso_app()
 
 
 @pytest.fixture()
@@ -99,9 +111,9 @@ def test_a_replayed_code_signs_nobody_in(app_sso, chen):
     _refused(replayer, back(replayer, callback), "Single sign-on did not complete.")
 
 
-def test_a_code_issued_to_another_client_signs_nobody_in(oidc_issuer, app_sso, chen):
+def test_a_code_issued_to_another_client_signs_nobody_in(sso_app, app_sso, chen):
     """Another audience: a code the provider issued to the client ``intruder`` is refused by pointsapp's exchange."""
-    intruder = sso_app(oidc_issuer, client_id="intruder").test_client()
+    intruder = sso_app(client_id="intruder").test_client()
     callback = through_provider(start(intruder), "chen")  # the intruder's code, for chen
     victim = app_sso.test_client()
     state = parse_qs(urlsplit(start(victim)).query)["state"][0]
@@ -136,8 +148,8 @@ def csrf_token_of(client) -> str:
     return csrf_token(client, "/login")
 
 
-def test_password_login_can_be_switched_off(oidc_issuer, org):
-    app = sso_app(oidc_issuer, PASSWORD_LOGIN=False)
+def test_password_login_can_be_switched_off(sso_app, org):
+    app = sso_app(PASSWORD_LOGIN=False)
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
     assert 'type="password"' not in page and "Sign in with Huaxia ID" in page
