@@ -24,7 +24,7 @@ ENTRY_KIND_LABELS = {
     "redemption": _l("Reward redeemed"),
 }
 
-PAGE_MODULES = ("auth", "account", "wallet", "admin", "docs", "earning", "rewards", "challenges", "recognition", "notifications", "pwa", "analytics")
+PAGE_MODULES = ("auth", "account", "wallet", "admin", "docs", "earning", "rewards", "challenges", "recognition", "notifications", "pwa", "analytics", "authority")
 
 # Content Security Policy: everything from this host; inline styles only for
 # progress bars' widths. No inline scripts.
