@@ -7,6 +7,7 @@ import sys
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 
 from pointsapp import audit, demo, exports
 
@@ -16,6 +17,7 @@ def register(app: Flask) -> None:
 
 
 @click.command("export-audit")
+@with_appcontext
 @click.option("--action", default=None, help="Only this action, e.g. award.created.")
 @click.option("--since", default=None, help="Only records from this date on (YYYY-MM-DD, UTC).")
 @click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-", help="File to write (default: stdout).")
