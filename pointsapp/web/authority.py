@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from pointsapp import audit, budgets, exports, policy
 from pointsapp.errors import DomainError
+from pointsapp.lifecycle import refuse
 from pointsapp.limits import INT_MAX
 
 bp = Blueprint("authority", __name__, url_prefix="/admin")
@@ -76,6 +77,7 @@ def set_budget(team_id: int):
     except DomainError as error:
         if error.status == 404:
             raise
+        refuse()
         return _budgets_page(error.status, errors={team_id: error.message}, values={team_id: raw})
     flash(_("Budget of %(team)s set to %(points)s points a month.", team=view.team_name, points=f"{points:,}"), "success")
     return redirect(url_for("authority.budgets_page"))
@@ -104,6 +106,7 @@ def audit_page():
     try:
         rows, next_cursor = audit.list_records(current_user, filters, limit=50, cursor=request.args.get("cursor") or None)
     except DomainError as error:  # a cursor this server did not give out
+        refuse()
         flash(error.message, "error")
         rows, next_cursor = audit.list_records(current_user, filters, limit=50)
     names = audit.actor_names(rows)
