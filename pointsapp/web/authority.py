@@ -75,9 +75,9 @@ def set_budget(team_id: int):
     try:
         view = budgets.set_budget(current_user, team_id, points)
     except DomainError as error:
+        refuse()
         if error.status == 404:
             raise
-        refuse()
         return _budgets_page(error.status, errors={team_id: error.message}, values={team_id: raw})
     flash(_("Budget of %(team)s set to %(points)s points a month.", team=view.team_name, points=f"{points:,}"), "success")
     return redirect(url_for("authority.budgets_page"))
