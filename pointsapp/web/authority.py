@@ -30,10 +30,17 @@ ACTION_LABELS = {
     "user.created": _l("User created"),
     "user.updated": _l("User changed"),
     "user.deactivated": _l("User deactivated"),
+    "team.created": _l("Team created"),
+    "reward.created": _l("Reward added"),
+    "reward.updated": _l("Reward changed"),
+    "badge.created": _l("Badge defined"),
+    "mentorship.created": _l("Mentor paired"),
+    "veto.lifted": _l("Compliance veto lifted"),
 }
 SUBJECT_LABELS = {
     "award": _l("Award"), "rule": _l("Rule"), "event": _l("Event"), "challenge": _l("Challenge"),
     "redemption": _l("Redemption"), "team": _l("Team"), "honor": _l("Honour"), "period": _l("Period"), "user": _l("User"),
+    "reward": _l("Reward"), "badge": _l("Badge"), "mentorship": _l("Mentorship"), "veto": _l("Compliance veto"),
 }
 
 
