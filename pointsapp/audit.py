@@ -20,7 +20,6 @@ import json
 from typing import Any
 
 import sqlalchemy as sa
-
 from flask_babel import gettext as _
 
 from pointsapp import pagination, policy
