@@ -128,7 +128,9 @@ def view(challenge: Challenge) -> ChallengeView:
         values = {int(uid): int(value) for uid, value in (challenge.final_contributions or [])}
     payouts = list(
         db.session.scalars(
-            sa.select(ChallengePayout).where(ChallengePayout.challenge_id == challenge.id).order_by(ChallengePayout.user_id)
+            sa.select(ChallengePayout)
+            .where(ChallengePayout.challenge_id == challenge.id, ChallengePayout.points != 0)
+            .order_by(ChallengePayout.user_id)
         )
     )
     ids = set(values) | {p.user_id for p in payouts}
@@ -164,7 +166,7 @@ def visible_challenges(actor: User, *, limit: int = 50) -> list[ChallengeView]:
         team_ids = policy.managed_team_ids(actor)
         if actor.team_id is not None:
             # A member sees challenges of their own team and of the teams above it.
-            team_ids |= _ancestor_ids(actor.team_id)
+            team_ids |= ancestor_ids(actor.team_id)
     stmt = sa.select(Challenge)
     if team_ids is not None:
         stmt = stmt.where(Challenge.team_id.in_(team_ids))
@@ -172,7 +174,8 @@ def visible_challenges(actor: User, *, limit: int = 50) -> list[ChallengeView]:
     return [view(c) for c in db.session.scalars(stmt)]
 
 
-def _ancestor_ids(team_id: int) -> set[int]:
+def ancestor_ids(team_id: int) -> set[int]:
+    """The team and every team above it."""
     ids: set[int] = set()
     current: int | None = team_id
     while current is not None and current not in ids:
@@ -276,6 +279,13 @@ def vetoed_during(challenge: Challenge) -> set[int]:
     return vetoed
 
 
+def payout_split(challenge: Challenge, values: dict[int, int]) -> dict[int, int]:
+    """Who is paid what from the pool for these contributions: {user_id: points > 0}."""
+    vetoed = vetoed_during(challenge)
+    eligible = {uid: value for uid, value in values.items() if uid not in vetoed}
+    return {uid: points for uid, points in split_pool(challenge.pool, eligible).items() if points > 0}
+
+
 def close(actor: User | None, challenge_id: int) -> ChallengeView:
     """Close a challenge (its lead, an admin, or the scheduler when ``actor`` is None).
 
@@ -311,11 +321,7 @@ def close(actor: User | None, challenge_id: int) -> ChallengeView:
         return view(challenge)  # someone else closed it first; theirs is the result
     paid: dict[int, int] = {}
     if status == "succeeded":
-        vetoed = vetoed_during(challenge)
-        eligible = {uid: value for uid, value in values.items() if uid not in vetoed}
-        for user_id, points in sorted(split_pool(challenge.pool, eligible).items()):
-            if points <= 0:
-                continue
+        for user_id, points in sorted(payout_split(challenge, values).items()):
             ledger.post(
                 user_id, points, kind="challenge_payout", reason=f"Team challenge: {challenge.title}",
                 actor_id=actor.id if actor else None, dedupe_key=f"challenge:{challenge.id}", effective_at=now,

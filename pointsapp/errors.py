@@ -92,3 +92,10 @@ class LimitReached(DomainError):
 
     code = "limit_reached"
     status = 422
+
+
+class PeriodNotEnded(DomainError):
+    """The period has not ended yet, so what it earns is not final."""
+
+    code = "period_not_ended"
+    status = 422
