@@ -102,10 +102,14 @@ def member_ids(team_id: int) -> list[int]:
     return list(db.session.scalars(sa.select(User.id).where(User.team_id.in_(teams)).order_by(User.id)))
 
 
-def contributions_of(challenge: Challenge) -> dict[int, int]:
-    """Each member's live contribution (sum of quantity inside the window)."""
+def contributions_of(challenge: Challenge, *, stored_by: dt.datetime | None = None) -> dict[int, int]:
+    """Each member's live contribution (sum of quantity inside the window).
+
+    With ``stored_by`` only events stored by then count: a restatement recounts
+    what the close counted, less what was reversed since.
+    """
     teams = team_subtree_ids(challenge.team_id)
-    rows = db.session.execute(
+    stmt = (
         sa.select(Event.user_id, sa.func.sum(Event.quantity))
         .join(User, User.id == Event.user_id)
         .where(
@@ -116,7 +120,10 @@ def contributions_of(challenge: Challenge) -> dict[int, int]:
             Event.reversed_at.is_(None),
         )
         .group_by(Event.user_id)
-    ).all()
+    )
+    if stored_by is not None:
+        stmt = stmt.where(Event.created_at <= stored_by)
+    rows = db.session.execute(stmt).all()
     return {user_id: int(total) for user_id, total in rows if total}
 
 

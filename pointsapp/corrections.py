@@ -10,7 +10,8 @@ Design overview
   challenge it counted for and takes back period bonuses it no longer earns.
 * **Restating a closed challenge** (``restate_challenge``) locks the challenge
   row, recounts progress from the unreversed events and compares what is paid
-  (the ledger's net per member) with what the close would pay now. Still
+  (the ledger's net per member) with what the close would pay now (events
+  stored after the close never count: a closed challenge only loses). Still
   succeeded: each member's difference is a ``challenge_payout`` entry linked by
   ``corrects_id`` to that member's original payout (largest-remainder split, as
   at close). No longer succeeded: every payout entry is reversed and the
@@ -94,7 +95,7 @@ def reverse_cascade(event: Event, *, actor_id: int | None, reason: str, cause: E
 
 
 def counted_challenges(event: Event) -> list[Challenge]:
-    """Closed, paid-out challenges whose progress counted this event."""
+    """Closed challenges whose progress counted this event."""
     team_id = db.session.scalar(sa.select(User.team_id).where(User.id == event.user_id))
     if team_id is None:
         return []
@@ -102,7 +103,8 @@ def counted_challenges(event: Event) -> list[Challenge]:
         db.session.scalars(
             sa.select(Challenge)
             .where(
-                Challenge.status == "succeeded",
+                Challenge.status != "active",
+                Challenge.closed_at >= event.created_at,
                 Challenge.event_type == event.type,
                 Challenge.starts_at <= event.occurred_at,
                 Challenge.ends_at > event.occurred_at,
@@ -159,11 +161,12 @@ def restate_challenge(
     """Bring a closed challenge's payouts in line with a recount, once per (challenge, cause)."""
     challenge = lock_challenges([challenge])[0]
     db.session.refresh(challenge)
-    if challenge.status != "succeeded":
-        return []  # active: nothing paid yet; failed: a recount can only fall further
-    values = challenges.contributions_of(challenge)
+    if challenge.status == "active":
+        return []  # nothing is final yet: the close will count what is left
+    values = challenges.contributions_of(challenge, stored_by=challenge.closed_at)
     progress = sum(values.values())
-    status = "succeeded" if progress >= challenge.target else "failed"
+    # A recount only falls: a failed challenge stays failed, with its progress recounted.
+    status = "succeeded" if challenge.status == "succeeded" and progress >= challenge.target else "failed"
     record = ChallengeRestatement(
         challenge_id=challenge.id, cause=cause[:64], cause_event_id=cause_event_id, reason=reason[:500],
         status_before=challenge.status, status_after=status, progress_before=challenge.progress,
