@@ -10,7 +10,7 @@ import re
 
 import sqlalchemy as sa
 
-from pointsapp import auth, ledger, policy
+from pointsapp import auth, ledger, names, policy
 from pointsapp.errors import Duplicate, NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.limits import get_by_id
@@ -27,7 +27,7 @@ def team_subtree_ids(team_id: int) -> set[int]:
     return set(db.session.scalars(sa.select(tree.c.id)))
 
 
-def create_team(actor: User, *, name: str, parent_id: int | None = None) -> Team:
+def create_team(actor: User, *, name: str, parent_id: int | None = None, translations: dict | None = None) -> Team:
     """Create a team, optionally under a parent team."""
     policy.require(policy.can_manage_org(actor), "Only administrators can create teams.")
     name = (name or "").strip()
@@ -35,7 +35,7 @@ def create_team(actor: User, *, name: str, parent_id: int | None = None) -> Team
         raise ValidationFailed("A team needs a name.", fields={"name": ["Required."]})
     if parent_id is not None and get_by_id(Team, parent_id) is None:
         raise NotFound(f"There is no team {parent_id}.", fields={"parent_id": [f"No team {parent_id}."]})
-    team = Team(name=name, parent_id=parent_id)
+    team = Team(name=name, parent_id=parent_id, translations=names.clean_translations(translations))
     db.session.add(team)
     db.session.flush()
     return team

@@ -8,6 +8,7 @@ from flask_smorest import abort
 
 from pointsapp import auth, org
 from pointsapp.api.base import Blueprint, Id, Schema, acting_user, bearer_token, caller_required, error_response, login_required
+from pointsapp.api.translated import Localized, Translations
 from pointsapp.extensions import limiter
 from pointsapp.models.org import ROLES
 
@@ -37,8 +38,9 @@ class TokenSchema(Schema):
 
 class TeamSchema(Schema):
     id = ma.fields.Integer(dump_only=True)
-    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=120))
+    name = Localized(required=True, validate=ma.validate.Length(min=1, max=120))
     parent_id = Id(allow_none=True, load_default=None)
+    translations = Translations(load_default=None)
 
 
 def _login_key() -> str:
