@@ -25,7 +25,15 @@ Design overview
 * **Traceability.** Every award entry carries ``event_id``, ``rule_id`` (the
   version) and ``effective_at = occurred_at``; its reason starts with the
   rule's name. Reversal adds linked reversing entries for every award the event
-  produced (shares and mentorship bonus included); balances may go below zero.
+  produced (shares and mentorship bonus included) and reaches what it caused
+  further (closed challenges, period bonuses: see ``corrections``); balances may
+  go below zero.
+* **Related events.** ``related_external_id`` names an earlier event of the same
+  source (it is part of the payload hash only when given); an unknown one makes
+  the item ``invalid``. A clawback type (``bad_loan``) reverses the related
+  event's whole cascade in the clawback's own savepoint.
+* **Mentorship bonus.** Only the mentee's first event of a deal type
+  (``MENTORSHIP_DEAL_TYPES``) pays it; a revisit or a renewal never does.
 * **Hooks.** ``EVENT_LISTENERS`` are called as ``listener(event)`` in the same
   transaction right after an event and its awards are stored (not for
   duplicates). ``vetoed_user_ids(period, key)`` answers compliance vetoes.
