@@ -77,7 +77,10 @@ def reverse_cascade(event: Event, *, actor_id: int | None, reason: str, cause: E
     reversals first.
     """
     cause_id = cause.id if cause is not None else event.id
-    affected = lock_challenges(counted_challenges(event))
+    affected = counted_challenges(event)
+    if event.type == COMPLIANCE_BREACH_TYPE:  # its veto lifts: the user's pool shares come back
+        affected += _challenges_vetoed_from(event.user_id, period_key(vetoes.VETO_PERIOD, event.occurred_at))
+    affected = lock_challenges(sorted({c.id: c for c in affected}.values(), key=lambda c: c.id))
     own = db.session.scalars(
         sa.select(LedgerEntry).where(LedgerEntry.event_id == event.id, LedgerEntry.kind != "reversal").order_by(LedgerEntry.id)
     )
@@ -334,6 +337,22 @@ def _overlaps(key: str, quarter: str) -> bool:
     """Whether a period key (week, month, quarter, year) overlaps the quarter."""
     kind = period_of_key(key or "")
     return kind is not None and quarter in vetoes.overlapping_quarters(kind, key)
+
+
+def _challenges_vetoed_from(user_id: int, quarter: str) -> list[Challenge]:
+    """Closed, succeeded challenges overlapping the quarter that counted the user but pay them nothing."""
+    start, end = period_bounds(vetoes.VETO_PERIOD, quarter)
+    team_id = db.session.scalar(sa.select(User.team_id).where(User.id == user_id))
+    if team_id is None:
+        return []
+    paid = sa.select(ChallengePayout.challenge_id).where(ChallengePayout.user_id == user_id, ChallengePayout.points != 0)
+    rows = db.session.scalars(
+        sa.select(Challenge).where(
+            Challenge.status == "succeeded", Challenge.starts_at < end, Challenge.ends_at > start,
+            Challenge.team_id.in_(challenges.ancestor_ids(team_id)), Challenge.id.not_in(paid),
+        )
+    )
+    return [c for c in rows if any(int(uid) == user_id for uid, _value in (c.final_contributions or []))]
 
 
 def _paid_challenges_in(user_id: int, quarter: str) -> list[Challenge]:

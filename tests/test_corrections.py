@@ -317,6 +317,12 @@ def test_a_late_breach_in_a_closed_quarter_reverses_the_bonus_the_pool_share_and
     wallet = ledger.wallet_summary(org.alice.id)
     assert wallet.lifetime_earned == 30  # the deduction does not lower what was earned
 
+    # A false alarm: reversing the breach lifts its veto and gives the pool share back.
+    breach = db.session.scalar(sa.select(Event).where(Event.external_id == "CB1"))
+    assert admin.post(f"/events/{breach.id}/reverse", {"reason": "False alarm"}).status_code == 200
+    assert payouts(admin.get(f"/challenges/{closed['id']}").json) == {org.alice.id: 100, org.bob.id: 100}
+    assert (balance(org.alice), balance(org.bob)) == (30 + 100, 30 + 100 + 50)
+
 
 # --- honours only after the period; mentorship only for deals ---------------------
 
