@@ -89,6 +89,8 @@ def load_settings() -> dict:
         "CLAWBACK_EVENT_TYPES": _list("CLAWBACK_EVENT_TYPES") or ["bad_loan"],
         # Deals whose first occurrence after a mentorship began pays the mentorship bonus.
         "MENTORSHIP_DEAL_TYPES": _list("MENTORSHIP_DEAL_TYPES") or ["loan_signed", "hnw_client_signed", "wealth_product_sold"],
+        # Each team's monthly points budget for lead awards and challenge pools, unless an admin set one.
+        "TEAM_MONTHLY_BUDGET": int(os.environ.get("TEAM_MONTHLY_BUDGET", "5000")),
         "DEFAULT_WEEKLY_GOALS": {"employee": 100, "lead": 60, "admin": 0},
         "LEVELS": [
             (0, "Bronze"),

@@ -39,10 +39,12 @@ import datetime as dt
 import sqlalchemy as sa
 from flask import current_app
 
-from pointsapp import challenges, ledger, notify, vetoes
+from pointsapp import audit, budgets, challenges, ledger, notify, vetoes
 from pointsapp.extensions import db
 from pointsapp.honours import period_of_key
-from pointsapp.models import Challenge, ChallengePayout, ChallengeRestatement, Event, Honor, LedgerEntry, Rule, User
+from pointsapp.models import (
+    Challenge, ChallengePayout, ChallengeRestatement, Event, Honor, Integration, LedgerEntry, Rule, User,
+)
 from pointsapp.periods import period_bounds, period_key, utcnow
 from pointsapp.rules import COMPLIANCE_BREACH_TYPE
 
@@ -69,12 +71,14 @@ def claim_reversal(event: Event, *, actor_id: int | None, reason: str) -> bool:
     return claimed == 1
 
 
-def reverse_cascade(event: Event, *, actor_id: int | None, reason: str, cause: Event | None = None) -> list[LedgerEntry]:
+def reverse_cascade(
+    event: Event, *, actor_id: int | None, reason: str, cause: Event | None = None, actor=None
+) -> list[LedgerEntry]:
     """Reverse a (claimed) event's entries, restate its closed challenges and retake lost period bonuses.
 
     ``cause`` is the clawback event when one triggered the reversal; the
-    corrections then name it. Returns every entry posted, the event's own
-    reversals first.
+    corrections then name it. ``actor`` (a user, an integration or None) signs
+    the audit records. Returns every entry posted, the event's own reversals first.
     """
     cause_id = cause.id if cause is not None else event.id
     affected = counted_challenges(event)
@@ -92,7 +96,9 @@ def reverse_cascade(event: Event, *, actor_id: int | None, reason: str, cause: E
     vetoes.lift_for_event(event.id, actor_id, f"Event reversed: {reason}")
     why = f"event {event.external_id} ({event.type}) reversed: {reason}"
     for challenge in affected:
-        posted += restate_challenge(challenge, cause=f"event:{event.id}:reversed", cause_event_id=cause_id, reason=why, actor_id=actor_id)
+        posted += restate_challenge(
+            challenge, cause=f"event:{event.id}:reversed", cause_event_id=cause_id, reason=why, actor_id=actor_id, actor=actor
+        )
     posted += retake_unearned_period_bonuses(event, cause_event_id=cause_id, reason=why, actor_id=actor_id)
     return posted
 
@@ -159,9 +165,13 @@ def payout_entries(challenge_id: int) -> list[LedgerEntry]:
 
 
 def restate_challenge(
-    challenge: Challenge, *, cause: str, reason: str, actor_id: int | None, cause_event_id: int | None = None
+    challenge: Challenge, *, cause: str, reason: str, actor_id: int | None, cause_event_id: int | None = None, actor=None
 ) -> list[LedgerEntry]:
-    """Bring a closed challenge's payouts in line with a recount, once per (challenge, cause)."""
+    """Bring a closed challenge's payouts in line with a recount, once per (challenge, cause).
+
+    What the pool no longer pays goes back to the team budget it was reserved
+    from; the restatement leaves one ``challenge.restated`` audit record.
+    """
     challenge = lock_challenges([challenge])[0]
     db.session.refresh(challenge)
     if challenge.status == "active":
@@ -210,7 +220,10 @@ def restate_challenge(
                     corrects_id=first.id if first is not None else None, cause_event_id=cause_event_id,
                 )
             )
-    after = {uid: points for uid, points in wanted.items()}
+    after = dict(wanted)
+    returned = 0
+    if sum(net.values()) > sum(after.values()):
+        returned = budgets.release(challenge.id, sum(net.values()) - sum(after.values()))
     _update_payout_rows(challenge, values, after)
     db.session.execute(
         sa.update(Challenge)
@@ -222,8 +235,24 @@ def restate_challenge(
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(challenge)
+    audit.record(actor if actor is not None else _user(actor_id), "challenge.restated", "challenge", challenge.id, {
+        "cause": record.cause, "reason": record.reason, "status": [record.status_before, status],
+        "progress": [record.progress_before, progress], "returned_to_budget": returned,
+        "payouts": [{"user_id": uid, "before": net.get(uid, 0), "after": after.get(uid, 0)} for uid in sorted(set(net) | set(after))],
+    })
     _tell_members(challenge, record, net, after, reason)
     return posted
+
+
+def _user(user_id: int | None) -> User | None:
+    return db.session.get(User, user_id) if user_id is not None else None
+
+
+def _poster(event: Event) -> User | Integration | None:
+    """Who posted an event: its integration, else the admin who did."""
+    if event.source.startswith("integration:") and event.source.removeprefix("integration:").isdigit():
+        return db.session.get(Integration, int(event.source.removeprefix("integration:")))
+    return _user(event.created_by_id)
 
 
 def _update_payout_rows(challenge: Challenge, values: dict[int, int], after: dict[int, int]) -> None:
@@ -302,7 +331,13 @@ def event_stored(event: Event, *, related: Event | None, actor_id: int | None) -
     if related is not None and event.type in clawback_types() and related.reversed_at is None:
         reason = f"Clawback by {name}"
         if claim_reversal(related, actor_id=actor_id, reason=reason):
-            posted += reverse_cascade(related, actor_id=actor_id, reason=reason, cause=event)
+            poster = _poster(event)
+            reversals = reverse_cascade(related, actor_id=actor_id, reason=reason, cause=event, actor=poster)
+            audit.record(poster, "event.reversed", "event", related.id, {
+                "reason": reason, "clawback_event_id": event.id,
+                "reversals": [{"user_id": e.user_id, "points": e.points} for e in reversals],
+            })
+            posted += reversals
     forbidden = [_bonus_key(t, p, event.occurred_at) for t, p in _period_rules(forbids_event_type=event.type)]
     if forbidden:
         for bonus in _live_bonuses(event.user_id, forbidden):
@@ -324,7 +359,9 @@ def veto_after_the_fact(event: Event, *, actor_id: int | None) -> list[LedgerEnt
         if _overlaps(bonus.dedupe_key.rsplit(":", 1)[-1], quarter)
     ]
     for challenge in lock_challenges(_paid_challenges_in(event.user_id, quarter)):
-        posted += restate_challenge(challenge, cause=f"veto:{event.id}", cause_event_id=event.id, reason=why, actor_id=actor_id)
+        posted += restate_challenge(
+            challenge, cause=f"veto:{event.id}", cause_event_id=event.id, reason=why, actor_id=actor_id, actor=_poster(event)
+        )
     now = utcnow()
     for honor in db.session.scalars(sa.select(Honor).where(Honor.user_id == event.user_id, Honor.revoked_at.is_(None))):
         if _overlaps(honor.period_key, quarter):

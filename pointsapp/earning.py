@@ -50,10 +50,9 @@ from collections.abc import Callable
 
 import marshmallow as ma
 import sqlalchemy as sa
-
-from pointsapp import corrections, ledger, mentoring, notify, policy, vetoes
 from flask import current_app
 
+from pointsapp import audit, corrections, ledger, mentoring, notify, policy, vetoes
 from pointsapp.errors import Conflict, DomainError, InvalidTransition, NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.models import Event, LedgerEntry, Rule, User, Wallet
@@ -415,4 +414,8 @@ def reverse_event(actor: User | None, event_id: int, reason: str) -> tuple[Event
         raise NotFound(f"There is no event {event_id}.")
     if not corrections.claim_reversal(event, actor_id=actor.id if actor else None, reason=reason):
         raise InvalidTransition("This event has already been reversed.")
-    return event, corrections.reverse_cascade(event, actor_id=actor.id if actor else None, reason=reason)
+    reversals = corrections.reverse_cascade(event, actor_id=actor.id if actor else None, reason=reason, actor=actor)
+    audit.record(actor, "event.reversed", "event", event_id, {
+        "reason": reason[:500], "reversals": [{"user_id": e.user_id, "points": e.points} for e in reversals],
+    })
+    return event, reversals

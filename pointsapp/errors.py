@@ -99,3 +99,10 @@ class PeriodNotEnded(DomainError):
 
     code = "period_not_ended"
     status = 422
+
+
+class BudgetExhausted(DomainError):
+    """The team's monthly points budget does not cover this award or pool."""
+
+    code = "budget_exhausted"
+    status = 422

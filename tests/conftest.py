@@ -26,6 +26,7 @@ from flask.testing import FlaskClient  # noqa: E402
 
 from pointsapp import create_app, ledger  # noqa: E402
 from pointsapp.extensions import db  # noqa: E402
+from pointsapp.models.authority import AUDIT_GUARD_DROPS, AUDIT_GUARDS  # noqa: E402
 from tests import factories  # noqa: E402
 
 DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{Path(_INSTANCE) / 'test.db'}"
@@ -97,8 +98,13 @@ def _empty_tables() -> None:
         if ON_POSTGRES:
             conn.exec_driver_sql("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
         else:
+            # Audit records are append-only (triggers refuse DELETE): lift the guard to empty the table, then restore it.
+            for statement in AUDIT_GUARD_DROPS["sqlite"]:
+                conn.exec_driver_sql(statement)
             for table in reversed(tables):
                 conn.exec_driver_sql(f'DELETE FROM "{table}"')
+            for statement in AUDIT_GUARDS["sqlite"]:
+                conn.exec_driver_sql(statement)
 
 
 @pytest.fixture()

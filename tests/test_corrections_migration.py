@@ -13,7 +13,7 @@ from tests.test_migrations import empty_database_url  # noqa: F401 - a fresh dat
 def test_existing_wallets_get_lifetime_earned_less_reversals_never_less_deductions(empty_database_url):  # noqa: F811
     app = make_test_app(SQLALCHEMY_DATABASE_URI=empty_database_url)
     with app.app_context():
-        upgrade(revision="0005")
+        upgrade(revision="0006")
         with db.engine.begin() as conn:
             conn.exec_driver_sql(
                 "INSERT INTO user_account (id, email, name, role, locale, is_active_account, session_version, created_at) "

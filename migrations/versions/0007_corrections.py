@@ -6,8 +6,8 @@ Adds the links a correction needs (an entry's ``corrects_id`` and
 and revocable honours. ``lifetime_earned`` now counts what was earned less its
 reversals, never deductions: existing wallets are recomputed from their entries.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-29 14:39:35.674604
 
 """
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0006'
-down_revision = '0005'
+revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
