@@ -367,3 +367,41 @@ def test_lifetime_is_earned_less_reversals_never_deductions_or_spending(org, api
     assert wallet["balance"] == 30 - 5 and wallet["lifetime_earned"] == 30
     result = cli.invoke(args=["check-ledger"])
     assert result.exit_code == 0 and "Ledger consistent" in result.output
+
+
+# --- authority: the pool goes back to the budget, every restatement is audited ---------
+
+
+def test_a_lead_challenge_restated_to_failed_gives_its_pool_back_to_the_budget_and_is_audited(org, api_as):
+    seeded(org)
+    admin, lead = api_as(org.admin), api_as(org.wealth_lead)
+    items = post_events(admin, ev("a1", "loan_signed", org.alice, ago(5)), ev("b1", "loan_signed", org.bob, ago(5)))
+    closed = launch_and_close(lead, org.wealth, target=2, pool=300)
+    assert payouts(closed) == {org.alice.id: 150, org.bob.id: 150}
+    assert lead.get(f"/teams/{org.wealth.id}/budget").json["used"] == 300
+
+    for _ in range(2):  # a retry is refused and changes nothing more
+        admin.post(f"/events/{items[0]['id']}/reverse", {"reason": "Loan cancelled"})
+    assert admin.get(f"/challenges/{closed['id']}").json["status"] == "failed"
+    budget = lead.get(f"/teams/{org.wealth.id}/budget").json
+    assert budget["used"] == 0 and budget["remaining"] == budget["monthly_points"]
+    records = admin.get(f"/audit?action=challenge.restated&subject_id={closed['id']}").json["items"]
+    assert len(records) == 1 and records[0]["actor_id"] == org.admin.id and records[0]["subject_type"] == "challenge"
+    details = records[0]["details"]
+    assert details["status"] == ["succeeded", "failed"] and details["returned_to_budget"] == 300
+    assert details["cause"] == f"event:{items[0]['id']}:reversed" and "Loan cancelled" in details["reason"]
+    assert {p["user_id"]: (p["before"], p["after"]) for p in details["payouts"]} == {org.alice.id: (150, 0), org.bob.id: (150, 0)}
+    assert len(admin.get(f"/audit?action=event.reversed&subject_id={items[0]['id']}").json["items"]) == 1
+
+
+def test_a_clawback_is_audited_as_a_reversal_by_the_integration_that_posted_it(org, api_as):
+    seeded(org)
+    crm_row = factories.integration("Risk system")
+    crm = api_as(crm_row)
+    loan = post_events(crm, ev("L1", "loan_signed", org.alice, now()))[0]
+    bad = post_events(crm, ev("BL1", "bad_loan", org.alice, now(), related_external_id="L1"))[0]
+    [record] = api_as(org.admin).get(f"/audit?action=event.reversed&subject_id={loan['id']}").json["items"]
+    assert record["details"]["clawback_event_id"] == bad["id"] and record["details"]["reversals"] == [{"user_id": org.alice.id, "points": -30}]
+    from pointsapp.models import AuditRecord
+
+    assert db.session.get(AuditRecord, record["id"]).integration_id == crm_row.id
