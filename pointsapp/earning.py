@@ -34,9 +34,9 @@ Design overview
   event's whole cascade in the clawback's own savepoint.
 * **Mentorship bonus.** Only the mentee's first event of a deal type
   (``MENTORSHIP_DEAL_TYPES``) pays it; a revisit or a renewal never does.
-* **Hooks.** ``EVENT_LISTENERS`` are called as ``listener(event)`` in the same
-  transaction right after an event and its awards are stored (not for
-  duplicates). ``vetoed_user_ids(period, key)`` answers compliance vetoes.
+* **Badges.** ``badges.check_event`` runs in the same transaction right after an
+  event and its awards are stored (not for duplicates).
+  ``vetoed_user_ids(period, key)`` answers compliance vetoes.
 """
 
 from __future__ import annotations
@@ -46,20 +46,18 @@ import datetime as dt
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Callable
 
 import marshmallow as ma
 import sqlalchemy as sa
 from flask import current_app
 
-from pointsapp import audit, corrections, ledger, mentoring, notify, policy, vetoes
+from pointsapp import audit, badges, corrections, ledger, mentoring, notify, policy, vetoes
 from pointsapp.errors import Conflict, DomainError, InvalidTransition, NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.models import Event, LedgerEntry, Rule, User, Wallet
 from pointsapp.periods import as_utc, org_timezone, utcnow
 from pointsapp.rules import COMPLIANCE_BREACH_TYPE, EVENT_TYPE_RE, MENTORSHIP_BONUS_TYPE, rule_at, rules_in_force
 
-EVENT_LISTENERS: list[Callable] = []
 MAX_BATCH = 1000
 MAX_PARTICIPANTS = 50
 FUTURE_TOLERANCE_HOURS = 24
@@ -357,8 +355,7 @@ def _ingest_one(i, item: EventInput, source, actor_id, known_events, versions, m
             if event.type == COMPLIANCE_BREACH_TYPE:
                 vetoes.veto_for_event(event, f"{rule.name if rule else 'Compliance breach'} (event {event.external_id})")
             corrections.event_stored(event, related=related, actor_id=actor_id)
-            for listener in EVENT_LISTENERS:
-                listener(event)
+            badges.check_event(event)
     except sa.exc.IntegrityError:
         # Someone stored this identity first (a concurrent replay): answer as they did.
         stored = db.session.scalar(sa.select(Event).where(Event.source == source, Event.external_id == item.external_id))

@@ -119,7 +119,7 @@ class Honor(db.Model):
     revoked_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
     revoke_reason: so.Mapped[str | None] = so.mapped_column(sa.String(500))
 
-    user: so.Mapped["User"] = so.relationship(foreign_keys=[user_id])  # noqa: F821 (models/org.py)
+    user: so.Mapped[User] = so.relationship(foreign_keys=[user_id])  # noqa: F821 (models/org.py)
 
     __table_args__ = (sa.UniqueConstraint("user_id", "title", "period_key", name="uq_honor_once"),)
 
