@@ -43,7 +43,15 @@ from pointsapp import audit, budgets, challenges, ledger, notify, vetoes
 from pointsapp.extensions import db
 from pointsapp.honours import period_of_key
 from pointsapp.models import (
-    Challenge, ChallengePayout, ChallengeRestatement, Event, Honor, Integration, LedgerEntry, Rule, User,
+    Challenge,
+    ChallengePayout,
+    ChallengeRestatement,
+    Event,
+    Honor,
+    Integration,
+    LedgerEntry,
+    Rule,
+    User,
 )
 from pointsapp.periods import period_bounds, period_key, utcnow
 from pointsapp.rules import COMPLIANCE_BREACH_TYPE
@@ -91,7 +99,6 @@ def reverse_cascade(
     posted = [
         ledger.reverse(entry, actor_id=actor_id, reason=f"Reversed: {entry.reason} — {reason}", cause_event_id=cause_id)
         for entry in own
-        if not _is_reversed(entry.id)
     ]
     vetoes.lift_for_event(event.id, actor_id, f"Event reversed: {reason}")
     why = f"event {event.external_id} ({event.type}) reversed: {reason}"
@@ -135,10 +142,6 @@ def lock_challenges(rows: list[Challenge]) -> list[Challenge]:
             .execution_options(populate_existing=True)
         )
     )
-
-
-def _is_reversed(entry_id: int) -> bool:
-    return db.session.scalar(sa.select(LedgerEntry.id).where(LedgerEntry.reverses_id == entry_id)) is not None
 
 
 # --- restating a closed challenge ------------------------------------------------

@@ -40,9 +40,9 @@ def balance(user) -> int:
     return ledger.wallet_summary(user.id).balance
 
 
-def launch_and_close(api_lead, team, *, target, pool, event_type="loan_signed", starts=ago(10), ends=ago(1)) -> dict:
+def launch_and_close(api_lead, team, *, target, pool, event_type="loan_signed", starts=None, ends=None) -> dict:
     body = {"team_id": team.id, "title": "Loan push", "event_type": event_type, "target": target, "pool": pool,
-            "starts_at": starts, "ends_at": ends}
+            "starts_at": starts or ago(10), "ends_at": ends or ago(1)}
     created = api_lead.post("/challenges", body)
     assert created.status_code == 201, created.json
     closed = api_lead.post(f"/challenges/{created.json['id']}/close")
