@@ -30,7 +30,7 @@ import math
 
 import sqlalchemy as sa
 
-from pointsapp import audit, budgets, earning, ledger, notify, policy
+from pointsapp import audit, budgets, ledger, notify, policy, vetoes
 from pointsapp.errors import NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.models import Challenge, ChallengePayout, Event, Team, User
@@ -291,7 +291,7 @@ def vetoed_during(challenge: Challenge) -> set[int]:
     if last not in keys:
         keys.append(last)
     for key in keys:
-        vetoed |= earning.vetoed_user_ids("month", key)
+        vetoed |= vetoes.vetoed_user_ids("month", key)
     return vetoed
 
 

@@ -41,7 +41,6 @@ from flask import current_app
 
 from pointsapp import audit, budgets, challenges, ledger, notify, vetoes
 from pointsapp.extensions import db
-from pointsapp.honours import period_of_key
 from pointsapp.models import (
     Challenge,
     ChallengePayout,
@@ -53,7 +52,7 @@ from pointsapp.models import (
     Rule,
     User,
 )
-from pointsapp.periods import period_bounds, period_key, utcnow
+from pointsapp.periods import period_bounds, period_key, period_of_key, utcnow
 from pointsapp.rules import COMPLIANCE_BREACH_TYPE
 
 DEFAULT_CLAWBACK_TYPES = ("bad_loan",)

@@ -10,8 +10,6 @@ has the title for the period is skipped, so running it twice changes nothing.
 
 from __future__ import annotations
 
-import re
-
 import sqlalchemy as sa
 
 from pointsapp import audit, challenges, earning, notify, policy
@@ -19,23 +17,10 @@ from pointsapp.errors import Duplicate, NotFound, PeriodNotEnded, ValidationFail
 from pointsapp.extensions import db
 from pointsapp.limits import get_by_id
 from pointsapp.models import Challenge, Honor, PeriodTotal, User
-from pointsapp.periods import PERIODS, period_bounds, utcnow
+from pointsapp.periods import PERIODS, period_bounds, period_of_key, utcnow
 
 BEST_MANAGER = "Best customer manager"
 TEAM_CONTRIBUTION = "Team contribution"
-
-_KEY_KINDS = (
-    ("week", re.compile(r"^\d{4}-W\d{2}$")),
-    ("month", re.compile(r"^\d{4}-\d{2}$")),
-    ("quarter", re.compile(r"^\d{4}-Q[1-4]$")),
-    ("year", re.compile(r"^\d{4}$")),
-)
-
-
-def period_of_key(key: str) -> str | None:
-    """Which period a key names ("2026-11" → month), or None for a free-form key."""
-    return next((kind for kind, pattern in _KEY_KINDS if pattern.match(key)), None)
-
 
 def require_period_ended(key: str) -> None:
     """Refuse honours for a week, month, quarter or year that is not over (PeriodNotEnded)."""
