@@ -295,12 +295,18 @@ def vetoed_during(challenge: Challenge) -> set[int]:
     return vetoed
 
 
-def payout_split(challenge: Challenge, values: dict[int, int]) -> dict[int, int]:
-    """Who is paid what from the pool for these contributions: {user_id: points > 0}."""
-    # Nobody is paid from a challenge they created: their events count toward progress, not toward a share.
+def payable(challenge: Challenge, values: dict[int, int]) -> dict[int, int]:
+    """The contributions that earn a share of the pool: not the creator's, nor a vetoed member's.
+
+    Nobody is paid from a challenge they created; their events still count toward progress.
+    """
     excluded = vetoed_during(challenge) | {challenge.created_by_id}
-    eligible = {uid: value for uid, value in values.items() if uid not in excluded}
-    return {uid: points for uid, points in split_pool(challenge.pool, eligible).items() if points > 0}
+    return {uid: value for uid, value in values.items() if uid not in excluded}
+
+
+def payout_split(challenge: Challenge, values: dict[int, int]) -> dict[int, int]:
+    """Who is paid what from the pool for these contributions: {user_id: points > 0} (at close and on restatement)."""
+    return {uid: points for uid, points in split_pool(challenge.pool, payable(challenge, values)).items() if points > 0}
 
 
 def close(actor: User | None, challenge_id: int) -> ChallengeView:
