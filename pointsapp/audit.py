@@ -20,7 +20,6 @@ import json
 from typing import Any
 
 import sqlalchemy as sa
-
 from flask_babel import gettext as _
 
 from pointsapp import pagination, policy
@@ -51,8 +50,21 @@ ACTIONS = (
     "mentorship.created",
     "veto.lifted",
 )
-SUBJECT_TYPES = ("award", "rule", "event", "challenge", "redemption", "team", "honor", "period", "user", "reward", "badge",
-                 "mentorship", "veto")
+SUBJECT_TYPES = (
+    "award",
+    "rule",
+    "event",
+    "challenge",
+    "redemption",
+    "team",
+    "honor",
+    "period",
+    "user",
+    "reward",
+    "badge",
+    "mentorship",
+    "veto",
+)
 
 
 def _json_safe(details: dict | None) -> dict:
