@@ -50,8 +50,21 @@ ACTIONS = (
     "mentorship.created",
     "veto.lifted",
 )
-SUBJECT_TYPES = ("award", "rule", "event", "challenge", "redemption", "team", "honor", "period", "user", "reward", "badge",
-                 "mentorship", "veto")
+SUBJECT_TYPES = (
+    "award",
+    "rule",
+    "event",
+    "challenge",
+    "redemption",
+    "team",
+    "honor",
+    "period",
+    "user",
+    "reward",
+    "badge",
+    "mentorship",
+    "veto",
+)
 
 
 def _json_safe(details: dict | None) -> dict:

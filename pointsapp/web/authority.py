@@ -38,9 +38,19 @@ ACTION_LABELS = {
     "veto.lifted": _l("Compliance veto lifted"),
 }
 SUBJECT_LABELS = {
-    "award": _l("Award"), "rule": _l("Rule"), "event": _l("Event"), "challenge": _l("Challenge"),
-    "redemption": _l("Redemption"), "team": _l("Team"), "honor": _l("Honour"), "period": _l("Period"), "user": _l("User"),
-    "reward": _l("Reward"), "badge": _l("Badge"), "mentorship": _l("Mentorship"), "veto": _l("Compliance veto"),
+    "award": _l("Award"),
+    "rule": _l("Rule"),
+    "event": _l("Event"),
+    "challenge": _l("Challenge"),
+    "redemption": _l("Redemption"),
+    "team": _l("Team"),
+    "honor": _l("Honour"),
+    "period": _l("Period"),
+    "user": _l("User"),
+    "reward": _l("Reward"),
+    "badge": _l("Badge"),
+    "mentorship": _l("Mentorship"),
+    "veto": _l("Compliance veto"),
 }
 
 
@@ -54,8 +64,14 @@ def _require_admin() -> None:
 
 def _budgets_page(status: int = 200, errors: dict | None = None, values: dict | None = None):
     rows = budgets.all_budgets(current_user)
-    return render_template("authority/budgets.html", rows=rows, errors=errors or {}, values=values or {},
-                           default=budgets.default_budget(), month=budgets.month_key()), status
+    return render_template(
+        "authority/budgets.html",
+        rows=rows,
+        errors=errors or {},
+        values=values or {},
+        default=budgets.default_budget(),
+        month=budgets.month_key(),
+    ), status
 
 
 @bp.get("/budgets")
@@ -119,8 +135,15 @@ def audit_page():
     names = audit.actor_names(rows)
     query = {k: v for k, v in shown.items() if v}
     return render_template(
-        "authority/audit.html", rows=rows, names=names, next_cursor=next_cursor, shown=shown, query=query,
-        actions=ACTION_LABELS, subjects=SUBJECT_LABELS, more=bool(request.args.get("cursor")),
+        "authority/audit.html",
+        rows=rows,
+        names=names,
+        next_cursor=next_cursor,
+        shown=shown,
+        query=query,
+        actions=ACTION_LABELS,
+        subjects=SUBJECT_LABELS,
+        more=bool(request.args.get("cursor")),
     )
 
 
