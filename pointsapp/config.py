@@ -99,6 +99,10 @@ def load_settings() -> dict:
         "PASSWORD_LOGIN": os.environ.get("PASSWORD_LOGIN", "1") != "0",
         # A leaver's unspent points: "keep" (frozen on the account) or "forfeit" (one forfeit entry to zero).
         "LEAVER_POLICY": os.environ.get("LEAVER_POLICY", "keep"),
+        # Event types that claw back the event they name in related_external_id (e.g. a bad loan).
+        "CLAWBACK_EVENT_TYPES": _list("CLAWBACK_EVENT_TYPES") or ["bad_loan"],
+        # Deals whose first occurrence after a mentorship began pays the mentorship bonus.
+        "MENTORSHIP_DEAL_TYPES": _list("MENTORSHIP_DEAL_TYPES") or ["loan_signed", "hnw_client_signed", "wealth_product_sold"],
         # Each team's monthly points budget for lead awards and challenge pools, unless an admin set one.
         "TEAM_MONTHLY_BUDGET": int(os.environ.get("TEAM_MONTHLY_BUDGET", "5000")),
         "DEFAULT_WEEKLY_GOALS": {"employee": 100, "lead": 60, "admin": 0},

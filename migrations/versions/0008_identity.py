@@ -6,8 +6,8 @@ no longer listed there). Teams get ``external_id``, ``archived_at`` and
 ``updated_at``. Integrations get a ``scope``: ``events`` (every existing one)
 or ``scim``.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-29 15:00:00
 
 """
@@ -15,8 +15,8 @@ from alembic import op
 import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
-revision = '0007'
-down_revision = '0006'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
