@@ -19,7 +19,7 @@ from pointsapp.extensions import db
 from pointsapp.models import User
 
 # Area modules under pointsapp.commands, each with register(app).
-AREA_COMMANDS = ("earning", "rewards", "challenges", "recognition", "push")
+AREA_COMMANDS = ("earning", "rewards", "challenges", "recognition", "push", "bench")
 
 
 def register(app: Flask) -> None:
