@@ -40,6 +40,8 @@ from pointsapp.org import team_subtree_ids
 from pointsapp.periods import PERIODS, current_key, period_bounds, utcnow
 
 KINDS = ("individual", "team")
+ITEMS_SHOWN = 100  # rows an API board lists unless asked for fewer or more
+PAGE_ITEMS = 50  # rows the phone page lists (my own row and gaps are always shown)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,15 +114,85 @@ def _points_join(period: str, key: str):
     return sa.and_(PeriodTotal.user_id == User.id, PeriodTotal.period == period, PeriodTotal.period_key == key)
 
 
-def _people(period: str, key: str, teams: set[int] | None) -> list[tuple[int, str, int]]:
-    stmt = (
-        sa.select(User.id, User.name, sa.func.coalesce(PeriodTotal.points, 0))
-        .outerjoin(PeriodTotal, _points_join(period, key))
-        .where(User.role != "admin", User.is_active_account.is_(True))
-    )
+def _ranked(teams: set[int] | None) -> list:
+    """Who has a place on an individual board: active non-admins, within the teams if given."""
+    where = [User.role != "admin", User.is_active_account.is_(True)]
     if teams is not None:
-        stmt = stmt.where(User.team_id.in_(teams))
+        where.append(User.team_id.in_(teams))
+    return where
+
+
+def _people(period: str, key: str, teams: set[int] | None, limit: int | None = None) -> list[tuple[int, str, int]]:
+    """The first ``limit`` rows of the individual board in order (everyone without a limit).
+
+    The people with points come from the rollup index (period, period_key,
+    points) and stop at ``limit``; only when fewer than that have points does
+    the query walk everyone to add those who stand at 0 or below.
+    """
+    if limit is not None:
+        stmt = (
+            sa.select(User.id, User.name, PeriodTotal.points)
+            .join(PeriodTotal, _points_join(period, key))
+            .where(*_ranked(teams), PeriodTotal.points > 0)
+            .order_by(PeriodTotal.points.desc(), User.name, User.id)
+            .limit(limit)
+        )
+        rows = [(uid, name, int(points)) for uid, name, points in db.session.execute(stmt)]
+        if len(rows) == limit:
+            return rows
+    points = sa.func.coalesce(PeriodTotal.points, 0)
+    stmt = (
+        sa.select(User.id, User.name, points)
+        .outerjoin(PeriodTotal, _points_join(period, key))
+        .where(*_ranked(teams))
+        .order_by(points.desc(), User.name, User.id)
+        .limit(limit)
+    )
     return [(uid, name, int(points)) for uid, name, points in db.session.execute(stmt)]
+
+
+def _count(period: str, key: str, teams: set[int] | None, *condition) -> int:
+    stmt = sa.select(sa.func.count()).select_from(User).join(PeriodTotal, _points_join(period, key))
+    return db.session.scalar(stmt.where(*_ranked(teams), *condition))
+
+
+def _standing(viewer: User, period: str, key: str, teams: set[int] | None, top: list[Place]) -> Standing | None:
+    """My place from counts on the rollup index, without ranking everyone.
+
+    rank = 1 + the people with more points than me; the nearest points above
+    mine is one ``min`` on the index. People without a rollup row stand at 0,
+    which matters only to someone below 0 (a clawback).
+    """
+    if not viewer.is_active_account or viewer.role == "admin" or (teams is not None and viewer.team_id not in teams):
+        return None
+    if (shown := standing_of(top, viewer.id)) is not None:
+        return shown
+    mine = db.session.scalar(
+        sa.select(PeriodTotal.points).where(
+            PeriodTotal.user_id == viewer.id, PeriodTotal.period == period, PeriodTotal.period_key == key
+        )
+    ) or 0
+    above = _count(period, key, teams, PeriodTotal.points > mine)
+    nearest = db.session.scalar(
+        sa.select(sa.func.min(PeriodTotal.points))
+        .join(User, PeriodTotal.user_id == User.id)
+        .where(PeriodTotal.period == period, PeriodTotal.period_key == key, PeriodTotal.points > mine, *_ranked(teams))
+    )
+    if mine < 0:
+        everyone = db.session.scalar(sa.select(sa.func.count()).select_from(User).where(*_ranked(teams)))
+        with_points = _count(period, key, teams, PeriodTotal.points != 0)
+        at_zero = everyone - with_points
+        above += at_zero
+        if at_zero and (nearest is None or nearest > 0):
+            nearest = 0
+    rank = above + 1
+    third = top[2].points if len(top) >= 3 else mine
+    return Standing(
+        rank=rank,
+        points=mine,
+        gap_to_next=nearest - mine if nearest is not None else 0,
+        gap_to_top3=third - mine if rank > 3 else 0,
+    )
 
 
 def _teams(period: str, key: str, teams: set[int] | None) -> list[tuple[int, str, int]]:
@@ -145,28 +217,36 @@ def board(
     key: str | None = None,
     limit: int | None = None,
 ) -> Board:
-    """A leaderboard for the period, company-wide or within a team and its sub-teams."""
+    """A leaderboard for the period, company-wide or within a team and its sub-teams.
+
+    With a ``limit``, an individual board reads only the rows it shows (and at
+    least the top 3, for the gap) and finds my place by counting.
+    """
     key = _check(period, kind, key)
     teams = None
     if team_id is not None:
         if get_by_id(Team, team_id) is None:
             raise NotFound(f"There is no team {team_id}.", fields={"team_id": [f"No team {team_id}."]})
         teams = team_subtree_ids(team_id)
-    rows = _people(period, key, teams) if kind == "individual" else _teams(period, key, teams)
-    places = rank_rows(rows)
-    me_id = None
-    if viewer is not None and not policy.is_admin(viewer):  # admins are not ranked
-        me_id = viewer.id if kind == "individual" else viewer.team_id
-    me = standing_of(places, me_id)
+    ranked_viewer = viewer is not None and not policy.is_admin(viewer)  # admins are not ranked
+    if kind == "individual":
+        places = rank_rows(_people(period, key, teams, None if limit is None else max(limit, 3)))
+        me = _standing(viewer, period, key, teams, places) if ranked_viewer else None
+        me_id = viewer.id if me else None
+    else:
+        places = rank_rows(_teams(period, key, teams))
+        me_id = viewer.team_id if ranked_viewer else None
+        me = standing_of(places, me_id)
+        me_id = me_id if me else None
     return Board(
         period=period, period_key=key, kind=kind, team_id=team_id,
-        items=places[:limit] if limit else places, me=me, me_id=me_id if me else None,
+        items=places[:limit] if limit else places, me=me, me_id=me_id,
     )
 
 
 def standing(user, period: str = "week") -> Standing | None:
     """My place on the company-wide individual board for the current period."""
-    return board(user, period).me
+    return board(user, period, limit=3).me
 
 
 def standings(period: str = "week") -> dict[int, Standing]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from pointsapp import leaderboard
+from pointsapp.extensions import db
 from pointsapp.periods import period_key
 from tests import factories
 from tests.conftest import login
@@ -142,3 +143,36 @@ def test_competition_ranking_matches_its_definition_on_random_boards():
             assert mine.gap_to_next == (min(above) - place.points if above else 0)
             third = sorted((p for _, _, p in rows), reverse=True)[2] if len(rows) >= 3 else None
             assert mine.gap_to_top3 == (third - place.points if place.rank > 3 else 0)
+
+
+def test_a_limited_board_finds_every_place_exactly_as_ranking_everyone_would():
+    """Top N and my place come from the rollup index; they must agree with the full ranking."""
+    import random
+
+    rng = random.Random(12)
+    org = factories.small_org()
+    people = [factories.user("employee", rng.choice([org.wealth, org.loans]), name=f"P{i:02d}") for i in range(24)]
+    for person in people:
+        points = rng.choice([0, 0, 10, 20, 20, 35, 50, 185, 200, -30, -5])
+        if points:
+            factories.give_points(person, points)
+    people[0].is_active_account = False  # deactivated people have no place
+    db.session.commit()
+    everyone = [org.admin, org.branch_lead, org.wealth_lead, org.loans_lead, org.alice, org.bob, org.carol, *people]
+    for team_id in (None, org.wealth.id):
+        full = leaderboard.board(None, "month", team_id=team_id)
+        for limit in (1, 3, 5, 10):
+            top = leaderboard.board(None, "month", team_id=team_id, limit=limit).items
+            assert [(p.rank, p.points) for p in top] == [(p.rank, p.points) for p in full.items[:limit]]
+        for viewer in everyone:
+            expected = leaderboard.board(viewer, "month", team_id=team_id).me
+            assert leaderboard.board(viewer, "month", team_id=team_id, limit=3).me == expected, viewer.name
+
+
+def test_the_api_lists_the_top_rows_asked_for_and_still_places_me(org, api_as):
+    for user, points in ((org.alice, 300), (org.bob, 200), (org.carol, 100)):
+        factories.give_points(user, points)
+    body = api_as(org.loans_lead).get("/leaderboard?period=month&limit=2").json
+    assert [i["id"] for i in body["items"]] == [org.alice.id, org.bob.id]
+    assert body["me"] == {"rank": 4, "points": 0, "gap_to_next": 100, "gap_to_top3": 100}
+    assert api_as(org.alice).get("/leaderboard?period=month&limit=0").status_code == 422

@@ -17,6 +17,8 @@ class LeaderboardArgsSchema(Schema):
     kind = ma.fields.String(load_default="individual")
     team_id = ma.fields.Integer(load_default=None, allow_none=True, validate=ma.validate.Range(min=1, max=MAX_ID))
     period_key = ma.fields.String(load_default=None)
+    # At bank scale a board lists its top rows; ``me`` is computed whatever the limit.
+    limit = ma.fields.Integer(load_default=leaderboard.ITEMS_SHOWN, validate=ma.validate.Range(min=1, max=1000))
 
 
 class PlaceSchema(Schema):
@@ -97,7 +99,8 @@ class Leaderboard(MethodView):
     def get(self, args):
         """A leaderboard for a period, company-wide or within a team, with my place and gaps."""
         return leaderboard.board(
-            acting_user(), args["period"], kind=args["kind"], team_id=args["team_id"], key=args["period_key"]
+            acting_user(), args["period"], kind=args["kind"], team_id=args["team_id"], key=args["period_key"],
+            limit=args["limit"],
         )
 
 
