@@ -130,17 +130,7 @@ def post(
     With a ``dedupe_key`` already used for this user, return that first entry
     and change nothing.
     """
-    if kind not in ENTRY_KINDS:
-        raise ValueError(f"unknown entry kind {kind!r}")
-    if not isinstance(points, int) or isinstance(points, bool) or points == 0:
-        raise ValidationFailed("Points must be a whole number other than zero.", fields={"points": ["Must not be zero."]})
-    if abs(points) > MAX_ENTRY_POINTS:
-        raise ValidationFailed(
-            f"Points must be between -{MAX_ENTRY_POINTS:,} and {MAX_ENTRY_POINTS:,}.",
-            fields={"points": [f"Between -{MAX_ENTRY_POINTS:,} and {MAX_ENTRY_POINTS:,}."]},
-        )
-    if not reason or not reason.strip():
-        raise ValidationFailed("A reason is required.", fields={"reason": ["A reason is required."]})
+    _validate(points, kind, reason)
     if dedupe_key is not None and (first := _entry_by_dedupe_key(user_id, dedupe_key)) is not None:
         return first
     now = utcnow()
@@ -180,6 +170,74 @@ def post(
         _add_to_rollups(user_id, earned, entry.effective_at)
     _changed(user_id)
     return entry
+
+
+def _validate(points: int, kind: str, reason: str) -> None:
+    if kind not in ENTRY_KINDS:
+        raise ValueError(f"unknown entry kind {kind!r}")
+    if not isinstance(points, int) or isinstance(points, bool) or points == 0:
+        raise ValidationFailed("Points must be a whole number other than zero.", fields={"points": ["Must not be zero."]})
+    if abs(points) > MAX_ENTRY_POINTS:
+        raise ValidationFailed(
+            f"Points must be between -{MAX_ENTRY_POINTS:,} and {MAX_ENTRY_POINTS:,}.",
+            fields={"points": [f"Between -{MAX_ENTRY_POINTS:,} and {MAX_ENTRY_POINTS:,}."]},
+        )
+    if not reason or not reason.strip():
+        raise ValidationFailed("A reason is required.", fields={"reason": ["A reason is required."]})
+
+
+@dataclasses.dataclass(frozen=True)
+class Posting:
+    """One entry for ``post_many``: what ``post`` takes, without a dedupe key or a hold."""
+
+    user_id: int
+    points: int
+    kind: str
+    reason: str
+    event_id: int | None = None
+    rule_id: int | None = None
+    actor_id: int | None = None
+    effective_at: dt.datetime | None = None
+
+
+def post_many(postings: list[Posting]) -> list[LedgerEntry]:
+    """Append many entries at once (an ingestion batch), in order, with the same effects as ``post``.
+
+    One multi-row insert for the entries, one wallet update per user with the
+    sum of their points, one upsert per (user, period) rollup row touched. The
+    caller locks the wallets first (in id order) when batches may overlap.
+    """
+    if not postings:
+        return []
+    for posting in postings:
+        _validate(posting.points, posting.kind, posting.reason)
+    now = utcnow()
+    rows = [
+        {"user_id": p.user_id, "points": p.points, "kind": p.kind, "reason": p.reason.strip()[:500], "actor_id": p.actor_id,
+         "event_id": p.event_id, "rule_id": p.rule_id, "effective_at": p.effective_at or now, "created_at": now}
+        for p in postings
+    ]
+    entries = list(db.session.scalars(sa.insert(LedgerEntry).returning(LedgerEntry, sort_by_parameter_order=True), rows))
+    points: dict[int, int] = defaultdict(int)
+    earned: dict[int, int] = defaultdict(int)
+    rollups: dict[tuple[int, str, str], int] = defaultdict(int)
+    for row in rows:
+        points[row["user_id"]] += row["points"]
+        if row["kind"] not in SPEND_KINDS:
+            earned[row["user_id"]] += row["points"]
+            for period, key in period_keys(row["effective_at"]).items():
+                rollups[(row["user_id"], period, key)] += row["points"]
+    users = sorted(points)
+    updated = db.session.execute(
+        _CREDIT_WALLET, [{"b_user_id": u, "b_points": points[u], "b_earned": earned[u], "b_now": now} for u in users]
+    ).rowcount
+    if updated not in (-1, len(users)):
+        raise NotFound("A user has no wallet.")
+    touched = [{"user_id": u, "period": p, "period_key": k, "points": v} for (u, p, k), v in sorted(rollups.items()) if v]
+    if touched:
+        db.session.execute(_ROLLUP_UPSERT[db.session.get_bind().dialect.name], touched)
+    _changed(*users)
+    return entries
 
 
 def _entry_by_dedupe_key(user_id: int, dedupe_key: str) -> LedgerEntry | None:

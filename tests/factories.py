@@ -101,5 +101,7 @@ def recorded_event(target: User, type: str, occurred_at=None, quantity: int = 1,
     if listeners:
         for listener in earning.EVENT_LISTENERS:
             listener(row)
+        for batch_listener in earning.BATCH_LISTENERS:
+            batch_listener([row])
     db.session.commit()
     return row

@@ -85,7 +85,7 @@ def test_an_ever_badge_counts_across_periods_and_ignores_reversed_events(org, ap
 
 
 def test_the_badge_check_is_registered_as_an_earning_listener():
-    assert badges.check_event in earning.EVENT_LISTENERS
+    assert badges.check_events in earning.BATCH_LISTENERS
 
 
 def test_admins_award_honours_listed_with_badges(org, api_as):
