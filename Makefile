@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 WORKERS ?= 2
 export FLASK_APP := pointsapp
 
-.PHONY: run test install migrate seed serve translations browser-deps bench clean
+.PHONY: run test install migrate seed serve translations browser-deps bench bench-quick bench-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,8 +44,17 @@ browser-deps:
 test: install browser-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-bench: install
-	$(BIN)/python benchmarks/run.py
+bench-deps:
+	@command -v wrk >/dev/null || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) || \
+	  echo "wrk is missing: install Debian's wrk package for the benchmarks"; }
+
+# gunicorn + wrk against a seeded database, beside hello-world (BENCH_DB=postgres for PostgreSQL); see docs/performance.md.
+bench: install bench-deps
+	$(BIN)/python benchmarks/http_bench.py
+
+bench-quick: install bench-deps
+	BENCH_QUICK=1 $(BIN)/python benchmarks/http_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

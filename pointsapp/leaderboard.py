@@ -151,9 +151,36 @@ def _people(period: str, key: str, teams: set[int] | None, limit: int | None = N
     return [(uid, name, int(points)) for uid, name, points in db.session.execute(stmt)]
 
 
+def _unranked():
+    """Admins and deactivated people: few, so taking them off a count is cheaper than joining everyone."""
+    return sa.select(User.id).where(sa.or_(User.role == "admin", User.is_active_account.is_(False)))
+
+
+def _rows(period: str, key: str, teams: set[int] | None, *condition):
+    """Rollup rows of the board that meet the condition (joined to users only for a team's board)."""
+    stmt = sa.select(PeriodTotal.points).where(PeriodTotal.period == period, PeriodTotal.period_key == key, *condition)
+    if teams is not None:
+        stmt = stmt.join(User, PeriodTotal.user_id == User.id).where(*_ranked(teams))
+    return stmt
+
+
 def _count(period: str, key: str, teams: set[int] | None, *condition) -> int:
-    stmt = sa.select(sa.func.count()).select_from(User).join(PeriodTotal, _points_join(period, key))
-    return db.session.scalar(stmt.where(*_ranked(teams), *condition))
+    """How many people in scope have a rollup row meeting the condition (an index range count)."""
+    stmt = _rows(period, key, teams, *condition)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
+    if teams is None:
+        total -= db.session.scalar(
+            sa.select(sa.func.count()).select_from(stmt.where(PeriodTotal.user_id.in_(_unranked())).subquery())
+        )
+    return total
+
+
+def _nearest_above(period: str, key: str, teams: set[int] | None, mine: int) -> int | None:
+    """The smallest points above mine: the first row of an index range."""
+    stmt = _rows(period, key, teams, PeriodTotal.points > mine)
+    if teams is None:
+        stmt = stmt.where(PeriodTotal.user_id.not_in(_unranked()))
+    return db.session.scalar(stmt.order_by(PeriodTotal.points).limit(1))
 
 
 def _standing(viewer: User, period: str, key: str, teams: set[int] | None, top: list[Place]) -> Standing | None:
@@ -173,11 +200,7 @@ def _standing(viewer: User, period: str, key: str, teams: set[int] | None, top: 
         )
     ) or 0
     above = _count(period, key, teams, PeriodTotal.points > mine)
-    nearest = db.session.scalar(
-        sa.select(sa.func.min(PeriodTotal.points))
-        .join(User, PeriodTotal.user_id == User.id)
-        .where(PeriodTotal.period == period, PeriodTotal.period_key == key, PeriodTotal.points > mine, *_ranked(teams))
-    )
+    nearest = _nearest_above(period, key, teams, mine)
     if mine < 0:
         everyone = db.session.scalar(sa.select(sa.func.count()).select_from(User).where(*_ranked(teams)))
         with_points = _count(period, key, teams, PeriodTotal.points != 0)

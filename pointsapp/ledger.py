@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import json
 from collections import defaultdict
@@ -44,7 +45,7 @@ from pointsapp.errors import InsufficientPoints, InvalidTransition, NotFound, Va
 from pointsapp.extensions import db
 from pointsapp.models import Hold, IdempotencyRecord, LedgerEntry, PeriodTotal, Wallet
 from pointsapp.models.ledger import ENTRY_KINDS, SPEND_KINDS
-from pointsapp.periods import PERIODS, period_keys, utcnow
+from pointsapp.periods import PERIODS, org_timezone, period_keys, utcnow
 
 _listeners: list[Callable[[set[int]], None]] = []
 
@@ -200,7 +201,7 @@ class Posting:
     effective_at: dt.datetime | None = None
 
 
-def post_many(postings: list[Posting]) -> list[LedgerEntry]:
+def post_many(postings: list[Posting]) -> list[sa.Row]:
     """Append many entries at once (an ingestion batch), in order, with the same effects as ``post``.
 
     One multi-row insert for the entries, one wallet update per user with the
@@ -217,15 +218,21 @@ def post_many(postings: list[Posting]) -> list[LedgerEntry]:
          "event_id": p.event_id, "rule_id": p.rule_id, "effective_at": p.effective_at or now, "created_at": now}
         for p in postings
     ]
-    entries = list(db.session.scalars(sa.insert(LedgerEntry).returning(LedgerEntry, sort_by_parameter_order=True), rows))
+    # Core rows (id, user_id, points, kind, reason, …), not ORM objects: loading a thousand objects costs more than the insert.
+    entries = list(db.session.execute(_entries.insert().returning(*_entries.c, sort_by_parameter_order=True), rows))
     points: dict[int, int] = defaultdict(int)
     earned: dict[int, int] = defaultdict(int)
     rollups: dict[tuple[int, str, str], int] = defaultdict(int)
+    tz = org_timezone()
+    keys_of = functools.lru_cache(maxsize=None)(lambda day_hour: period_keys(day_hour, tz))
     for row in rows:
         points[row["user_id"]] += row["points"]
         if row["kind"] not in SPEND_KINDS:
             earned[row["user_id"]] += row["points"]
-            for period, key in period_keys(row["effective_at"]).items():
+            # Period boundaries fall on whole quarter hours in every zone: the keys of a quarter hour are shared.
+            moment = row["effective_at"]
+            slot = moment.replace(minute=moment.minute - moment.minute % 15, second=0, microsecond=0)
+            for period, key in keys_of(slot).items():
                 rollups[(row["user_id"], period, key)] += row["points"]
     users = sorted(points)
     updated = db.session.execute(
@@ -249,6 +256,7 @@ def _entry_by_dedupe_key(user_id: int, dedupe_key: str) -> LedgerEntry | None:
 # Hot-path statements, built once so that SQLAlchemy compiles them once (Core
 # tables: no ORM session synchronisation on each call).
 _wallet = Wallet.__table__
+_entries = LedgerEntry.__table__
 _CREDIT_WALLET = (
     sa.update(_wallet)
     .where(_wallet.c.user_id == sa.bindparam("b_user_id"))

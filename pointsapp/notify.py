@@ -80,10 +80,11 @@ def queue(
 
 def queue_many(kind: str, template: str, items: list[tuple[int, dict]], *, url: str = "/") -> None:
     """Queue one notification per (user_id, params) in a single flush (an ingestion batch)."""
-    db.session.add_all(
-        Notification(user_id=user_id, kind=kind, template=template, params=params, url=url) for user_id, params in items
-    )
-    db.session.flush()
+    if items:
+        db.session.execute(
+            sa.insert(Notification),
+            [{"user_id": user_id, "kind": kind, "template": template, "params": params, "url": url} for user_id, params in items],
+        )
 
 
 # --- what each message says -----------------------------------------------------

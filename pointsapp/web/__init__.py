@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 
 import sqlalchemy as sa
@@ -138,6 +139,22 @@ def register(app: Flask) -> None:
         app.register_blueprint(module.bp)
 
 
+@functools.lru_cache(maxsize=32)
+def _number_symbols(locale: str) -> tuple[str, str, str]:
+    from babel import numbers
+
+    return numbers.get_group_symbol(locale), numbers.get_plus_sign_symbol(locale), numbers.get_minus_sign_symbol(locale)
+
+
+def _whole(n, *, signed: bool = False) -> str | None:
+    """A whole number with the locale's grouping, without parsing a Babel pattern per call (a page shows dozens)."""
+    if not isinstance(n, int) or isinstance(n, bool):
+        return None
+    group, plus, minus = _number_symbols(str(get_locale() or "en"))
+    text = f"{abs(n):,}".replace(",", group)
+    return (minus if n < 0 else plus if signed else "") + text
+
+
 def _register_formats(app: Flask) -> None:
     """Add the locale-aware number, money and date filters every page uses.
 
@@ -148,8 +165,8 @@ def _register_formats(app: Flask) -> None:
     from babel.dates import get_datetime_format
     from flask_babel import format_currency, format_date, format_decimal, format_time
 
-    app.add_template_filter(lambda n: format_decimal(n or 0), "number")
-    app.add_template_filter(lambda n: format_decimal(n or 0, format="+#,##0;-#,##0"), "signed")
+    app.add_template_filter(lambda n: _whole(n or 0) or format_decimal(n or 0), "number")
+    app.add_template_filter(lambda n: _whole(n or 0, signed=True) or format_decimal(n or 0, format="+#,##0;-#,##0"), "signed")
     app.add_template_filter(lambda amount, currency="CNY": format_currency(amount or 0, currency), "money")
 
     def when(value):
