@@ -27,6 +27,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -142,6 +143,23 @@ def sign_in(base: str, email: str) -> tuple[str, str]:
     return cookie, token
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def answers_200(url: str, header: str | None) -> None:
+    """Refuse to measure a target that redirects (to the login page) or fails: wrk counts a 302 as a success."""
+    name, _, value = (header or "").partition(": ")
+    request = urllib.request.Request(url, headers={name: value} if header else {})
+    try:
+        status = urllib.request.build_opener(_NoRedirect).open(request).status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    if status != 200:
+        raise SystemExit(f"{url} answered {status}, not 200")
+
+
 def wrk(url: str, header: str | None = None) -> dict:
     command = ["wrk", "-t2", "-c16", f"-d{SECONDS}s", "--latency", url]
     if header:
@@ -235,6 +253,8 @@ def main() -> None:
             "GET /api/v1/leaderboard?period=month": (f"{app.base}/api/v1/leaderboard?period=month", f"Authorization: Bearer {token}"),
             "GET /rewards (signed in)": (f"{app.base}/rewards", f"Cookie: {cookie}"),
         }
+        for target, header in targets.values():
+            answers_200(target, header)
         runs: dict[str, list[dict]] = {name: [] for name in targets}
         for round_no in range(ROUNDS):
             for name, (target, header) in targets.items():

@@ -14,7 +14,7 @@ def create_app(config: dict | None = None) -> Flask:
     """Build the application: settings, extensions, blueprints — nothing else."""
     from pointsapp import cli, config as settings, database, web
     from pointsapp.api import register_api
-    from pointsapp.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+    from pointsapp.extensions import babel, compress, csrf, db, htmx, limiter, login_manager, migrate
     from pointsapp.i18n import select_locale, select_timezone
 
     app = Flask(__name__, template_folder=str(TEMPLATES), static_folder=str(STATIC), instance_path=settings.INSTANCE_DIR.as_posix())
@@ -36,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     htmx.init_app(app)
+    compress.init_app(app)
 
     register_api(app)
     web.register(app)

@@ -2,6 +2,7 @@
 
 from flask import request
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -26,6 +27,7 @@ csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
 babel = Babel()
 htmx = Htmx()
+compress = Compress()  # gzip / brotli / zstd for HTML, JSON, CSS and JS, as the client accepts
 api = Api()
 
 
