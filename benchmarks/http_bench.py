@@ -47,7 +47,7 @@ PASSWORD = "bench-points-2026"
 def database_url() -> str:
     if os.environ.get("BENCH_DB", "sqlite") == "postgres":
         return os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://root@127.0.0.1:5432/pointsapp_bench")
-    folder = ROOT / "instance" / "bench"
+    folder = Path(os.environ.get("BENCH_DIR", ROOT / "instance" / "bench"))
     folder.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{folder / f'bench-{USERS}-{MONTHS}.db'}"
 
@@ -241,7 +241,8 @@ def main() -> None:
     env = environment(url)
     print(f"database: {url.split('@')[-1]}  users: {USERS:,}  months: {MONTHS}  rounds: {ROUNDS} x {SECONDS}s  "
           f"gunicorn workers: {WORKERS}  wrk -t2 -c16", flush=True)
-    prepare(env)
+    if os.environ.get("BENCH_REUSE") != "1":  # BENCH_REUSE=1: measure another checkout against an already seeded database
+        prepare(env)
     email, user_ids = people(url)
     app, hello = Server("pointsapp:create_app()", env, ROOT), Server("hello:app", env, ROOT / "benchmarks")
     try:
