@@ -42,6 +42,9 @@ SECONDS = int(os.environ.get("BENCH_SECONDS", "4" if QUICK else "10"))
 WORKERS = os.environ.get("BENCH_WORKERS", "2")
 INGEST_BATCHES = 2 if QUICK else 5
 PASSWORD = "bench-points-2026"
+# Flask-Login's "strong" session protection ties a session to the address and the User-Agent: sign in and
+# measure with the same one, or every measured page is a redirect to the login page.
+AGENT = "pointsapp-bench"
 
 
 def database_url() -> str:
@@ -107,17 +110,29 @@ class Server:
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def worker_rss_mb(self) -> float:
-        rss = []
+    def _workers(self) -> list[tuple[Path, list[str]]]:
+        found = []
         for stat in Path("/proc").glob("[0-9]*/stat"):
             try:
                 fields = stat.read_text().rsplit(")", 1)[1].split()
-                if int(fields[1]) == self.process.pid:
-                    status = (stat.parent / "status").read_text()
-                    rss.append(int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024)
-            except (OSError, AttributeError, IndexError):
+            except (OSError, IndexError):
+                continue
+            if fields[1] == str(self.process.pid):
+                found.append((stat.parent, fields))
+        return found
+
+    def worker_rss_mb(self) -> float:
+        rss = []
+        for folder, _ in self._workers():
+            try:
+                rss.append(int(re.search(r"VmRSS:\s+(\d+)", (folder / "status").read_text()).group(1)) / 1024)
+            except (OSError, AttributeError):
                 continue
         return max(rss, default=0.0)
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the workers so far: what requests cost, whatever the neighbours do to wall time."""
+        return sum(int(fields[11]) + int(fields[12]) for _, fields in self._workers()) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -132,13 +147,14 @@ def sign_in(base: str, email: str) -> tuple[str, str]:
     """A browser session cookie (through the login form) and an API token."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.addheaders = [("User-Agent", AGENT)]
     page = opener.open(f"{base}/login").read().decode()
     csrf = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
     form = urllib.parse.urlencode({"email": email, "password": PASSWORD, "csrf_token": csrf}).encode()
     opener.open(f"{base}/login", data=form).read()
     cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
     request = urllib.request.Request(f"{base}/api/v1/auth/token", data=json.dumps({"email": email, "password": PASSWORD}).encode(),
-                                     headers={"Content-Type": "application/json"})
+                                     headers={"Content-Type": "application/json", "User-Agent": AGENT})
     token = json.loads(urllib.request.urlopen(request).read())["token"]
     return cookie, token
 
@@ -151,7 +167,7 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 def answers_200(url: str, header: str | None) -> None:
     """Refuse to measure a target that redirects (to the login page) or fails: wrk counts a 302 as a success."""
     name, _, value = (header or "").partition(": ")
-    request = urllib.request.Request(url, headers={name: value} if header else {})
+    request = urllib.request.Request(url, headers={"User-Agent": AGENT, **({name: value} if header else {})})
     try:
         status = urllib.request.build_opener(_NoRedirect).open(request).status
     except urllib.error.HTTPError as error:
@@ -160,14 +176,18 @@ def answers_200(url: str, header: str | None) -> None:
         raise SystemExit(f"{url} answered {status}, not 200")
 
 
-def wrk(url: str, header: str | None = None) -> dict:
-    command = ["wrk", "-t2", "-c16", f"-d{SECONDS}s", "--latency", url]
+def wrk(server: Server, url: str, header: str | None = None) -> dict:
+    command = ["wrk", "-t2", "-c16", f"-d{SECONDS}s", "--latency", "-H", f"User-Agent: {AGENT}", url]
     if header:
         command[1:1] = ["-H", header]
+    cpu = server.cpu_seconds()
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    cpu = server.cpu_seconds() - cpu
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    count = int(re.search(r"(\d+) requests in", out).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": rps, "p50": _ms(out, "50%"), "p99": _ms(out, "99%"), "errors": int(errors.group(1)) if errors else 0}
+    return {"rps": rps, "p50": _ms(out, "50%"), "p99": _ms(out, "99%"), "errors": int(errors.group(1)) if errors else 0,
+            "cpu_ms": cpu * 1000 / max(count, 1)}
 
 
 def _ms(out: str, label: str) -> float:
@@ -175,8 +195,10 @@ def _ms(out: str, label: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def ingest(base: str, token: str, user_ids: list[int]) -> float:
-    """POST 1,000-event batches of new events; events/s over the whole run."""
+def ingest(server: Server, token: str, user_ids: list[int]) -> tuple[float, float]:
+    """POST 1,000-event batches of new events; events/s over the whole run, and events per worker CPU second."""
+    base = server.base
+    cpu = server.cpu_seconds()
     now = dt.datetime.now(dt.timezone.utc)
     stamp = int(time.time())
     types = ("loan_signed", "client_revisit_positive", "wealth_product_sold", "product_renewal", "cross_dept_referral")
@@ -191,10 +213,11 @@ def ingest(base: str, token: str, user_ids: list[int]) -> float:
         request = urllib.request.Request(f"{base}/api/v1/events", data=json.dumps({"events": events}).encode(),
                                          headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
         urllib.request.urlopen(request, timeout=300).read()
-    return INGEST_BATCHES * 1000 / (time.perf_counter() - started)
+    elapsed, cpu = time.perf_counter() - started, server.cpu_seconds() - cpu
+    return INGEST_BATCHES * 1000 / elapsed, INGEST_BATCHES * 1000 / max(cpu, 1e-9)
 
 
-def bare_loop(url: str) -> float:
+def bare_loop(url: str) -> tuple[float, float]:
     """INSERT a row and UPDATE another per event, 1,000 per transaction, in scratch tables: the engine alone."""
     import sqlalchemy as sa
 
@@ -207,18 +230,19 @@ def bare_loop(url: str) -> float:
         conn.execute(sa.text("INSERT INTO bench_scratch_wallet VALUES (:u, 0)"), [{"u": u} for u in range(1000)])
     insert = sa.text("INSERT INTO bench_scratch_event (id, external_id, user_id, points) VALUES (:i, :x, :u, 30)")
     update = sa.text("UPDATE bench_scratch_wallet SET balance = balance + 30 WHERE user_id = :u")
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for n in range(INGEST_BATCHES):
         with engine.begin() as conn:
             for i in range(1000):
                 conn.execute(insert, {"i": n * 1000 + i, "x": f"x-{n}-{i}", "u": i})
                 conn.execute(update, {"u": i})
     rate = INGEST_BATCHES * 1000 / (time.perf_counter() - started)
+    per_cpu = INGEST_BATCHES * 1000 / max(time.process_time() - cpu, 1e-9)
     with engine.begin() as conn:
         conn.exec_driver_sql("DROP TABLE bench_scratch_event")
         conn.exec_driver_sql("DROP TABLE bench_scratch_wallet")
     engine.dispose()
-    return rate
+    return rate, per_cpu
 
 
 def people(url: str) -> tuple[str, list[int]]:
@@ -244,51 +268,58 @@ def main() -> None:
     if os.environ.get("BENCH_REUSE") != "1":  # BENCH_REUSE=1: measure another checkout against an already seeded database
         prepare(env)
     email, user_ids = people(url)
-    app, hello = Server("pointsapp:create_app()", env, ROOT), Server("hello:app", env, ROOT / "benchmarks")
+    servers: list[Server] = []
     try:
+        app = Server("pointsapp:create_app()", env, ROOT)
+        servers.append(app)
+        hello = Server("hello:app", env, ROOT / "benchmarks")
+        servers.append(hello)
         cookie, token = sign_in(app.base, email)
         targets = {
-            "hello-world (ceiling)": (f"{hello.base}/", None),
-            "GET /api/v1/me/wallet": (f"{app.base}/api/v1/me/wallet", f"Authorization: Bearer {token}"),
-            "GET /wallet (signed in)": (f"{app.base}/wallet", f"Cookie: {cookie}"),
-            "GET /api/v1/leaderboard?period=month": (f"{app.base}/api/v1/leaderboard?period=month", f"Authorization: Bearer {token}"),
-            "GET /rewards (signed in)": (f"{app.base}/rewards", f"Cookie: {cookie}"),
+            "hello-world (ceiling)": (hello, f"{hello.base}/", None),
+            "GET /api/v1/me/wallet": (app, f"{app.base}/api/v1/me/wallet", f"Authorization: Bearer {token}"),
+            "GET /wallet (signed in)": (app, f"{app.base}/wallet", f"Cookie: {cookie}"),
+            "GET /api/v1/leaderboard?period=month": (app, f"{app.base}/api/v1/leaderboard?period=month", f"Authorization: Bearer {token}"),
+            "GET /rewards (signed in)": (app, f"{app.base}/rewards", f"Cookie: {cookie}"),
         }
-        for target, header in targets.values():
+        for _, target, header in targets.values():
             answers_200(target, header)
         runs: dict[str, list[dict]] = {name: [] for name in targets}
         for round_no in range(ROUNDS):
-            for name, (target, header) in targets.items():
-                runs[name].append(wrk(target, header))
+            for name, (server, target, header) in targets.items():
+                runs[name].append(wrk(server, target, header))
             print(f"round {round_no + 1}/{ROUNDS} done", flush=True)
         rss = app.worker_rss_mb()
         crm = flask(env, "create-integration", f"Bench CRM {int(time.time())}").stdout.strip().splitlines()[-1]
-        ingest_rate = ingest(app.base, crm, user_ids)
+        ingest_rate = ingest(app, crm, user_ids)
         rss = max(rss, app.worker_rss_mb())
     finally:
-        app.stop()
-        hello.stop()
-    bare = bare_loop(url)
-    report(runs, ingest_rate, bare, rss)
+        for server in servers:
+            server.stop()
+    report(runs, ingest_rate, bare_loop(url), rss)
 
 
-def report(runs: dict[str, list[dict]], ingest_rate: float, bare: float, rss: float) -> None:
+def report(runs: dict[str, list[dict]], ingest_rate: tuple[float, float], bare: tuple[float, float], rss: float) -> None:
     ceiling = runs["hello-world (ceiling)"]
-    print(f"\n{'target':<40} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>7} {'non-2xx':>8}")
+    print(f"\n{'target':<40} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>7} {'CPU ms':>7} {'CPU ratio':>9} {'non-2xx':>8}")
     ratios = {}
+    hello_cpu = statistics.median(r["cpu_ms"] for r in ceiling)
     for name, results in runs.items():
-        per_round = [r["rps"] / c["rps"] for r, c in zip(results, ceiling)]
-        ratios[name] = statistics.median(per_round)
+        ratios[name] = statistics.median(r["rps"] / c["rps"] for r, c in zip(results, ceiling))
+        cpu = statistics.median(r["cpu_ms"] for r in results)
         print(f"{name:<40} {statistics.median(r['rps'] for r in results):>8.0f} {statistics.median(r['p50'] for r in results):>8.1f} "
-              f"{max(r['p99'] for r in results):>8.1f} {ratios[name]:>6.1%} {sum(r['errors'] for r in results):>8}")
-    print("(req/s and p50: median of the rounds; p99: the worst round; ratio: median of each round's req/s over that round's hello-world)")
-    print(f"\nPOST /api/v1/events, {INGEST_BATCHES} x 1,000 new events   {ingest_rate:>8,.0f} events/s")
-    print(f"bare INSERT + UPDATE loop, same engine   {bare:>8,.0f} rows/s  (ingestion at {ingest_rate / bare:.0%} of it)")
+              f"{max(r['p99'] for r in results):>8.1f} {ratios[name]:>6.1%} {cpu:>7.2f} {hello_cpu / cpu:>8.1%} "
+              f"{sum(r['errors'] for r in results):>8}")
+    print("(req/s, p50: median of the rounds; p99: the worst round; ratio: median of each round's req/s over that round's\n"
+          " hello-world; CPU ms: worker CPU per request; CPU ratio: hello-world's CPU per request over the target's)")
+    print(f"\nPOST /api/v1/events, {INGEST_BATCHES} x 1,000 new events   {ingest_rate[0]:>8,.0f} events/s   "
+          f"{ingest_rate[1]:>8,.0f} per worker CPU second")
+    print(f"bare INSERT + UPDATE loop, same engine   {bare[0]:>8,.0f} rows/s     {bare[1]:>8,.0f} per CPU second (client side)")
     print(f"largest gunicorn worker RSS              {rss:>8.0f} MB")
     leaderboard_p99 = max(r["p99"] for r in runs["GET /api/v1/leaderboard?period=month"])
     print(
         f"wallet_ratio={ratios['GET /api/v1/me/wallet']:.3f} page_ratio={ratios['GET /wallet (signed in)']:.3f} "
-        f"leaderboard_p99_ms={leaderboard_p99:.1f} ingest_per_s={ingest_rate:.0f} rss_mb={rss:.0f}"
+        f"leaderboard_p99_ms={leaderboard_p99:.1f} ingest_per_s={ingest_rate[0]:.0f} rss_mb={rss:.0f}"
     )
 
 

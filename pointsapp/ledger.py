@@ -90,13 +90,8 @@ def wallet_summary(user_id: int, at: dt.datetime | None = None) -> WalletView:
     """Balance, held, available, lifetime and this week/month/quarter/year's points."""
     wallet = wallet_of(user_id)
     keys = period_keys(at or utcnow())
-    rows = db.session.execute(
-        sa.select(PeriodTotal.period, PeriodTotal.points).where(
-            PeriodTotal.user_id == user_id,
-            sa.or_(*(sa.and_(PeriodTotal.period == p, PeriodTotal.period_key == k) for p, k in keys.items())),
-        )
-    ).all()
-    totals = {period: 0 for period in PERIODS} | {period: points for period, points in rows}
+    rows = db.session.execute(_PERIOD_POINTS, {"user_id": user_id, "keys": list(keys.values())})
+    totals = {period: 0 for period in PERIODS} | {period: points for period, key, points in rows if keys[period] == key}
     return WalletView(
         balance=wallet.balance,
         held=wallet.held,
@@ -104,6 +99,12 @@ def wallet_summary(user_id: int, at: dt.datetime | None = None) -> WalletView:
         lifetime_earned=wallet.lifetime_earned,
         period_points=totals,
     )
+
+
+# Built once: the wallet is the most read page (keys of different periods never collide: 2026-W48, 2026-11, 2026-Q4, 2026).
+_PERIOD_POINTS = sa.select(PeriodTotal.period, PeriodTotal.period_key, PeriodTotal.points).where(
+    PeriodTotal.user_id == sa.bindparam("user_id"), PeriodTotal.period_key.in_(sa.bindparam("keys", expanding=True))
+)
 
 
 # --- entries -----------------------------------------------------------------
