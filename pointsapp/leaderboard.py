@@ -36,6 +36,7 @@ from pointsapp.errors import NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.limits import get_by_id
 from pointsapp.models import BoardLink, PeriodTotal, Team, User
+from pointsapp.models.org import UNRANKED
 from pointsapp.org import team_subtree_ids
 from pointsapp.periods import PERIODS, current_key, period_bounds, utcnow
 
@@ -152,8 +153,8 @@ def _people(period: str, key: str, teams: set[int] | None, limit: int | None = N
 
 
 def _unranked():
-    """Admins and deactivated people: few, so taking them off a count is cheaper than joining everyone."""
-    return sa.select(User.id).where(sa.or_(User.role == "admin", User.is_active_account.is_(False)))
+    """Admins and deactivated people: few (a partial index lists them), so taking them off a count beats joining everyone."""
+    return sa.select(User.id).where(sa.text(UNRANKED))
 
 
 def _rows(period: str, key: str, teams: set[int] | None, *condition):
@@ -164,13 +165,17 @@ def _rows(period: str, key: str, teams: set[int] | None, *condition):
     return stmt
 
 
-def _count(period: str, key: str, teams: set[int] | None, *condition) -> int:
-    """How many people in scope have a rollup row meeting the condition (an index range count)."""
-    stmt = _rows(period, key, teams, *condition)
+def _count(period: str, key: str, teams: set[int] | None, test) -> int:
+    """How many people in scope have a rollup row whose points pass ``test`` (an index range count)."""
+    stmt = _rows(period, key, teams, test(PeriodTotal.points))
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
     if teams is None:
+        # The few unranked people's rows, found by primary key (``+ 0`` keeps the planner off the points index).
         total -= db.session.scalar(
-            sa.select(sa.func.count()).select_from(stmt.where(PeriodTotal.user_id.in_(_unranked())).subquery())
+            sa.select(sa.func.count()).where(
+                PeriodTotal.user_id.in_(_unranked()), PeriodTotal.period == period, PeriodTotal.period_key == key,
+                test(PeriodTotal.points + 0),
+            )
         )
     return total
 
@@ -199,11 +204,11 @@ def _standing(viewer: User, period: str, key: str, teams: set[int] | None, top: 
             PeriodTotal.user_id == viewer.id, PeriodTotal.period == period, PeriodTotal.period_key == key
         )
     ) or 0
-    above = _count(period, key, teams, PeriodTotal.points > mine)
+    above = _count(period, key, teams, lambda points: points > mine)
     nearest = _nearest_above(period, key, teams, mine)
     if mine < 0:
         everyone = db.session.scalar(sa.select(sa.func.count()).select_from(User).where(*_ranked(teams)))
-        with_points = _count(period, key, teams, PeriodTotal.points != 0)
+        with_points = _count(period, key, teams, lambda points: points != 0)
         at_zero = everyone - with_points
         above += at_zero
         if at_zero and (nearest is None or nearest > 0):
