@@ -16,7 +16,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from pointsapp import earning, names, notify, policy
+from pointsapp import names, notify, policy
 from pointsapp.errors import NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.models import Badge, BadgeAward, Event, Honor, User
@@ -110,10 +110,6 @@ def check_events(events: list[Event]) -> list[BadgeAward]:
     types = {event.type for event in events}
     with_badges = set(db.session.scalars(sa.select(Badge.event_type).where(Badge.event_type.in_(types), Badge.active.is_(True))))
     return [award for event in events if event.type in with_badges for award in check_event(event)]
-
-
-if check_events not in earning.BATCH_LISTENERS:
-    earning.BATCH_LISTENERS.append(check_events)
 
 
 # --- reading ---------------------------------------------------------------------

@@ -27,7 +27,16 @@ from pointsapp import auth, org, rewards, rules
 from pointsapp.earning import EventInput, split_points
 from pointsapp.extensions import db
 from pointsapp.models import (
-    Challenge, Event, Goal, Hold, Integration, LedgerEntry, PeriodTotal, Redemption, RedemptionStep, Reward, Team, User, Wallet,
+    Challenge,
+    Event,
+    Goal,
+    Hold,
+    Integration,
+    LedgerEntry,
+    Redemption,
+    RedemptionStep,
+    Team,
+    User,
 )
 from pointsapp.periods import period_keys, utcnow
 

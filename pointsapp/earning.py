@@ -30,9 +30,9 @@ Design overview
   their entries, one wallet update per user and one rollup upsert (see
   ``ledger.post_many``), inside the request's transaction; the unique identity
   still decides what is new.
-* **Hooks.** ``EVENT_LISTENERS`` are called as ``listener(event)`` in the same
-  transaction once an event and its awards are stored (not for duplicates);
-  ``BATCH_LISTENERS`` once per batch with the list of stored events. ``vetoed_user_ids(period, key)`` answers compliance vetoes.
+* **Badges.** ``badges.check_events`` runs once per batch in the same
+  transaction, after the batch's events and awards are stored (not for
+  duplicates). ``vetoed_user_ids(period, key)`` answers compliance vetoes.
 """
 
 from __future__ import annotations
@@ -42,21 +42,18 @@ import datetime as dt
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Callable
 
 import marshmallow as ma
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from pointsapp import audit, ledger, mentoring, notify, policy, vetoes
+from pointsapp import audit, badges, ledger, mentoring, notify, policy, vetoes
 from pointsapp.errors import Conflict, DomainError, InvalidTransition, NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.models import Event, LedgerEntry, Rule, User, Wallet
 from pointsapp.periods import as_utc, org_timezone, utcnow
 from pointsapp.rules import COMPLIANCE_BREACH_TYPE, EVENT_TYPE_RE, MENTORSHIP_BONUS_TYPE, rule_at, rules_in_force
 
-EVENT_LISTENERS: list[Callable] = []
-BATCH_LISTENERS: list[Callable] = []  # called once per batch with the events it stored, after EVENT_LISTENERS
 MAX_BATCH = 1000
 MAX_PARTICIPANTS = 50
 FUTURE_TOLERANCE_HOURS = 24
@@ -346,14 +343,12 @@ def _store_batch(items: list[tuple[int, EventInput]], source, actor_id, versions
             continue
         awarded = entries[event.id] + _after_award(event, rules_of[item.external_id], entries[event.id], versions, mentorships)
         results.append(EventResult(i, item.external_id, "created", event=event, awards=award_dicts(awarded)))
-    created = [result.event for result in results if result.status == "created"]
-    for listener in BATCH_LISTENERS:
-        listener(created)
+    badges.check_events([result.event for result in results if result.status == "created"])
     return results
 
 
 def _after_award(event: Event, rule: Rule | None, entries: list[LedgerEntry], versions, mentorships) -> list[LedgerEntry]:
-    """A mentee's first deal pays the mentorship bonus; a breach vetoes; then the listeners run."""
+    """A mentee's first deal pays the mentorship bonus; a breach vetoes."""
     bonus: list[LedgerEntry] = []
     mentorship = next((mentorships[e.user_id] for e in entries if e.points > 0 and e.user_id in mentorships), None)
     if mentorship is not None:
@@ -362,8 +357,6 @@ def _after_award(event: Event, rule: Rule | None, entries: list[LedgerEntry], ve
             mentorships.pop(mentorship.mentee_id, None)
     if event.type == COMPLIANCE_BREACH_TYPE:
         vetoes.veto_for_event(event, f"{rule.name if rule else 'Compliance breach'} (event {event.external_id})")
-    for listener in EVENT_LISTENERS:
-        listener(event)
     return bonus
 
 

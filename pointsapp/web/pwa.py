@@ -12,8 +12,7 @@ from flask import Blueprint, current_app, request
 from flask_babel import get_locale
 from werkzeug.security import safe_join
 
-from pointsapp import STATIC
-from pointsapp.config import PROJECT_ROOT
+from pointsapp.config import PROJECT_ROOT, STATIC
 
 bp = Blueprint("pwa", __name__)
 
