@@ -75,3 +75,17 @@ def test_the_service_worker_precaches_the_shell_and_serves_versioned_urls_from_i
         assert client.get(path).status_code == 200  # the precache installs
     # Pages ask for /static/…?v=<hash>: the worker must match them to the precached plain URLs.
     assert re.search(r'pathname\.startsWith\("/static/"\).*?caches\.match\(request, \{ ignoreSearch: true \}\)', source, re.S)
+
+
+
+def test_revalidating_a_static_file_answers_304_and_closes_the_file(client, recwarn):
+    import gc
+
+    first = client.get("/static/js/app.js", headers={"Accept-Encoding": "gzip"})
+    etag = first.headers["ETag"]
+    first.close()
+    again = client.get("/static/js/app.js", headers={"Accept-Encoding": "gzip", "If-None-Match": etag})
+    assert again.status_code == 304 and again.get_data() == b""
+    again.close()
+    gc.collect()
+    assert not [w for w in recwarn if issubclass(w.category, ResourceWarning)]
