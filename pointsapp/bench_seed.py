@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from pointsapp import auth, org, rewards, rules
 from pointsapp.earning import EventInput, split_points
 from pointsapp.extensions import db
+from pointsapp.ledger import earned_part
 from pointsapp.models import (
     Challenge,
     Event,
@@ -213,8 +214,8 @@ class _History:
             entries.append((self.ids.take("ledger_entry"), uid, points, kind, reason[:500], actor_id, event_id, rule_id,
                             hold_id, None, None, moment, moment + dt.timedelta(minutes=2)))
             balance[uid] += points
+            earned[uid] += earned_part(kind, points)
             if kind != "redemption":
-                earned[uid] += points
                 for period, key in self.periods.keys(moment).items():
                     rollups[(uid, period, key)] += points
 
