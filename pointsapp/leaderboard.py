@@ -6,9 +6,10 @@ None when the user has no place.
 
 Who has a place
 ---------------
-* Individual boards: every active user who is not an admin, inside the scope
-  (the whole company, or a team and its sub-teams); users without points in
-  the period stand at 0.
+* Individual boards: every active employee inside the scope (the whole
+  company, or a team and its sub-teams), and leads who earned points in the
+  period; employees without points in the period stand at 0. Admins, and
+  leads without points, are not ranked.
 * Team boards: every team in scope with at least one active non-admin member;
   a team's points are the sum of its *own* members' points (sub-teams count
   for themselves). ``me`` is the caller's own team.
@@ -31,7 +32,7 @@ import secrets
 
 import sqlalchemy as sa
 
-from pointsapp import policy
+from pointsapp import names, policy
 from pointsapp.errors import NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.limits import get_by_id
@@ -112,11 +113,25 @@ def _points_join(period: str, key: str):
     return sa.and_(PeriodTotal.user_id == User.id, PeriodTotal.period == period, PeriodTotal.period_key == key)
 
 
+def _ranked():
+    """Who has a place: active employees, and leads with points in the period (never admins)."""
+    has_points = sa.func.coalesce(PeriodTotal.points, 0) != 0
+    return sa.and_(User.is_active_account.is_(True), sa.or_(User.role == "employee", sa.and_(User.role == "lead", has_points)))
+
+
+def around(places: list[Place], row_id: int | None, reach: int = 2) -> list[Place]:
+    """My place with up to ``reach`` places above and below it (empty when I have none)."""
+    index = next((i for i, place in enumerate(places) if place.id == row_id), None)
+    if index is None:
+        return []
+    return places[max(0, index - reach): index + reach + 1]
+
+
 def _people(period: str, key: str, teams: set[int] | None) -> list[tuple[int, str, int]]:
     stmt = (
         sa.select(User.id, User.name, sa.func.coalesce(PeriodTotal.points, 0))
         .outerjoin(PeriodTotal, _points_join(period, key))
-        .where(User.role != "admin", User.is_active_account.is_(True))
+        .where(_ranked())
     )
     if teams is not None:
         stmt = stmt.where(User.team_id.in_(teams))
@@ -128,12 +143,14 @@ def _teams(period: str, key: str, teams: set[int] | None) -> list[tuple[int, str
         sa.select(Team.id, Team.name, sa.func.coalesce(sa.func.sum(PeriodTotal.points), 0))
         .join(User, User.team_id == Team.id)
         .outerjoin(PeriodTotal, _points_join(period, key))
-        .where(User.role != "admin", User.is_active_account.is_(True))
+        .where(_ranked())
         .group_by(Team.id, Team.name)
     )
     if teams is not None:
         stmt = stmt.where(Team.id.in_(teams))
-    return [(tid, name, int(points)) for tid, name, points in db.session.execute(stmt)]
+    rows = [(tid, name, int(points)) for tid, name, points in db.session.execute(stmt)]
+    translated = {t.id: names.localized(t) for t in db.session.scalars(sa.select(Team).where(Team.id.in_([r[0] for r in rows])))}
+    return [(tid, translated.get(tid, name), points) for tid, name, points in rows]
 
 
 def board(

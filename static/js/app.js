@@ -23,6 +23,10 @@
       if (document.execCommand && document.execCommand("copy")) done();
     }
   });
+  // Live points: a toast goes away once its animation has played.
+  document.addEventListener("animationend", function (event) {
+    if (event.target.classList && event.target.classList.contains("toast")) event.target.remove();
+  });
   if ("serviceWorker" in navigator && document.querySelector('link[rel="manifest"]')) {
     window.addEventListener("load", function () {
       navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
