@@ -267,7 +267,7 @@ def test_exports_page_shows_no_shell_commands(client, org):
 
 
 def test_confirm_page_explains_an_out_of_range_quantity(client, org):
-    reward = make_reward(cost=10)
+    reward = make_reward(cost=10, kind="other")
     factories.give_points(org.alice, 5000)
     login(client, org.alice)
     for typed, shown in (("500", 100), ("0", 1), ("-3", 1), ("--3", 1), ("abc", 1), (HUGE, 1)):
