@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from pointsapp import auth, awards, org, policy
+from pointsapp import auth, awards, names, org, policy
 from pointsapp.errors import DomainError
 from pointsapp.extensions import db
 from pointsapp.models import Team, User
@@ -45,7 +45,8 @@ def create_team():
     _require_admin()
     parent = request.form.get("parent_id") or None
     try:
-        team = org.create_team(current_user, name=request.form.get("name", ""), parent_id=int(parent) if parent else None)
+        team = org.create_team(current_user, name=request.form.get("name", ""), parent_id=int(parent) if parent else None,
+                               translations=names.form_translations(request.form))
     except DomainError as error:
         return _org_page(422, team_errors=error.fields or {"name": [error.message]}, team_form=request.form)
     flash(_("Team %(name)s created.", name=team.name), "success")

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from pointsapp import exports, leave_dates, ledger, periods, policy, redemptions, rewards
+from pointsapp import exports, leave_dates, ledger, names, periods, policy, redemptions, rewards
 from pointsapp.errors import DomainError
 from pointsapp.models.rewards import REWARD_KINDS
 from pointsapp.periods import current_key, org_timezone
@@ -304,6 +304,7 @@ def _form_of(reward) -> dict:
         "active": "1" if reward.active else "",
         "available_from": reward.available_from.astimezone(tz).date().isoformat() if reward.available_from else "",
         "available_until": until.isoformat() if until else "",
+        "name_zh": names.translation(reward, "zh", "name"), "description_zh": names.translation(reward, "zh", "description"),
     }
 
 
@@ -314,7 +315,8 @@ def _blank(value) -> str:
 def _parse_reward_form(form) -> tuple[dict, dict]:
     """Typed values from the admin form, and a message per field that is not a valid value."""
     data: dict = {"name": form.get("name", ""), "kind": form.get("kind", ""),
-                  "description": form.get("description", ""), "active": form.get("active") == "1"}
+                  "description": form.get("description", ""), "active": form.get("active") == "1",
+                  "translations": names.form_translations(form)}
     errors: dict[str, list[str]] = {}
     numbers = {"cost": int, "stock": int, "limit_per_year": int, "cash_amount": decimal.Decimal, "monthly_budget": decimal.Decimal}
     for name, kind in numbers.items():
