@@ -31,6 +31,7 @@ import hashlib
 import secrets
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from pointsapp import names, policy
 from pointsapp.errors import NotFound, ValidationFailed
@@ -94,18 +95,18 @@ def standing_of(places: list[Place], row_id: int | None) -> Standing | None:
 def _check(period: str, kind: str, key: str | None) -> str:
     if period not in PERIODS:
         raise ValidationFailed(
-            f"Unknown period '{period}'; use one of: {', '.join(PERIODS)}.", fields={"period": [f"Must be one of: {', '.join(PERIODS)}."]}
+            _("Unknown period '%(period)s'; use one of: %(value)s.", period=period, value=', '.join(PERIODS)), fields={"period": [_("Must be one of: %(value)s.", value=', '.join(PERIODS))]}
         )
     if kind not in KINDS:
         raise ValidationFailed(
-            f"Unknown kind '{kind}'; use individual or team.", fields={"kind": ["Must be one of: individual, team."]}
+            _("Unknown kind '%(kind)s'; use individual or team.", kind=kind), fields={"kind": [_("Must be one of: individual, team.")]}
         )
     if key is None:
         return current_key(period)
     try:
         period_bounds(period, key)
     except ValueError:
-        raise ValidationFailed(f"'{key}' is not a {period} key.", fields={"period_key": [f"Not a {period} key."]}) from None
+        raise ValidationFailed(_("'%(key)s' is not a %(period)s key.", key=key, period=period), fields={"period_key": [_("Not a %(period)s key.", period=period)]}) from None
     return key
 
 
@@ -167,7 +168,7 @@ def board(
     teams = None
     if team_id is not None:
         if get_by_id(Team, team_id) is None:
-            raise NotFound(f"There is no team {team_id}.", fields={"team_id": [f"No team {team_id}."]})
+            raise NotFound(_("There is no team %(team_id)s.", team_id=team_id), fields={"team_id": [_("No team %(team_id)s.", team_id=team_id)]})
         teams = team_subtree_ids(team_id)
     rows = _people(period, key, teams) if kind == "individual" else _teams(period, key, teams)
     places = rank_rows(rows)
@@ -217,8 +218,8 @@ def _hash(token: str) -> str:
 def create_link(actor: User, team_id: int, label: str = "") -> tuple[BoardLink, str]:
     """Create a board link for a team the actor leads; return it and its token (shown once)."""
     if get_by_id(Team, team_id) is None:
-        raise NotFound(f"There is no team {team_id}.", fields={"team_id": [f"No team {team_id}."]})
-    policy.require(policy.can_open_board(actor, team_id), "You can only open boards for the teams you lead.")
+        raise NotFound(_("There is no team %(team_id)s.", team_id=team_id), fields={"team_id": [_("No team %(team_id)s.", team_id=team_id)]})
+    policy.require(policy.can_open_board(actor, team_id), _("You can only open boards for the teams you lead."))
     token = secrets.token_urlsafe(24)
     link = BoardLink(team_id=team_id, token_hash=_hash(token), created_by_id=actor.id, label=(label or "").strip()[:120])
     db.session.add(link)
@@ -238,7 +239,7 @@ def revoke_link(actor: User, link_id: int) -> BoardLink:
     """Revoke a board link (a lead of its team, or an admin)."""
     link = db.session.get(BoardLink, link_id)
     if link is None or not policy.can_open_board(actor, link.team_id):
-        raise NotFound(f"There is no board link {link_id}.")
+        raise NotFound(_("There is no board link %(link_id)s.", link_id=link_id))
     if link.revoked_at is None:
         link.revoked_at = utcnow()
         db.session.flush()

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 import flask_smorest
 import marshmallow as ma
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask import g, jsonify, make_response, render_template, request
 from flask_login import current_user
 from flask.json.provider import DefaultJSONProvider
@@ -23,22 +25,23 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from pointsapp import pagination
+from pointsapp.api import messages
 
 API_PREFIX = "/api/v1"
 MAX_ID = 2**31 - 1  # ids are 32-bit INTEGER columns; a larger one cannot exist, and looking it up would overflow
 
 _HTTP_CODES = {
-    400: ("bad_request", "The request body is not valid JSON."),
-    401: ("unauthorized", "Sign in or send a valid bearer token."),
-    403: ("forbidden", "You are not allowed to do that."),
-    404: ("not_found", "There is nothing here."),
-    405: ("method_not_allowed", "This method is not allowed here."),
-    409: ("conflict", "The request conflicts with the current state."),
-    413: ("payload_too_large", "The request body is too large."),
-    415: ("unsupported_media_type", "Send JSON with Content-Type: application/json."),
-    422: ("validation_error", "Some fields are not valid."),
-    429: ("rate_limited", "Too many requests; wait a moment and try again."),
-    500: ("internal_error", "Something went wrong on our side; it has been logged."),
+    400: ("bad_request", _l("The request body is not valid JSON.")),
+    401: ("unauthorized", _l("Sign in or send a valid bearer token.")),
+    403: ("forbidden", _l("You are not allowed to do that.")),
+    404: ("not_found", _l("There is nothing here.")),
+    405: ("method_not_allowed", _l("This method is not allowed here.")),
+    409: ("conflict", _l("The request conflicts with the current state.")),
+    413: ("payload_too_large", _l("The request body is too large.")),
+    415: ("unsupported_media_type", _l("Send JSON with Content-Type: application/json.")),
+    422: ("validation_error", _l("Some fields are not valid.")),
+    429: ("rate_limited", _l("Too many requests; wait a moment and try again.")),
+    500: ("internal_error", _l("Something went wrong on our side; it has been logged.")),
 }
 
 
@@ -47,9 +50,9 @@ def is_api_request() -> bool:
 
 
 def error_response(status: int, code: str, message: str, fields: dict | None = None, **extra):
-    body = {"code": code, "message": message}
+    body = {"code": code, "message": messages.translated(str(message))}
     if fields:
-        body["fields"] = fields
+        body["fields"] = messages.translated(fields)
     body.update(extra)
     return make_response(jsonify(error=body), status)
 
@@ -111,7 +114,7 @@ def in_utc_range(moment) -> None:
         if moment is not None and moment.tzinfo is not None:
             moment.astimezone(dt.timezone.utc)
     except OverflowError:
-        raise ma.ValidationError("Out of range.") from None
+        raise ma.ValidationError(_("Out of range.")) from None
 
 
 class Api(flask_smorest.Api):
@@ -123,7 +126,7 @@ class Api(flask_smorest.Api):
             return render_template("errors/error.html", status=status, error=error), status
         code, message = _HTTP_CODES.get(status, ("error", error.description or "Request failed."))
         if isinstance(error, CSRFError):
-            return error_response(403, "csrf_failed", f"{error.description} Send it in the X-CSRFToken header.")
+            return error_response(403, "csrf_failed", _("The CSRF token is missing or invalid. Send it in the X-CSRFToken header."))
         data = getattr(error, "data", None) or {}
         fields = None
         if status in (400, 422) and "messages" in data:
@@ -162,12 +165,12 @@ class Schema(ma.Schema):
         ordered = True
 
     @ma.pre_load
-    def _refuse_nul(self, data, **_):
+    def _refuse_nul(self, data, **kwargs):
         # PostgreSQL cannot store U+0000 in text; refuse it up front instead of failing on INSERT.
         if isinstance(data, Mapping):
             bad = [name for name in data if _has_nul(name) or _has_nul(data.get(name))]
             if bad:
-                raise ma.ValidationError({str(name).replace("\x00", ""): ["Must not contain NUL characters."] for name in bad})
+                raise ma.ValidationError({str(name).replace("\x00", ""): [_("Must not contain NUL characters.")] for name in bad})
         return data
 
 
@@ -211,7 +214,7 @@ def acting_user():
     if caller is None:
         flask_smorest.abort(401)
     if caller.user is None:
-        flask_smorest.abort(403, message="Integration tokens may only post events.")
+        flask_smorest.abort(403, message=_("Integration tokens may only post events."))
     return caller.user
 
 

@@ -88,7 +88,7 @@ class RejectArgsSchema(Schema):
     reason = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=500))
 
     @ma.pre_load
-    def _null_is_empty(self, data, **_):
+    def _null_is_empty(self, data, **kwargs):
         # Actions accept an empty body; a JSON null is as empty as it gets.
         return {} if data is None else data
 
