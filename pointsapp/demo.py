@@ -46,10 +46,10 @@ DEMO_AFTER_STEPS: list = []
 def seed(rng: random.Random | None = None) -> list[tuple[str, str, str]]:
     """Create the demo organisation; return (role, email, password) for each login."""
     rng = rng or random.Random(2026)
-    company = _team("Huaxia Commercial Bank")
-    branch = _team("Pudong Branch", company.id)
-    wealth = _team("Wealth Management Team", branch.id)
-    loans = _team("Retail Loans Team", branch.id)
+    company = _team("Huaxia Commercial Bank", zh="华夏商业银行")
+    branch = _team("Pudong Branch", company.id, zh="浦东支行")
+    wealth = _team("Wealth Management Team", branch.id, zh="财富管理团队")
+    loans = _team("Retail Loans Team", branch.id, zh="零售信贷团队")
     people = {
         "admin": org.create_user(None, email="hr.ma@demo.bank", name="Ma Lin 马琳 (HR)", role="admin", password=DEMO_PASSWORD),
         "lead_wealth": org.create_user(
@@ -86,11 +86,11 @@ def seed(rng: random.Random | None = None) -> list[tuple[str, str, str]]:
     ]
 
 
-def _team(name: str, parent_id: int | None = None):
+def _team(name: str, parent_id: int | None = None, *, zh: str = ""):
     from pointsapp.extensions import db
     from pointsapp.models import Team
 
-    team = Team(name=name, parent_id=parent_id)
+    team = Team(name=name, parent_id=parent_id, translations={"zh": {"name": zh}} if zh else {})
     db.session.add(team)
     db.session.flush()
     return team
