@@ -1,25 +1,22 @@
-"""Flask commands: create-admin, create-integration, check-ledger, seed-demo, and each area's.
+"""Flask commands: create-admin, create-integration, revoke-tokens, check-ledger, seed-demo (each area's are in commands/).
 
 Commands that print a token print it alone on the last line of standard output.
 """
 
 from __future__ import annotations
 
-import importlib
 import secrets
 import sys
 
 import click
 import sqlalchemy as sa
 from flask import Flask
+from flask.cli import with_appcontext
 
-from pointsapp import auth, ledger, org
+from pointsapp import auth, demo, ledger, org
 from pointsapp.errors import DomainError
 from pointsapp.extensions import db
 from pointsapp.models import User
-
-# Area modules under pointsapp.commands, each with register(app).
-AREA_COMMANDS = ("earning", "rewards", "challenges", "recognition", "push")
 
 
 def register(app: Flask) -> None:
@@ -28,14 +25,6 @@ def register(app: Flask) -> None:
     app.cli.add_command(check_ledger)
     app.cli.add_command(revoke_tokens)
     app.cli.add_command(seed_demo)
-    for name in AREA_COMMANDS:
-        try:
-            module = importlib.import_module(f"pointsapp.commands.{name}")
-        except ModuleNotFoundError as error:
-            if error.name != f"pointsapp.commands.{name}":
-                raise
-            continue
-        module.register(app)
 
 
 def _fail(message: str) -> None:
@@ -44,6 +33,7 @@ def _fail(message: str) -> None:
 
 
 @click.command("create-admin")
+@with_appcontext
 @click.argument("email")
 @click.option("--password", help="At least 12 characters; a random one is generated when omitted.")
 @click.option("--name", default="Administrator", show_default=True)
@@ -75,6 +65,7 @@ def create_admin(email: str, password: str | None, name: str) -> None:
 
 
 @click.command("create-integration")
+@with_appcontext
 @click.argument("name")
 def create_integration(name: str) -> None:
     """Create an integration client (CRM or risk system) and print its API token."""
@@ -90,6 +81,7 @@ def create_integration(name: str) -> None:
 
 
 @click.command("revoke-tokens")
+@with_appcontext
 @click.argument("email")
 def revoke_tokens(email: str) -> None:
     """Revoke every API token of a user and end their browser sessions (a lost phone)."""
@@ -102,6 +94,7 @@ def revoke_tokens(email: str) -> None:
 
 
 @click.command("check-ledger")
+@with_appcontext
 def check_ledger() -> None:
     """Rebuild every wallet and rollup from the entries; exit 1 on any mismatch."""
     problems = ledger.check_ledger()
@@ -115,11 +108,10 @@ def check_ledger() -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--force", is_flag=True, help="Seed even if users exist.")
 def seed_demo(force: bool) -> None:
     """Seed a demo organisation when the database is empty, and print the logins."""
-    from pointsapp import demo
-
     if not force and db.session.scalar(sa.select(sa.func.count()).select_from(User)):
         click.echo("The database already has users; nothing seeded.")
         return

@@ -14,7 +14,7 @@ import re
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from pointsapp import earning, notify, policy
+from pointsapp import audit, challenges, earning, notify, policy
 from pointsapp.errors import Duplicate, NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.limits import get_by_id
@@ -50,6 +50,7 @@ def _grant(user: User, title: str, key: str, *, actor: User | None, team_id: int
             db.session.flush()
     except sa.exc.IntegrityError:
         raise Duplicate(_("%(name)s already holds '%(title)s' for %(key)s.", name=user.name, title=title, key=key)) from None
+    audit.record(actor, "honor.created", "honor", honor.id, {"user_id": user.id, "title": title, "period_key": key, "team_id": team_id})
     notify.queue(
         user.id, "badge", "honour_awarded", {"title": title, "period_key": key},
         url="/badges", dedupe_key=f"honor:{honor.id}",
@@ -116,8 +117,6 @@ def award_best_managers(period: str, key: str, *, actor: User | None = None) -> 
 
 def honour_top_contributors(actor: User, challenge_id: int) -> list[Honor]:
     """Name the top two contributors of a closed challenge "Team contribution" (its lead)."""
-    from pointsapp import challenges
-
     result = challenges.get_challenge(actor, challenge_id)
     policy.require(policy.can_manage_challenge(actor, result.team_id), _("Only the team's lead or an admin can do this."))
     if result.status == "active":

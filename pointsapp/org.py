@@ -11,7 +11,7 @@ import re
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from pointsapp import auth, ledger, names, policy
+from pointsapp import audit, auth, ledger, names, policy
 from pointsapp.errors import Duplicate, NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.limits import get_by_id
@@ -19,13 +19,6 @@ from pointsapp.models import Integration, Team, User
 from pointsapp.models.org import ROLES
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-def team_subtree_ids(team_id: int) -> set[int]:
-    """The team and every team under it (a recursive query; trees are shallow)."""
-    tree = sa.select(Team.id).where(Team.id == team_id).cte("tree", recursive=True)
-    tree = tree.union_all(sa.select(Team.id).where(Team.parent_id == tree.c.id))
-    return set(db.session.scalars(sa.select(tree.c.id)))
 
 
 def create_team(actor: User, *, name: str, parent_id: int | None = None, translations: dict | None = None) -> Team:
@@ -96,6 +89,7 @@ def create_user(
     except sa.exc.IntegrityError:
         raise Duplicate(_("A user with the email %(email)s already exists.", email=email), fields={"email": [_("Already in use.")]}) from None
     ledger.open_wallet(user.id)
+    audit.record(actor, "user.created", "user", user.id, {"email": email, "role": role, "team_id": team_id})
     return user
 
 
@@ -106,6 +100,13 @@ def get_user(actor: User, user_id: int) -> User:
         raise NotFound(_("There is no user %(user_id)s.", user_id=user_id))
     policy.require(policy.can_view_user(actor, user), _("You may only look at yourself and the teams you lead."))
     return user
+
+
+def set_password(actor: User, user: User, new: str) -> None:
+    """An administrator sets a member's password (first login, or a forgotten one); their sessions end."""
+    policy.require(policy.can_manage_org(actor), _("Only administrators can set passwords."))
+    user.password_hash = auth.hash_password(new)
+    auth.revoke_all(user)
 
 
 def set_locale(user: User, locale: str | None) -> None:

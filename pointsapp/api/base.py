@@ -1,8 +1,4 @@
-"""What every API resource shares: the error envelope, callers, idempotency, pages.
-
-Errors under ``/api/v1`` always have the body
-``{"error": {"code", "message", "fields"?}}``; pages elsewhere get HTML.
-"""
+"""What every API resource shares: the argument parser, schemas, callers, idempotency keys, pages."""
 
 from __future__ import annotations
 
@@ -14,77 +10,15 @@ from collections.abc import Mapping
 import flask_smorest
 import marshmallow as ma
 import sqlalchemy as sa
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask import g, jsonify, make_response, render_template, request
+from flask import g, make_response, request
 from flask_login import current_user
-from flask.json.provider import DefaultJSONProvider
-from flask_wtf.csrf import CSRFError
 from webargs.flaskparser import FlaskParser
-from werkzeug.exceptions import HTTPException
-from werkzeug.routing import IntegerConverter
+from flask_babel import gettext as _
 
-from pointsapp import pagination
-from pointsapp.api import messages
-
-API_PREFIX = "/api/v1"
-MAX_ID = 2**31 - 1  # ids are 32-bit INTEGER columns; a larger one cannot exist, and looking it up would overflow
-
-_HTTP_CODES = {
-    400: ("bad_request", _l("The request body is not valid JSON.")),
-    401: ("unauthorized", _l("Sign in or send a valid bearer token.")),
-    403: ("forbidden", _l("You are not allowed to do that.")),
-    404: ("not_found", _l("There is nothing here.")),
-    405: ("method_not_allowed", _l("This method is not allowed here.")),
-    409: ("conflict", _l("The request conflicts with the current state.")),
-    413: ("payload_too_large", _l("The request body is too large.")),
-    415: ("unsupported_media_type", _l("Send JSON with Content-Type: application/json.")),
-    422: ("validation_error", _l("Some fields are not valid.")),
-    429: ("rate_limited", _l("Too many requests; wait a moment and try again.")),
-    500: ("internal_error", _l("Something went wrong on our side; it has been logged.")),
-}
-
-
-def is_api_request() -> bool:
-    return request.path.startswith(API_PREFIX + "/") or request.path == API_PREFIX
-
-
-def error_response(status: int, code: str, message: str, fields: dict | None = None, **extra):
-    body = {"code": code, "message": messages.translated(str(message))}
-    if fields:
-        body["fields"] = messages.translated(fields)
-    body.update(extra)
-    return make_response(jsonify(error=body), status)
-
-
-def _flatten_webargs(messages) -> dict:
-    """webargs nests errors by location ({"json": {...}}); the contract wants fields."""
-    fields: dict = {}
-    if isinstance(messages, dict):
-        for location, errors in messages.items():
-            if isinstance(errors, dict) and location in ("json", "query", "form", "headers", "view_args", "path"):
-                for name, msgs in errors.items():
-                    fields[name] = msgs if isinstance(msgs, (list, dict)) else [str(msgs)]
-            else:
-                fields[location] = errors if isinstance(errors, (list, dict)) else [str(errors)]
-    return fields
-
-
-class IdConverter(IntegerConverter):
-    """``<int:...>`` in a URL: an id beyond a 32-bit integer matches nothing (404), never overflows a query."""
-
-    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):  # noqa: A002
-        super().__init__(map, fixed_digits, min, max, signed)
-
-
-class JSONProvider(DefaultJSONProvider):
-    """Flask's JSON, where a body nested too deeply is malformed (400), not a crash."""
-
-    def loads(self, s, **kwargs):
-        try:
-            return super().loads(s, **kwargs)
-        except RecursionError:
-            raise ValueError("The JSON body is nested too deeply.") from None
+from pointsapp import idempotency, lifecycle, pagination
+from pointsapp.auth import Principal, principal_for_token
+from pointsapp.extensions import csrf, db, login_manager
+from pointsapp.http import MAX_ID, error_response
 
 
 class Parser(FlaskParser):
@@ -117,34 +51,6 @@ def in_utc_range(moment) -> None:
         raise ma.ValidationError(_("Out of range.")) from None
 
 
-class Api(flask_smorest.Api):
-    """flask-smorest's Api with the contract's error body (and HTML pages elsewhere)."""
-
-    def handle_http_exception(self, error: HTTPException):
-        status = error.code or 500
-        if not is_api_request():
-            return render_template("errors/error.html", status=status, error=error), status
-        code, message = _HTTP_CODES.get(status, ("error", error.description or "Request failed."))
-        if isinstance(error, CSRFError):
-            return error_response(403, "csrf_failed", _("The CSRF token is missing or invalid. Send it in the X-CSRFToken header."))
-        data = getattr(error, "data", None) or {}
-        fields = None
-        if status in (400, 422) and "messages" in data:
-            fields = _flatten_webargs(data["messages"])
-            if status == 400:
-                fields = None
-            elif "_schema" in fields and len(fields) == 1:
-                message = "; ".join(map(str, fields["_schema"]))
-        if data.get("message"):
-            message = data["message"]
-        response = error_response(status, code, message, fields)
-        if status == 405 and hasattr(error, "valid_methods") and error.valid_methods:
-            response.headers["Allow"] = ", ".join(error.valid_methods)
-        if status == 429 and getattr(error, "retry_after", None):
-            response.headers["Retry-After"] = str(error.retry_after)
-        return response
-
-
 def _has_nul(value, depth: int = 0) -> bool:
     if isinstance(value, str):
         return "\x00" in value
@@ -170,7 +76,7 @@ class Schema(ma.Schema):
         if isinstance(data, Mapping):
             bad = [name for name in data if _has_nul(name) or _has_nul(data.get(name))]
             if bad:
-                raise ma.ValidationError({str(name).replace("\x00", ""): [_("Must not contain NUL characters.")] for name in bad})
+                raise ma.ValidationError({str(name).replace("\x00", ""): ["Must not contain NUL characters."] for name in bad})
         return data
 
 
@@ -214,7 +120,7 @@ def acting_user():
     if caller is None:
         flask_smorest.abort(401)
     if caller.user is None:
-        flask_smorest.abort(403, message=_("Integration tokens may only post events."))
+        flask_smorest.abort(403, message="Integration tokens may only post events.")
     return caller.user
 
 
@@ -243,7 +149,7 @@ def caller_required(view):
 
 def bearer_token() -> str | None:
     """The token of a bearer-authenticated request, else None."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
@@ -253,13 +159,10 @@ def authenticate_request():
     Session-authenticated unsafe requests must carry the CSRF token; bearer
     and anonymous requests need none.
     """
-    from pointsapp.auth import Principal, principal_for_token
-    from pointsapp.extensions import csrf, login_manager
-
     g.principal = None
     header = request.headers.get("Authorization", "")
     if header:
-        scheme, _, token = header.partition(" ")
+        scheme, _sep, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return error_response(401, "unauthorized", "Use 'Authorization: Bearer <token>'.")
         found = principal_for_token(token.strip())
@@ -283,18 +186,13 @@ def authenticate_request():
 def idempotent(view):
     """Honour ``Idempotency-Key``: same key and body → the first response again.
 
-    The key is claimed (a unique row) before the view runs, in the same
-    transaction as the view's effect, and committed with it. A concurrent
-    request with the same key waits on the row and then replays the answer.
-    Only successful responses are remembered; a refusal changed nothing, so a
-    retry simply runs again.
+    The key is claimed before the view runs and the answer stored after it; both commit
+    with the view's effect when the request ends. Only successful responses are
+    remembered: a refusal rolls the claim back with everything else, so a retry runs again.
     """
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
-        from pointsapp import ledger
-        from pointsapp.extensions import db
-
         key = request.headers.get("Idempotency-Key")
         if key is None:
             return view(*args, **kwargs)
@@ -306,39 +204,22 @@ def idempotent(view):
         caller = principal()
         if caller is None:
             flask_smorest.abort(401)
-        fingerprint = ledger.request_fingerprint(request.method, request.path, request.get_data())
+        request_hash = idempotency.fingerprint(request.method, request.path, request.get_data())
         for _attempt in range(3):
-            existing = ledger.find_idempotency_record(caller.key, key)
+            existing = idempotency.find(caller.key, key)
             if existing is not None and existing.status_code:
-                return _replay(existing, fingerprint)
+                return idempotency.replay(existing, request_hash)
             try:
-                record = ledger.claim_idempotency_key(caller.key, key, fingerprint)
-            except sa.exc.IntegrityError:
+                record = idempotency.claim(caller.key, key, request_hash)
+            except sa.exc.IntegrityError:  # a concurrent request holds the key; its answer is committed now
                 db.session.rollback()
                 continue
             response = make_response(view(*args, **kwargs))
             if response.status_code >= 400:
-                db.session.rollback()
+                lifecycle.refuse()
                 return response
-            record.status_code = response.status_code
-            record.response_body = response.get_data(as_text=True)
-            try:
-                db.session.commit()
-            except sa.exc.IntegrityError:
-                db.session.rollback()
-                continue
+            idempotency.remember(record, response.status_code, response.get_data(as_text=True))
             return response
         return error_response(409, "conflict", "This request is being processed; retry shortly.")
 
     return wrapper
-
-
-def _replay(record, fingerprint: str):
-    if record.request_hash != fingerprint:
-        return error_response(
-            409, "idempotency_conflict", "This Idempotency-Key was already used with a different request."
-        )
-    response = make_response(record.response_body, record.status_code)
-    response.headers["Content-Type"] = "application/json"
-    response.headers["Idempotent-Replayed"] = "true"
-    return response

@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 
 from pointsapp import exports, leave_dates, ledger, names, periods, policy, redemptions, rewards
 from pointsapp.errors import DomainError
+from pointsapp.lifecycle import refuse
 from pointsapp.models.rewards import REWARD_KINDS
 from pointsapp.periods import current_key, org_timezone
 from pointsapp.web import wants_fragment
@@ -97,11 +98,12 @@ def redeem(reward_id: int):
         return _confirm_page(reward_id, quantity, _("Choose the first day."), 422, days)
     if form.get("quoted_points", type=int) not in (None, quote.points):
         return _confirm_page(reward_id, quantity, _("The total is now %(points)s points; check it and redeem again.",
-                                                    points=f"{quote.points:,}"), 409, days)
+                                                    points=format(quote.points, ",")), 409, days)
     try:
         redemption = rewards.redeem(current_user, reward_id, quote.quantity, request_token=form.get("token") or None,
                                     starts_on=days[0], ends_on=days[1])
     except DomainError as error:
+        refuse()
         if error.status == 404:
             raise
         return _confirm_page(reward_id, quantity, error.message, error.status, days)
@@ -135,6 +137,7 @@ def cancel(redemption_id: int):
     try:
         redemption = redemptions.cancel(current_user, redemption_id)
     except DomainError as error:
+        refuse()
         if error.status in (403, 404):
             raise
         flash(error.message, "error")
@@ -177,6 +180,7 @@ def _decide(redemption_id: int, operation):
     try:
         redemption = operation()
     except DomainError as error:
+        refuse()
         if error.status in (403, 404):
             raise
         return _decided(redemption_id, error=error.message, status=error.status)
@@ -209,6 +213,7 @@ def admin_catalog():
         try:
             reward = rewards.create_reward(current_user, data)
         except DomainError as error:
+            refuse()
             errors = error.fields or {"name": [error.message]}
         else:
             flash(_("%(name)s added to the catalog.", name=reward.name), "success")
@@ -237,6 +242,7 @@ def edit_reward(reward_id: int):
         try:
             rewards.update_reward(current_user, reward_id, data)
         except DomainError as error:
+            refuse()
             errors = error.fields or {"name": [error.message]}
         else:
             flash(_("%(name)s saved.", name=data["name"]), "success")
@@ -265,6 +271,7 @@ def exports_page():
     try:
         payroll, hr = exports.payroll_rows(current_user, month), exports.hr_rows(current_user, month)
     except DomainError as error:
+        refuse()
         return render_template("rewards/exports.html", month=month, error=error.message, payroll=[], hr=[]), 422
     total = sum((decimal.Decimal(row["amount"]) for row in payroll if row["amount"]), decimal.Decimal("0.00"))
     return render_template("rewards/exports.html", month=month, error=None, payroll=payroll, hr=hr, payroll_total=total)

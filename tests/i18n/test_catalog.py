@@ -26,7 +26,8 @@ def _extracted():
 
 
 def test_the_chinese_catalog_translates_every_message_and_has_no_fuzzy_entries():
-    catalog = read_po(CATALOG.open("rb"))
+    with CATALOG.open("rb") as handle:
+        catalog = read_po(handle)
     missing = []
     for context, msgid in _extracted():
         entry = catalog.get(msgid, context=context)
