@@ -286,6 +286,15 @@ def vetoed_during(challenge: Challenge) -> set[int]:
     return vetoed
 
 
+def payable(challenge: Challenge, values: dict[int, int]) -> dict[int, int]:
+    """The contributions that earn a share of the pool: not the creator's, nor a vetoed member's.
+
+    Nobody is paid from a challenge they created; their events still count toward progress.
+    """
+    excluded = vetoed_during(challenge) | {challenge.created_by_id}
+    return {uid: value for uid, value in values.items() if uid not in excluded}
+
+
 def close(actor: User | None, challenge_id: int) -> ChallengeView:
     """Close a challenge (its lead, an admin, or the scheduler when ``actor`` is None).
 
@@ -321,10 +330,7 @@ def close(actor: User | None, challenge_id: int) -> ChallengeView:
         return view(challenge)  # someone else closed it first; theirs is the result
     paid: dict[int, int] = {}
     if status == "succeeded":
-        # Nobody is paid from a challenge they created: their events count toward progress, not toward a share.
-        excluded = vetoed_during(challenge) | {challenge.created_by_id}
-        eligible = {uid: value for uid, value in values.items() if uid not in excluded}
-        for user_id, points in sorted(split_pool(challenge.pool, eligible).items()):
+        for user_id, points in sorted(split_pool(challenge.pool, payable(challenge, values)).items()):
             if points <= 0:
                 continue
             ledger.post(

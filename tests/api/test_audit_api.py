@@ -159,3 +159,22 @@ def test_bad_audit_query_arguments_are_422(org, api_as):
         response = admin.get("/audit", query_string=query)
         assert response.status_code == 422, (query, response.json)
         assert response.json["error"]["fields"], response.json
+
+
+def test_hostile_input_to_the_authority_endpoints_is_a_4xx_never_a_500(org, api_as):
+    admin = api_as(org.admin)
+    queries = [{"action": "a\x00b"}, {"subject_type": "x" * 5000}, {"actor_id": str(2**70)}, {"subject_id": "-0"},
+               {"limit": "1e3"}, {"cursor": "\x00"}, {"cursor": "W10"}, {"action": ["a", "b"]}]
+    for query in queries:
+        response = admin.get("/audit", query_string=query)
+        assert response.status_code in (200, 422), (query, response.json)
+        assert response.json["items"] == [] if response.status_code == 200 else response.json["error"]["fields"], (query, response.json)
+    bodies = [[], "x", {"monthly_points": 2**70}, {"monthly_points": [1]}, {"monthly_points": {"a": 1}},
+              {"monthly_points": "1\x00"}, {"monthly_points": -(2**70)}]
+    for body in bodies:
+        response = admin.put(f"/teams/{org.wealth.id}/budget", body)
+        assert response.status_code in (400, 422), (body, response.json)
+        assert response.json["error"]["code"] in ("bad_request", "validation_error"), response.json
+    assert admin.put(f"/teams/{org.wealth.id}/budget", data="{not json", headers={"Content-Type": "application/json"}).status_code == 400
+    assert admin.get(f"/teams/{2**40}/budget").status_code == 404
+    assert api_as(org.wealth_lead).put(f"/teams/{org.wealth.id}/budget", data=b"x").status_code in (400, 403, 415, 422)
