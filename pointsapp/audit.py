@@ -20,7 +20,6 @@ import json
 from typing import Any
 
 import sqlalchemy as sa
-
 from flask_babel import gettext as _
 
 from pointsapp import pagination, policy
@@ -44,8 +43,28 @@ ACTIONS = (
     "user.created",
     "user.updated",
     "user.deactivated",
+    "team.created",
+    "reward.created",
+    "reward.updated",
+    "badge.created",
+    "mentorship.created",
+    "veto.lifted",
 )
-SUBJECT_TYPES = ("award", "rule", "event", "challenge", "redemption", "team", "honor", "period_close", "user")
+SUBJECT_TYPES = (
+    "award",
+    "rule",
+    "event",
+    "challenge",
+    "redemption",
+    "team",
+    "honor",
+    "period",
+    "user",
+    "reward",
+    "badge",
+    "mentorship",
+    "veto",
+)
 
 
 def _json_safe(details: dict | None) -> dict:

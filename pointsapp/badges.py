@@ -17,7 +17,7 @@ import datetime as dt
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from pointsapp import names, notify, policy
+from pointsapp import audit, names, notify, policy
 from pointsapp.errors import NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.models import Badge, BadgeAward, Event, Honor, User
@@ -50,6 +50,8 @@ def create_badge(
     )
     db.session.add(badge)
     db.session.flush()
+    audit.record(actor, "badge.created", "badge", badge.id, {"name": badge.name, "event_type": badge.event_type,
+                                                            "threshold": threshold, "period": badge.period})
     return badge
 
 

@@ -72,9 +72,7 @@ def budget_of(team_id: int, at: dt.datetime | None = None) -> BudgetView:
         raise NotFound(_("There is no team %(id)s.", id=team_id))
     key = month_key(at)
     setting = db.session.get(TeamBudget, team_id, populate_existing=True)
-    used = db.session.scalar(
-        sa.select(BudgetUsage.used).where(BudgetUsage.team_id == team_id, BudgetUsage.period_key == key)
-    )
+    used = db.session.scalar(sa.select(BudgetUsage.used).where(BudgetUsage.team_id == team_id, BudgetUsage.period_key == key))
     return BudgetView(
         team_id=team_id,
         team_name=names.localized(team),
@@ -109,8 +107,14 @@ def all_budgets(actor: User) -> list[BudgetView]:
     teams = db.session.scalars(sa.select(Team).order_by(Team.name, Team.id)).all()
     fallback = default_budget()
     return [
-        BudgetView(team_id=t.id, team_name=names.localized(t), period_key=key, monthly_points=settings.get(t.id, fallback),
-                   used=int(used.get(t.id, 0)), is_default=t.id not in settings)
+        BudgetView(
+            team_id=t.id,
+            team_name=names.localized(t),
+            period_key=key,
+            monthly_points=settings.get(t.id, fallback),
+            used=int(used.get(t.id, 0)),
+            is_default=t.id not in settings,
+        )
         for t in teams
     ]
 
@@ -132,10 +136,19 @@ def set_budget(actor: User, team_id: int, monthly_points: int) -> BudgetView:
     else:
         row.monthly_points, row.set_by_id, row.updated_at = monthly_points, actor.id, utcnow()
     db.session.flush()
-    audit.record(actor, "budget.set", "team", team_id, {
-        "monthly_points": monthly_points, "previous": before.monthly_points, "was_default": before.is_default,
-        "period_key": before.period_key, "used": before.used,
-    })
+    audit.record(
+        actor,
+        "budget.set",
+        "team",
+        team_id,
+        {
+            "monthly_points": monthly_points,
+            "previous": before.monthly_points,
+            "was_default": before.is_default,
+            "period_key": before.period_key,
+            "used": before.used,
+        },
+    )
     return budget_of(team_id)
 
 
@@ -144,9 +157,7 @@ def set_budget(actor: User, team_id: int, monthly_points: int) -> BudgetView:
 
 def _ensure_usage_row(team_id: int, key: str) -> None:
     insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    db.session.execute(
-        insert(BudgetUsage.__table__).values(team_id=team_id, period_key=key, used=0).on_conflict_do_nothing()
-    )
+    db.session.execute(insert(BudgetUsage.__table__).values(team_id=team_id, period_key=key, used=0).on_conflict_do_nothing())
 
 
 def draw(team_id: int, points: int, *, at: dt.datetime | None = None) -> BudgetView:
@@ -168,8 +179,12 @@ def draw(team_id: int, points: int, *, at: dt.datetime | None = None) -> BudgetV
     view = budget_of(team_id, at)
     if drawn != 1:
         raise BudgetExhausted(
-            _("The budget of %(team)s has %(remaining)s points left this month; %(points)s points are more than that.",
-              team=view.team_name, remaining=f"{view.remaining:,}", points=f"{points:,}"),
+            _(
+                "The budget of %(team)s has %(remaining)s points left this month; %(points)s points are more than that.",
+                team=view.team_name,
+                remaining=f"{view.remaining:,}",
+                points=f"{points:,}",
+            ),
             remaining=view.remaining,
             period_key=key,
         )
@@ -209,8 +224,14 @@ def record_reservation(challenge: Challenge, key: str | None) -> BudgetReservati
     """Remember which month a challenge's pool was reserved from, so ``release`` can give it back there."""
     if key is None:
         return None
-    row = BudgetReservation(challenge_id=challenge.id, team_id=challenge.team_id, period_key=key,
-                            points=challenge.pool, returned=0, created_at=utcnow())
+    row = BudgetReservation(
+        challenge_id=challenge.id,
+        team_id=challenge.team_id,
+        period_key=key,
+        points=challenge.pool,
+        returned=0,
+        created_at=utcnow(),
+    )
     db.session.add(row)
     db.session.flush()
     return row

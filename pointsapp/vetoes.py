@@ -14,7 +14,7 @@ import datetime as dt
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from pointsapp import policy
+from pointsapp import audit, policy
 from pointsapp.errors import InvalidTransition, NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.models import Event, User, Veto
@@ -90,6 +90,7 @@ def lift_veto(actor: User | None, veto_id: int, reason: str) -> Veto:
     if lifted != 1:
         raise InvalidTransition(_("This veto has already been lifted."))
     db.session.refresh(veto)
+    audit.record(actor, "veto.lifted", "veto", veto.id, {"user_id": veto.user_id, "period_key": veto.period_key, "reason": veto.lift_reason})
     return veto
 
 

@@ -24,8 +24,13 @@ def seed_authority(people: dict, rng: random.Random) -> None:
     for lead, advisor, points, reason in DEMO_LEAD_AWARDS:
         awards.award(people[lead], people[advisor].id, points, reason)
     blitz = challenges.launch(
-        people["lead_loans"], team_id=teams["loans"].id, title="Weekend revisit blitz: 40 good revisits",
-        event_type="client_revisit_positive", target=40, pool=300,
-        starts_at=now - dt.timedelta(days=9), ends_at=now - dt.timedelta(days=2),
+        people["lead_loans"],
+        team_id=teams["loans"].id,
+        title="Weekend revisit blitz: 40 good revisits",
+        event_type="client_revisit_positive",
+        target=40,
+        pool=300,
+        starts_at=now - dt.timedelta(days=9),
+        ends_at=now - dt.timedelta(days=2),
     )
     challenges.close(people["lead_loans"], blitz.id)

@@ -30,10 +30,27 @@ ACTION_LABELS = {
     "user.created": _l("User created"),
     "user.updated": _l("User changed"),
     "user.deactivated": _l("User deactivated"),
+    "team.created": _l("Team created"),
+    "reward.created": _l("Reward added"),
+    "reward.updated": _l("Reward changed"),
+    "badge.created": _l("Badge defined"),
+    "mentorship.created": _l("Mentor paired"),
+    "veto.lifted": _l("Compliance veto lifted"),
 }
 SUBJECT_LABELS = {
-    "award": _l("Award"), "rule": _l("Rule"), "event": _l("Event"), "challenge": _l("Challenge"),
-    "redemption": _l("Redemption"), "team": _l("Team"), "honor": _l("Honour"), "period": _l("Period"), "user": _l("User"),
+    "award": _l("Award"),
+    "rule": _l("Rule"),
+    "event": _l("Event"),
+    "challenge": _l("Challenge"),
+    "redemption": _l("Redemption"),
+    "team": _l("Team"),
+    "honor": _l("Honour"),
+    "period": _l("Period"),
+    "user": _l("User"),
+    "reward": _l("Reward"),
+    "badge": _l("Badge"),
+    "mentorship": _l("Mentorship"),
+    "veto": _l("Compliance veto"),
 }
 
 
@@ -47,8 +64,14 @@ def _require_admin() -> None:
 
 def _budgets_page(status: int = 200, errors: dict | None = None, values: dict | None = None):
     rows = budgets.all_budgets(current_user)
-    return render_template("authority/budgets.html", rows=rows, errors=errors or {}, values=values or {},
-                           default=budgets.default_budget(), month=budgets.month_key()), status
+    return render_template(
+        "authority/budgets.html",
+        rows=rows,
+        errors=errors or {},
+        values=values or {},
+        default=budgets.default_budget(),
+        month=budgets.month_key(),
+    ), status
 
 
 @bp.get("/budgets")
@@ -112,8 +135,15 @@ def audit_page():
     names = audit.actor_names(rows)
     query = {k: v for k, v in shown.items() if v}
     return render_template(
-        "authority/audit.html", rows=rows, names=names, next_cursor=next_cursor, shown=shown, query=query,
-        actions=ACTION_LABELS, subjects=SUBJECT_LABELS, more=bool(request.args.get("cursor")),
+        "authority/audit.html",
+        rows=rows,
+        names=names,
+        next_cursor=next_cursor,
+        shown=shown,
+        query=query,
+        actions=ACTION_LABELS,
+        subjects=SUBJECT_LABELS,
+        more=bool(request.args.get("cursor")),
     )
 
 

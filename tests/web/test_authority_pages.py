@@ -30,7 +30,9 @@ def test_the_budgets_page_lists_every_team_with_budget_used_and_remaining(org, c
 
 def test_an_admin_edits_a_budget_on_the_page_and_it_is_audited(org, client):
     login(client, org.admin)
-    response = client.post(f"/admin/budgets/{org.wealth.id}", data={"monthly_points": "2500", "csrf_token": csrf_token(client, "/admin/budgets")})
+    response = client.post(
+        f"/admin/budgets/{org.wealth.id}", data={"monthly_points": "2500", "csrf_token": csrf_token(client, "/admin/budgets")}
+    )
     assert response.status_code == 302
     assert "Budget of Wealth Team set to 2,500 points a month." in client.get("/admin/budgets").get_data(as_text=True)
     assert db.session.get(TeamBudget, org.wealth.id).monthly_points == 2500
@@ -63,7 +65,7 @@ def test_the_audit_page_filters_by_action_and_pages_newest_first(org, client, ap
     api_as(org.admin).put(f"/teams/{org.wealth.id}/budget", {"monthly_points": 900})
     login(client, org.admin)
     html = client.get("/admin/audit?action=award.created").get_data(as_text=True)
-    assert html.count("<code class=\"muted\">award.created</code>") == 50
+    assert html.count('<code class="muted">award.created</code>') == 50
     assert "points: 55" in html and "points: 6;" in html and "points: 5;" not in html
     assert "budget.set</code>" not in html
     older = html.split('href="')[[i for i, part in enumerate(html.split('href="')) if part.startswith("/admin/audit?cursor=")][0]]
@@ -85,7 +87,7 @@ def test_the_audit_page_reads_in_chinese(org, client):
 
 
 def test_the_audit_csv_keeps_the_filters_and_neutralises_formulas(org, client, api_as):
-    sneaky = factories.user("admin", name="=HYPERLINK(\"http://evil.example\")")
+    sneaky = factories.user("admin", name='=HYPERLINK("http://evil.example")')
     api_as(sneaky).post("/awards", {"user_id": org.alice.id, "points": 5, "reason": "=1+1"})
     api_as(org.admin).put(f"/teams/{org.wealth.id}/budget", {"monthly_points": 900})
     response = login(client, org.admin).get("/admin/audit.csv?action=award.created")
@@ -93,7 +95,7 @@ def test_the_audit_csv_keeps_the_filters_and_neutralises_formulas(org, client, a
     assert 'filename="audit.csv"' in response.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     assert [r["action"] for r in rows] == ["award.created"]
-    assert rows[0]["actor"] == "'=HYPERLINK(\"http://evil.example\")" and rows[0]["actor_id"] == str(sneaky.id)
+    assert rows[0]["actor"] == '\'=HYPERLINK("http://evil.example")' and rows[0]["actor_id"] == str(sneaky.id)
     assert '"reason": "=1+1"' in rows[0]["details"] and rows[0]["details"].startswith("{")
 
 
@@ -102,7 +104,7 @@ def test_the_launcher_shows_the_remaining_budget_and_marks_the_pool_for_the_chec
     db.session.commit()
     html = login(client, org.wealth_lead).get("/challenges/new").get_data(as_text=True)
     assert "Team budget left this month:" in html and "Wealth Team 3,800 of 5,000 points" in html
-    assert 'data-budget-source' in html and 'data-remaining="3800"' in html and "data-budget-input" in html
+    assert "data-budget-source" in html and 'data-remaining="3800"' in html and "data-budget-input" in html
     assert "Only 3,800 points are left in the Wealth Team budget this month; choose a smaller pool." in html
     assert "you are not paid from it" in html
 
@@ -110,9 +112,16 @@ def test_the_launcher_shows_the_remaining_budget_and_marks_the_pool_for_the_chec
 def test_an_over_budget_pool_sent_anyway_is_refused_on_the_pool_field(org, client):
     login(client, org.wealth_lead)
     now = dt.datetime.now()
-    form = {"team_id": org.wealth.id, "title": "Push", "event_type": "loan_signed", "target": "5", "pool": "6000",
-            "starts_at": now.strftime("%Y-%m-%dT%H:%M"), "ends_at": (now + dt.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"),
-            "csrf_token": csrf_token(client, "/challenges/new")}
+    form = {
+        "team_id": org.wealth.id,
+        "title": "Push",
+        "event_type": "loan_signed",
+        "target": "5",
+        "pool": "6000",
+        "starts_at": now.strftime("%Y-%m-%dT%H:%M"),
+        "ends_at": (now + dt.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"),
+        "csrf_token": csrf_token(client, "/challenges/new"),
+    }
     factories.recorded_event(org.alice, "loan_signed")  # a known event type
     response = client.post("/challenges/new", data=form)
     assert response.status_code == 422
@@ -137,7 +146,9 @@ def test_an_over_budget_award_on_the_form_is_refused_on_the_points_field(org, cl
     db.session.commit()
     login(client, org.wealth_lead)
     token = csrf_token(client, "/admin/awards")
-    response = client.post("/admin/awards", data={"user_id": org.alice.id, "points": "150", "reason": "Help", "csrf_token": token})
+    response = client.post(
+        "/admin/awards", data={"user_id": org.alice.id, "points": "150", "reason": "Help", "csrf_token": token}
+    )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "The budget of Wealth Team has 100 points left this month; 150 points are more than that." in html
@@ -150,7 +161,9 @@ def test_export_audit_command_writes_the_csv(org, app, api_as):
     result = app.test_cli_runner().invoke(args=["export-audit", "--action", "award.created"])
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.output)))
-    assert [(r["action"], r["actor_id"], r["subject_type"]) for r in rows] == [("award.created", str(org.wealth_lead.id), "award")]
+    assert [(r["action"], r["actor_id"], r["subject_type"]) for r in rows] == [
+        ("award.created", str(org.wealth_lead.id), "award")
+    ]
     bad = app.test_cli_runner().invoke(args=["export-audit", "--since", "yesterday"])
     assert bad.exit_code == 1 and "--since must be a date" in bad.output
 
