@@ -126,7 +126,7 @@ def user_badges(actor: User, user_id: int) -> list[dict]:
     rows += [
         {"badge_id": None, "name": title, "awarded_at": awarded_at, "period_key": key, "kind": "honor"}
         for title, awarded_at, key in db.session.execute(
-            sa.select(Honor.title, Honor.awarded_at, Honor.period_key).where(Honor.user_id == user_id)
+            sa.select(Honor.title, Honor.awarded_at, Honor.period_key).where(Honor.user_id == user_id, Honor.revoked_at.is_(None))
         )
     ]
     return sorted(rows, key=lambda row: row["awarded_at"], reverse=True)
