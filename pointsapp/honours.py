@@ -34,7 +34,7 @@ def require_period_ended(key: str) -> None:
         return
     if end > utcnow():
         raise PeriodNotEnded(
-            f"{key} has not ended yet; honours are given once the period is over.", fields={"period_key": ["Not over yet."]}
+            _("%(key)s has not ended yet; honours are given once the period is over.", key=key), fields={"period_key": [_("Not over yet.")]}
         )
 
 
