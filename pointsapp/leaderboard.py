@@ -6,9 +6,10 @@ None when the user has no place.
 
 Who has a place
 ---------------
-* Individual boards: every active user who is not an admin, inside the scope
-  (the whole company, or a team and its sub-teams); users without points in
-  the period stand at 0.
+* Individual boards: every active employee inside the scope (the whole
+  company, or a team and its sub-teams), and leads who earned points in the
+  period; employees without points in the period stand at 0. Admins, and
+  leads without points, are not ranked.
 * Team boards: every team in scope with at least one active non-admin member;
   a team's points are the sum of its *own* members' points (sub-teams count
   for themselves). ``me`` is the caller's own team.
@@ -30,13 +31,14 @@ import hashlib
 import secrets
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
-from pointsapp import challenges, policy
+from pointsapp import challenges, names, policy
 from pointsapp.errors import NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.limits import get_by_id
 from pointsapp.models import BoardLink, PeriodTotal, Team, User
-from pointsapp.models.org import UNRANKED, team_subtree_ids
+from pointsapp.models.org import team_subtree_ids
 from pointsapp.periods import PERIODS, current_key, period_bounds, utcnow
 
 KINDS = ("individual", "team")
@@ -95,18 +97,18 @@ def standing_of(places: list[Place], row_id: int | None) -> Standing | None:
 def _check(period: str, kind: str, key: str | None) -> str:
     if period not in PERIODS:
         raise ValidationFailed(
-            f"Unknown period '{period}'; use one of: {', '.join(PERIODS)}.", fields={"period": [f"Must be one of: {', '.join(PERIODS)}."]}
+            _("Unknown period '%(period)s'; use one of: %(value)s.", period=period, value=', '.join(PERIODS)), fields={"period": [_("Must be one of: %(value)s.", value=', '.join(PERIODS))]}
         )
     if kind not in KINDS:
         raise ValidationFailed(
-            f"Unknown kind '{kind}'; use individual or team.", fields={"kind": ["Must be one of: individual, team."]}
+            _("Unknown kind '%(kind)s'; use individual or team.", kind=kind), fields={"kind": [_("Must be one of: individual, team.")]}
         )
     if key is None:
         return current_key(period)
     try:
         period_bounds(period, key)
     except ValueError:
-        raise ValidationFailed(f"'{key}' is not a {period} key.", fields={"period_key": [f"Not a {period} key."]}) from None
+        raise ValidationFailed(_("'%(key)s' is not a %(period)s key.", key=key, period=period), fields={"period_key": [_("Not a %(period)s key.", period=period)]}) from None
     return key
 
 
@@ -114,112 +116,29 @@ def _points_join(period: str, key: str):
     return sa.and_(PeriodTotal.user_id == User.id, PeriodTotal.period == period, PeriodTotal.period_key == key)
 
 
-def _ranked(teams: set[int] | None) -> list:
-    """Who has a place on an individual board: active non-admins, within the teams if given."""
-    where = [User.role != "admin", User.is_active_account.is_(True)]
-    if teams is not None:
-        where.append(User.team_id.in_(teams))
-    return where
+def _ranked():
+    """Who has a place: active employees, and leads with points in the period (never admins)."""
+    has_points = sa.func.coalesce(PeriodTotal.points, 0) != 0
+    return sa.and_(User.is_active_account.is_(True), sa.or_(User.role == "employee", sa.and_(User.role == "lead", has_points)))
 
 
-def _people(period: str, key: str, teams: set[int] | None, limit: int | None = None) -> list[tuple[int, str, int]]:
-    """The first ``limit`` rows of the individual board in order (everyone without a limit).
+def around(places: list[Place], row_id: int | None, reach: int = 2) -> list[Place]:
+    """My place with up to ``reach`` places above and below it (empty when I have none)."""
+    index = next((i for i, place in enumerate(places) if place.id == row_id), None)
+    if index is None:
+        return []
+    return places[max(0, index - reach): index + reach + 1]
 
-    The people with points come from the rollup index (period, period_key,
-    points) and stop at ``limit``; only when fewer than that have points does
-    the query walk everyone to add those who stand at 0 or below.
-    """
-    if limit is not None:
-        stmt = (
-            sa.select(User.id, User.name, PeriodTotal.points)
-            .join(PeriodTotal, _points_join(period, key))
-            .where(*_ranked(teams), PeriodTotal.points > 0)
-            .order_by(PeriodTotal.points.desc(), User.name, User.id)
-            .limit(limit)
-        )
-        rows = [(uid, name, int(points)) for uid, name, points in db.session.execute(stmt)]
-        if len(rows) == limit:
-            return rows
-    points = sa.func.coalesce(PeriodTotal.points, 0)
+
+def _people(period: str, key: str, teams: set[int] | None) -> list[tuple[int, str, int]]:
     stmt = (
-        sa.select(User.id, User.name, points)
+        sa.select(User.id, User.name, sa.func.coalesce(PeriodTotal.points, 0))
         .outerjoin(PeriodTotal, _points_join(period, key))
-        .where(*_ranked(teams))
-        .order_by(points.desc(), User.name, User.id)
-        .limit(limit)
+        .where(_ranked())
     )
-    return [(uid, name, int(points)) for uid, name, points in db.session.execute(stmt)]
-
-
-def _unranked():
-    """Admins and deactivated people: few (a partial index lists them), so taking them off a count beats joining everyone."""
-    return sa.select(User.id).where(sa.text(UNRANKED))
-
-
-def _rows(period: str, key: str, teams: set[int] | None, *condition):
-    """Rollup rows of the board that meet the condition (joined to users only for a team's board)."""
-    stmt = sa.select(PeriodTotal.points).where(PeriodTotal.period == period, PeriodTotal.period_key == key, *condition)
     if teams is not None:
-        stmt = stmt.join(User, PeriodTotal.user_id == User.id).where(*_ranked(teams))
-    return stmt
-
-
-def _count(period: str, key: str, teams: set[int] | None, test) -> int:
-    """How many people in scope have a rollup row whose points pass ``test`` (an index range count)."""
-    stmt = _rows(period, key, teams, test(PeriodTotal.points))
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
-    if teams is None:
-        # The few unranked people's rows, found by primary key (``+ 0`` keeps the planner off the points index).
-        total -= db.session.scalar(
-            sa.select(sa.func.count()).where(
-                PeriodTotal.user_id.in_(_unranked()), PeriodTotal.period == period, PeriodTotal.period_key == key,
-                test(PeriodTotal.points + 0),
-            )
-        )
-    return total
-
-
-def _nearest_above(period: str, key: str, teams: set[int] | None, mine: int) -> int | None:
-    """The smallest points above mine: the first row of an index range."""
-    stmt = _rows(period, key, teams, PeriodTotal.points > mine)
-    if teams is None:
-        stmt = stmt.where(PeriodTotal.user_id.not_in(_unranked()))
-    return db.session.scalar(stmt.order_by(PeriodTotal.points).limit(1))
-
-
-def _standing(viewer: User, period: str, key: str, teams: set[int] | None, top: list[Place]) -> Standing | None:
-    """My place from counts on the rollup index, without ranking everyone.
-
-    rank = 1 + the people with more points than me; the nearest points above
-    mine is one ``min`` on the index. People without a rollup row stand at 0,
-    which matters only to someone below 0 (a clawback).
-    """
-    if not viewer.is_active_account or viewer.role == "admin" or (teams is not None and viewer.team_id not in teams):
-        return None
-    if (shown := standing_of(top, viewer.id)) is not None:
-        return shown
-    mine = db.session.scalar(
-        sa.select(PeriodTotal.points).where(
-            PeriodTotal.user_id == viewer.id, PeriodTotal.period == period, PeriodTotal.period_key == key
-        )
-    ) or 0
-    above = _count(period, key, teams, lambda points: points > mine)
-    nearest = _nearest_above(period, key, teams, mine)
-    if mine < 0:
-        everyone = db.session.scalar(sa.select(sa.func.count()).select_from(User).where(*_ranked(teams)))
-        with_points = _count(period, key, teams, lambda points: points != 0)
-        at_zero = everyone - with_points
-        above += at_zero
-        if at_zero and (nearest is None or nearest > 0):
-            nearest = 0
-    rank = above + 1
-    third = top[2].points if len(top) >= 3 else mine
-    return Standing(
-        rank=rank,
-        points=mine,
-        gap_to_next=nearest - mine if nearest is not None else 0,
-        gap_to_top3=third - mine if rank > 3 else 0,
-    )
+        stmt = stmt.where(User.team_id.in_(teams))
+    return [(uid, name, int(points)) for uid, name, points in db.session.execute(stmt)]
 
 
 def _teams(period: str, key: str, teams: set[int] | None) -> list[tuple[int, str, int]]:
@@ -227,12 +146,14 @@ def _teams(period: str, key: str, teams: set[int] | None) -> list[tuple[int, str
         sa.select(Team.id, Team.name, sa.func.coalesce(sa.func.sum(PeriodTotal.points), 0))
         .join(User, User.team_id == Team.id)
         .outerjoin(PeriodTotal, _points_join(period, key))
-        .where(User.role != "admin", User.is_active_account.is_(True))
+        .where(_ranked())
         .group_by(Team.id, Team.name)
     )
     if teams is not None:
         stmt = stmt.where(Team.id.in_(teams))
-    return [(tid, name, int(points)) for tid, name, points in db.session.execute(stmt)]
+    rows = [(tid, name, int(points)) for tid, name, points in db.session.execute(stmt)]
+    translated = {t.id: names.localized(t) for t in db.session.scalars(sa.select(Team).where(Team.id.in_([r[0] for r in rows])))}
+    return [(tid, translated.get(tid, name), points) for tid, name, points in rows]
 
 
 def board(
@@ -244,36 +165,28 @@ def board(
     key: str | None = None,
     limit: int | None = None,
 ) -> Board:
-    """A leaderboard for the period, company-wide or within a team and its sub-teams.
-
-    With a ``limit``, an individual board reads only the rows it shows (and at
-    least the top 3, for the gap) and finds my place by counting.
-    """
+    """A leaderboard for the period, company-wide or within a team and its sub-teams."""
     key = _check(period, kind, key)
     teams = None
     if team_id is not None:
         if get_by_id(Team, team_id) is None:
-            raise NotFound(f"There is no team {team_id}.", fields={"team_id": [f"No team {team_id}."]})
+            raise NotFound(_("There is no team %(team_id)s.", team_id=team_id), fields={"team_id": [_("No team %(team_id)s.", team_id=team_id)]})
         teams = team_subtree_ids(team_id)
-    ranked_viewer = viewer is not None and not policy.is_admin(viewer)  # admins are not ranked
-    if kind == "individual":
-        places = rank_rows(_people(period, key, teams, None if limit is None else max(limit, 3)))
-        me = _standing(viewer, period, key, teams, places) if ranked_viewer else None
-        me_id = viewer.id if me else None
-    else:
-        places = rank_rows(_teams(period, key, teams))
-        me_id = viewer.team_id if ranked_viewer else None
-        me = standing_of(places, me_id)
-        me_id = me_id if me else None
+    rows = _people(period, key, teams) if kind == "individual" else _teams(period, key, teams)
+    places = rank_rows(rows)
+    me_id = None
+    if viewer is not None and not policy.is_admin(viewer):  # admins are not ranked
+        me_id = viewer.id if kind == "individual" else viewer.team_id
+    me = standing_of(places, me_id)
     return Board(
         period=period, period_key=key, kind=kind, team_id=team_id,
-        items=places[:limit] if limit else places, me=me, me_id=me_id,
+        items=places[:limit] if limit else places, me=me, me_id=me_id if me else None,
     )
 
 
 def standing(user, period: str = "week") -> Standing | None:
     """My place on the company-wide individual board for the current period."""
-    return board(user, period, limit=3).me
+    return board(user, period).me
 
 
 def standings(period: str = "week") -> dict[int, Standing]:
@@ -307,8 +220,8 @@ def _hash(token: str) -> str:
 def create_link(actor: User, team_id: int, label: str = "") -> tuple[BoardLink, str]:
     """Create a board link for a team the actor leads; return it and its token (shown once)."""
     if get_by_id(Team, team_id) is None:
-        raise NotFound(f"There is no team {team_id}.", fields={"team_id": [f"No team {team_id}."]})
-    policy.require(policy.can_open_board(actor, team_id), "You can only open boards for the teams you lead.")
+        raise NotFound(_("There is no team %(team_id)s.", team_id=team_id), fields={"team_id": [_("No team %(team_id)s.", team_id=team_id)]})
+    policy.require(policy.can_open_board(actor, team_id), _("You can only open boards for the teams you lead."))
     token = secrets.token_urlsafe(24)
     link = BoardLink(team_id=team_id, token_hash=_hash(token), created_by_id=actor.id, label=(label or "").strip()[:120])
     db.session.add(link)
@@ -328,7 +241,7 @@ def revoke_link(actor: User, link_id: int) -> BoardLink:
     """Revoke a board link (a lead of its team, or an admin)."""
     link = db.session.get(BoardLink, link_id)
     if link is None or not policy.can_open_board(actor, link.team_id):
-        raise NotFound(f"There is no board link {link_id}.")
+        raise NotFound(_("There is no board link %(link_id)s.", link_id=link_id))
     if link.revoked_at is None:
         link.revoked_at = utcnow()
         db.session.flush()

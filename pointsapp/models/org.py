@@ -12,7 +12,6 @@ from pointsapp.extensions import db
 from pointsapp.models.types import UTCDateTime, enum_check, translations_column, utcnow
 
 ROLES = ("employee", "lead", "admin")
-UNRANKED = "role = 'admin' OR NOT is_active_account"  # SQL: admins and deactivated people have no place on a board
 
 
 class Team(db.Model):
@@ -77,8 +76,6 @@ class User(UserMixin, db.Model):
 
     __table_args__ = (
         enum_check("role", ROLES, "ck_user_role"),
-        # The few people without a place on leaderboards, so that a rank is counted without joining everyone.
-        sa.Index("ix_user_account_unranked", "id", sqlite_where=sa.text(UNRANKED), postgresql_where=sa.text(UNRANKED)),
         sa.UniqueConstraint("wecom_userid", name="uq_user_wecom_userid"),
     )
 
