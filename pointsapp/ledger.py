@@ -247,7 +247,7 @@ def post_many(postings: list[Posting]) -> list[sa.Row]:
         _CREDIT_WALLET, [{"b_user_id": u, "b_points": points[u], "b_earned": earned[u], "b_now": now} for u in users]
     ).rowcount
     if updated not in (-1, len(users)):
-        raise NotFound("A user has no wallet.")
+        raise NotFound(_("This user has no wallet."))
     touched = [{"user_id": u, "period": p, "period_key": k, "points": v} for (u, p, k), v in sorted(rollups.items()) if v]
     if touched:
         db.session.execute(_ROLLUP_UPSERT[db.session.get_bind().dialect.name], touched)
