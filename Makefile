@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 WORKERS ?= 2
 export FLASK_APP := pointsapp
 
-.PHONY: run test install migrate seed serve translations browser-deps bench clean
+.PHONY: run test fuzz install migrate seed serve translations browser-deps bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ browser-deps:
 
 test: install browser-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The suite's schemathesis run, long: many examples per operation and caller (FUZZ_EXAMPLES to change).
+fuzz: install
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-300} $(BIN)/pytest --timeout=3600 tests/api/test_openapi_fuzz.py $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python benchmarks/run.py

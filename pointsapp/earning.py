@@ -53,6 +53,7 @@ from pointsapp.rules import COMPLIANCE_BREACH_TYPE, EVENT_TYPE_RE, MENTORSHIP_BO
 EVENT_LISTENERS: list[Callable] = []
 MAX_BATCH = 1000
 MAX_PARTICIPANTS = 50
+MAX_QUANTITY = 10_000
 FUTURE_TOLERANCE_HOURS = 24
 MAX_ID = 2**31 - 1  # ids are 32-bit INTEGER columns; a larger one cannot exist
 
@@ -92,7 +93,7 @@ class EventInputSchema(ma.Schema):
     participants = ma.fields.List(
         WholeNumber(validate=ma.validate.Range(min=1, max=MAX_ID)), load_default=list, validate=ma.validate.Length(max=MAX_PARTICIPANTS)
     )
-    quantity = WholeNumber(load_default=1, validate=ma.validate.Range(min=1, max=10_000))
+    quantity = WholeNumber(load_default=1, validate=ma.validate.Range(min=1, max=MAX_QUANTITY))
 
     @ma.validates("type")
     def _type(self, value, **_):

@@ -57,6 +57,7 @@ class Tokens(MethodView):
         key_func=_login_key,
         deduct_when=lambda response: response.status_code == 401,
     )
+    @blp.doc(security=[])
     @blp.arguments(TokenRequestSchema)
     @blp.response(200, TokenSchema)
     def post(self, data):

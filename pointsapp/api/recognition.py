@@ -13,10 +13,14 @@ blp = Blueprint("Recognition", __name__, description="Leaderboards, badges, hono
 
 
 class LeaderboardArgsSchema(Schema):
-    period = ma.fields.String(load_default="week")
-    kind = ma.fields.String(load_default="individual")
+    period = ma.fields.String(load_default="week", validate=ma.validate.OneOf(PERIODS))
+    kind = ma.fields.String(load_default="individual", validate=ma.validate.OneOf(leaderboard.KINDS))
     team_id = ma.fields.Integer(load_default=None, allow_none=True, validate=ma.validate.Range(min=1, max=MAX_ID))
-    period_key = ma.fields.String(load_default=None)
+    period_key = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.Regexp(r"^[0-9]{4}(-W[0-9]{2}|-Q[1-4]|-[0-9]{2})?$"),
+        metadata={"description": "A key of the period: 2026-W48, 2026-11, 2026-Q4 or 2026 (default: the current one)."},
+    )
 
 
 class PlaceSchema(Schema):

@@ -8,7 +8,7 @@ import marshmallow as ma
 from flask.views import MethodView
 
 from pointsapp import redemptions, rewards
-from pointsapp.api.base import Blueprint, PageArgsSchema, in_utc_range, Schema, acting_user, idempotent, list_schema, login_required, page_schema
+from pointsapp.api.base import Blueprint, Money, PageArgsSchema, in_utc_range, Schema, acting_user, idempotent, list_schema, login_required, page_schema
 from pointsapp.models.rewards import REDEMPTION_STATUSES, REWARD_KINDS
 
 blp = Blueprint("Rewards", __name__, description="The rewards catalog, redeeming and approvals")
@@ -23,16 +23,9 @@ class RewardSchema(Schema):
     cost = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(min=1, max=10_000_000))
     stock = ma.fields.Integer(strict=True, allow_none=True, validate=ma.validate.Range(min=0, max=1_000_000))
     description = ma.fields.String(validate=ma.validate.Length(max=2000))
-    # The bounds are repeated as numbers: apispec would print the Range as strings, which OpenAPI refuses.
-    cash_amount = ma.fields.Decimal(
-        places=2, as_string=True, allow_none=True, validate=ma.validate.Range(min=0, max=10_000_000),
-        metadata={"minimum": 0, "maximum": 10_000_000},
-    )
+    cash_amount = Money(maximum=10_000_000, allow_none=True)
     limit_per_year = ma.fields.Integer(strict=True, allow_none=True, validate=ma.validate.Range(min=1, max=366))
-    monthly_budget = ma.fields.Decimal(
-        places=2, as_string=True, allow_none=True, validate=ma.validate.Range(min=0, max=1_000_000_000),
-        metadata={"minimum": 0, "maximum": 1_000_000_000},
-    )
+    monthly_budget = Money(maximum=1_000_000_000, allow_none=True)
     active = ma.fields.Boolean()
     available_from = ma.fields.AwareDateTime(default_timezone=_utc, allow_none=True, validate=in_utc_range)
     available_until = ma.fields.AwareDateTime(default_timezone=_utc, allow_none=True, validate=in_utc_range)
@@ -60,7 +53,7 @@ class RedemptionSchema(Schema):
     user_id = ma.fields.Integer(dump_only=True)
     reward_name = ma.fields.String(attribute="reward.name", dump_only=True)
     kind = ma.fields.String(attribute="reward.kind", dump_only=True)
-    cash_amount = ma.fields.Decimal(places=2, as_string=True, allow_none=True, dump_only=True)
+    cash_amount = Money(maximum=10_000_000, allow_none=True, dump_only=True)
     created_at = ma.fields.DateTime(dump_only=True)
     decided_at = ma.fields.DateTime(allow_none=True, dump_only=True)
     decided_by_id = ma.fields.Integer(allow_none=True, dump_only=True)
