@@ -16,7 +16,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from pointsapp import earning, notify, policy
+from pointsapp import earning, names, notify, policy
 from pointsapp.errors import NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.models import Badge, BadgeAward, Event, Honor, User
@@ -25,7 +25,8 @@ from pointsapp.periods import PERIODS, period_bounds, period_key, utcnow
 MAX_THRESHOLD = 1_000_000_000  # fits a 32-bit INTEGER column
 
 def create_badge(
-    actor: User, *, name: str, description: str = "", event_type: str, threshold: int, period: str | None = None
+    actor: User, *, name: str, description: str = "", event_type: str, threshold: int, period: str | None = None,
+    translations: dict | None = None,
 ) -> Badge:
     """Define a threshold badge (admin)."""
     policy.require(policy.can_manage_badges(actor), "Only administrators can define badges.")
@@ -41,8 +42,9 @@ def create_badge(
         fields["period"] = [f"Must be one of: {', '.join(PERIODS)}, or empty for ever."]
     if fields:
         raise ValidationFailed("The badge is not valid: " + " ".join(v[0] for v in fields.values()), fields=fields)
+    translations = names.clean_translations(translations)
     badge = Badge(
-        name=name[:120], description=(description or "").strip()[:500], event_type=event_type[:64],
+        name=name[:120], description=(description or "").strip()[:500], event_type=event_type[:64], translations=translations,
         threshold=threshold, period=period or None, active=True,
     )
     db.session.add(badge)

@@ -75,6 +75,13 @@ def load_settings() -> dict:
         "VAPID_PRIVATE_KEY": os.environ.get("VAPID_PRIVATE_KEY"),
         "VAPID_PUBLIC_KEY": os.environ.get("VAPID_PUBLIC_KEY"),
         "VAPID_SUBJECT": os.environ.get("VAPID_SUBJECT", "mailto:admin@pointsapp.invalid"),
+        # WeCom (企业微信) application messages: off until all three are set.
+        "WECOM_CORP_ID": os.environ.get("WECOM_CORP_ID"),
+        "WECOM_AGENT_ID": os.environ.get("WECOM_AGENT_ID"),
+        "WECOM_SECRET": os.environ.get("WECOM_SECRET"),
+        "WECOM_API_BASE": os.environ.get("WECOM_API_BASE", "https://qyapi.weixin.qq.com"),
+        # The app's public address, for the link under a WeCom message (none when unset).
+        "WECOM_APP_URL": os.environ.get("WECOM_APP_URL"),
         "REDEMPTION_EXPIRY_DAYS": int(os.environ.get("REDEMPTION_EXPIRY_DAYS", "14")),
         # A lead may award or deduct at most this many points at once; larger amounts go through HR.
         "LEAD_AWARD_LIMIT": int(os.environ.get("LEAD_AWARD_LIMIT", "500")),

@@ -33,3 +33,18 @@ DEFAULT_PERIOD_RULES: tuple[dict, ...] = (
         "active": False,
     },
 )
+
+# The rules' names in Chinese, keyed by (kind, event_type): the 0004 data migration and
+# ``rules.seed_default_rules()`` store them as the rules' ``translations``.
+DEFAULT_RULE_NAMES_ZH: dict[tuple[str, str], str] = {
+    ("event", "loan_signed"): "贷款签约",
+    ("event", "hnw_client_signed"): "新签高净值客户",
+    ("event", "wealth_product_sold"): "理财产品销售",
+    ("event", "client_revisit_positive"): "客户回访获好评",
+    ("event", "product_renewal"): "客户续购产品",
+    ("event", "quarter_no_bad_loans"): "季度无不良贷款（风控系统）",
+    ("event", "cross_dept_referral"): "跨部门转介绍（共享积分）",
+    ("event", "mentorship.first_deal"): "师徒带教：徒弟首单",
+    ("event", "compliance_breach"): "合规违规",
+    ("period", "period.clean_quarter"): "优质季度：有贷款签约且无不良贷款",
+}

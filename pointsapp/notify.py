@@ -36,6 +36,7 @@ PREFERENCE_OF_KIND = {
     "rank_nudge": "rank_nudges",
 }
 PREFERENCE_FIELDS = tuple(PREFERENCE_OF_KIND.values())
+CHANNEL_FIELDS = ("web_push", "wecom")  # where notifications go; both on until the user says otherwise
 MAX_SUBSCRIPTIONS_PER_USER = 10
 PAGE_SIZE = 20
 
@@ -206,14 +207,15 @@ def preferences(user_id: int) -> NotificationPreference:
     """Return a user's preferences (the defaults, unsaved, when they never set any)."""
     row = db.session.get(NotificationPreference, user_id)
     if row is None:
-        row = NotificationPreference(user_id=user_id, **{name: True for name in PREFERENCE_FIELDS})
+        row = NotificationPreference(user_id=user_id, **{name: True for name in PREFERENCE_FIELDS + CHANNEL_FIELDS})
     return row
 
 
 def update_preferences(
-    user: User, kinds: dict[str, bool], quiet_start: dt.time | None, quiet_end: dt.time | None
+    user: User, kinds: dict[str, bool], quiet_start: dt.time | None, quiet_end: dt.time | None,
+    channels: dict[str, bool] | None = None,
 ) -> NotificationPreference:
-    """Save which kinds I want pushed and my quiet hours (both times, or neither)."""
+    """Save which kinds I want pushed, on which channels, and my quiet hours (both times, or neither)."""
     if (quiet_start is None) != (quiet_end is None):
         missing = "quiet_end" if quiet_end is None else "quiet_start"
         raise ValidationFailed(
@@ -231,6 +233,11 @@ def update_preferences(
         db.session.add(row)
     for name in PREFERENCE_FIELDS:
         setattr(row, name, bool(kinds.get(name, False)))
+    for name in CHANNEL_FIELDS:
+        if channels is not None:
+            setattr(row, name, bool(channels.get(name, False)))
+        elif getattr(row, name) is None:  # a new row keeps both channels on
+            setattr(row, name, True)
     row.quiet_start, row.quiet_end = quiet_start, quiet_end
     db.session.flush()
     return row

@@ -9,8 +9,9 @@ import io
 import re
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
-from pointsapp import auth, ledger, policy
+from pointsapp import auth, ledger, names, policy
 from pointsapp.errors import Duplicate, NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.limits import get_by_id
@@ -27,7 +28,7 @@ def team_subtree_ids(team_id: int) -> set[int]:
     return set(db.session.scalars(sa.select(tree.c.id)))
 
 
-def create_team(actor: User, *, name: str, parent_id: int | None = None) -> Team:
+def create_team(actor: User, *, name: str, parent_id: int | None = None, translations: dict | None = None) -> Team:
     """Create a team, optionally under a parent team."""
     policy.require(policy.can_manage_org(actor), "Only administrators can create teams.")
     name = (name or "").strip()
@@ -35,7 +36,7 @@ def create_team(actor: User, *, name: str, parent_id: int | None = None) -> Team
         raise ValidationFailed("A team needs a name.", fields={"name": ["Required."]})
     if parent_id is not None and get_by_id(Team, parent_id) is None:
         raise NotFound(f"There is no team {parent_id}.", fields={"parent_id": [f"No team {parent_id}."]})
-    team = Team(name=name, parent_id=parent_id)
+    team = Team(name=name, parent_id=parent_id, translations=names.clean_translations(translations))
     db.session.add(team)
     db.session.flush()
     return team
@@ -182,3 +183,24 @@ def import_users(actor: User, data: str) -> ImportReport:
         db.session.rollback()
         report.created = []
     return report
+
+
+WECOM_USERID_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")  # WeCom's user ids: letters, digits, _ - . @
+
+
+def set_wecom_userid(actor: User, user_id: int, wecom_userid: str | None) -> User:
+    """Link a user's WeCom account for WeCom messages (admins); empty unlinks it."""
+    policy.require(policy.can_manage_org(actor), _("Only administrators can link WeCom accounts."))
+    user = get_by_id(User, user_id)
+    if user is None:
+        raise NotFound(_("There is no such user."))
+    value = (wecom_userid or "").strip() or None
+    if value is not None and not WECOM_USERID_RE.match(value):
+        raise ValidationFailed(_("Some fields are not valid."), fields={"wecom_userid": [_("Use the user id from the WeCom admin console (letters, digits, _ - . @; at most 64).")]})
+    taken = value is not None and db.session.scalar(sa.select(User.id).where(User.wecom_userid == value, User.id != user.id))
+    if taken:
+        raise Duplicate(_("This WeCom user id is linked to someone else."), fields={"wecom_userid": [_("Already in use.")]})
+    user.wecom_userid = value
+    db.session.flush()
+    return user
+

@@ -1,4 +1,4 @@
-"""The outbox worker: deliver queued notifications by Web Push, exactly once per subscription.
+"""The outbox worker: deliver queued notifications by Web Push and WeCom, exactly once per channel.
 
 ``deliver_due`` leases due notification rows (``FOR UPDATE SKIP LOCKED`` on
 PostgreSQL; SQLite's IMMEDIATE transactions serialise workers), writes a
@@ -7,6 +7,11 @@ second copy impossible), sends through ``push.send`` and settles each
 notification after the attempt: sent, retried later with backoff (5xx, 429
 Retry-After), or failed after ``MAX_ATTEMPTS``; a subscription answered 404 or
 410 is deleted. Preferences and quiet hours come from ``notify``.
+
+WeCom goes the same way: a ``WecomDelivery`` row (one per notification) is
+committed before ``wecom.send_text`` is called, so a worker that dies mid-send
+never sends a second copy; a busy answer deletes the row and retries the
+notification with the same backoff.
 """
 
 from __future__ import annotations
@@ -18,12 +23,13 @@ import logging
 import random
 
 import sqlalchemy as sa
+from flask import current_app
 
-from pointsapp import notify, push
+from pointsapp import notify, push, wecom
 from pointsapp.extensions import db
 from pointsapp.periods import utcnow
 from pointsapp.models import Notification, PushSubscription, User
-from pointsapp.models.notify import PushDelivery
+from pointsapp.models.notify import PushDelivery, WecomDelivery
 
 log = logging.getLogger(__name__)
 
@@ -138,15 +144,17 @@ def _deliver_one(notification_id: int, now: dt.datetime, report: DeliveryReport)
         report.deferred += 1
         return db.session.commit()
     done = sa.select(PushDelivery.subscription_id).where(PushDelivery.notification_id == notification.id)
-    subscriptions = list(
+    subscriptions = [] if not prefs.web_push else list(
         db.session.scalars(
             sa.select(PushSubscription)
             .where(PushSubscription.user_id == user.id, PushSubscription.id.not_in(done))
             .order_by(PushSubscription.id)
         )
     )
-    payload = build_payload(notification, user)
+    payload = build_payload(notification, user) if subscriptions else ""
     retry, retry_at = False, None
+    if prefs.wecom and user.wecom_userid and wecom.configured():
+        retry = _deliver_wecom(notification, user, report)
     for subscription in subscriptions:
         if subscription.expires_at is not None and subscription.expires_at <= now:
             notify.delete_subscription(subscription.id)
@@ -182,6 +190,33 @@ def _deliver_one(notification_id: int, now: dt.datetime, report: DeliveryReport)
     _finish(notification, now, report, retry=retry, retry_at=retry_at, error="push service busy" if retry else None)
 
 
+def _deliver_wecom(notification, user, report: DeliveryReport) -> bool:
+    """Send the notification to the user's WeCom account once; return whether to retry later."""
+
+    delivery = WecomDelivery(notification_id=notification.id, wecom_userid=user.wecom_userid, status="sending")
+    db.session.add(delivery)
+    try:
+        db.session.commit()  # before the call: a crash after this point never sends twice
+    except sa.exc.IntegrityError:
+        db.session.rollback()
+        return False  # sent (or being sent) already
+    title, body = notify.render_for(notification, user)
+    base = current_app.config.get("WECOM_APP_URL")
+    result = wecom.send_text(user.wecom_userid, title, body, base.rstrip("/") + notification.url if base else None)
+    retry = False
+    if result.delivered:
+        delivery.status, delivery.errcode, delivery.msgid = "sent", 0, result.msgid
+        report.sent += 1
+    elif result.retryable:
+        db.session.delete(delivery)  # not delivered: the next attempt may send it
+        retry = True
+    else:
+        delivery.status, delivery.errcode = "failed", result.errcode
+        log.warning("WeCom refused notification %s with errcode %s", notification.id, result.errcode)
+    db.session.commit()
+    return retry
+
+
 def _claim_delivery(notification_id: int, subscription_id: int):
     """Record (and commit) that this subscription is being sent this notification, or None if it was."""
 
@@ -213,6 +248,10 @@ def _finish(notification, now, report, *, retry: bool, retry_at=None, error: str
         sent = db.session.scalar(
             sa.select(sa.func.count(PushDelivery.id)).where(
                 PushDelivery.notification_id == notification.id, PushDelivery.status == "sent"
+            )
+        ) or db.session.scalar(
+            sa.select(sa.func.count(WecomDelivery.id)).where(
+                WecomDelivery.notification_id == notification.id, WecomDelivery.status == "sent"
             )
         )
         notification.status = "sent" if sent else "skipped"

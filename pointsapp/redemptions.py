@@ -42,7 +42,7 @@ def approve(actor: User, redemption_id: int) -> Redemption:
     redemption = _decidable(actor, redemption_id)
     _transition(redemption, "approved", actor.id, None)
     ledger.capture_hold(
-        redemption.hold_id, actor_id=actor.id, reason=_("Redeemed: %(name)s", name=redemption.reward.name)
+        redemption.hold_id, actor_id=actor.id, reason=f"Redeemed: {redemption.reward.name}"  # base text; names.entry_reasons translates it
     )
     return _finish(redemption, "approved", actor.id, None)
 

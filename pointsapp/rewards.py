@@ -30,7 +30,7 @@ import decimal
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from pointsapp import ledger, policy
+from pointsapp import ledger, names, policy
 from pointsapp.errors import DomainError, LimitReached, NotFound, OutOfStock, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.models import Redemption, RedemptionStep, Reward, User
@@ -46,7 +46,7 @@ MAX_CASH = decimal.Decimal("1000000000")  # fits Numeric(12, 2)
 MAX_ID = 2**31 - 1  # ids beyond a 32-bit integer cannot exist; looking them up would overflow
 EDITABLE_FIELDS = (
     "name", "kind", "cost", "stock", "description", "cash_amount", "limit_per_year",
-    "monthly_budget", "active", "available_from", "available_until",
+    "monthly_budget", "active", "available_from", "available_until", "translations",
 )
 
 
@@ -95,7 +95,7 @@ def get_reward(reward_id: int) -> Reward:
 def create_reward(actor: User, data: dict) -> Reward:
     """Add a reward to the catalog."""
     policy.require(policy.can_manage_rewards(actor), _("Only administrators can manage the rewards catalog."))
-    reward = Reward(description="", active=True)
+    reward = Reward(description="", active=True, translations={})
     _apply(reward, {"description": "", "active": True} | data)
     db.session.add(reward)
     db.session.flush()
@@ -143,6 +143,10 @@ def _apply(reward: Reward, data: dict) -> None:
     start, end = merged.get("available_from"), merged.get("available_until")
     if start is not None and end is not None and end <= start:
         fields["available_until"] = [_("The window must end after it starts.")]
+    try:
+        merged["translations"] = names.clean_translations(merged.get("translations"))
+    except ValidationFailed as error:
+        fields.update(error.fields or {})
     if fields:
         raise ValidationFailed(_("Some fields are not valid."), fields=fields)
     for name, value in merged.items():

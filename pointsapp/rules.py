@@ -16,8 +16,8 @@ import re
 
 import sqlalchemy as sa
 
-from pointsapp import policy
-from pointsapp.default_rules import DEFAULT_EVENT_RULES, DEFAULT_PERIOD_RULES
+from pointsapp import names, policy
+from pointsapp.default_rules import DEFAULT_EVENT_RULES, DEFAULT_PERIOD_RULES, DEFAULT_RULE_NAMES_ZH
 from pointsapp.errors import Conflict, NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.models import Rule, User
@@ -73,12 +73,14 @@ def publish_rule(
     requires_event_type: str | None = None,
     forbids_event_type: str | None = None,
     active: bool = True,
+    translations: dict | None = None,
 ) -> Rule:
     """Publish a rule; one for a type that already has one replaces it from now on."""
     if actor is not None:
         policy.require(policy.can_edit_rules(actor), "Only administrators can change the points rules.")
     event_type = (event_type or "").strip()
     errors = _validate(event_type, name, points, period, kind)
+    translations = names.clean_translations(translations) if translations is not None else None
     if kind == "period" and not requires_event_type:
         errors["requires_event_type"] = ["A period bonus needs the event type that qualifies for it, e.g. loan_signed."]
     if errors:
@@ -98,6 +100,8 @@ def publish_rule(
         kind=kind,
         event_type=event_type,
         name=name.strip()[:120],
+        # A new version keeps the previous names in other languages unless new ones are given.
+        translations=translations if translations is not None else dict(previous.translations or {}) if previous else {},
         points=points,
         version=(previous.version + 1) if previous is not None else 1,
         active=active,
@@ -172,8 +176,10 @@ def seed_default_rules() -> list[Rule]:
     created = []
     for event_type, name, points in DEFAULT_EVENT_RULES:
         if ("event", event_type) not in existing:
-            created.append(publish_rule(None, event_type=event_type, name=name, points=points))
+            zh = {"zh": {"name": DEFAULT_RULE_NAMES_ZH[("event", event_type)]}}
+            created.append(publish_rule(None, event_type=event_type, name=name, points=points, translations=zh))
     for spec in DEFAULT_PERIOD_RULES:
         if ("period", spec["event_type"]) not in existing:
-            created.append(publish_rule(None, kind="period", **spec))
+            zh = {"zh": {"name": DEFAULT_RULE_NAMES_ZH[("period", spec["event_type"])]}}
+            created.append(publish_rule(None, kind="period", translations=zh, **spec))
     return created

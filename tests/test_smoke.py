@@ -3,5 +3,5 @@ def test_me_returns_the_caller(org, api_as):
     assert response.status_code == 200
     assert response.json == {
         "id": org.alice.id, "email": org.alice.email, "name": "Alice", "role": "employee",
-        "team_id": org.wealth.id, "locale": None, "hired_on": None,
+        "team_id": org.wealth.id, "locale": None, "hired_on": None, "wecom_userid": None,
     }

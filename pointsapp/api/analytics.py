@@ -6,7 +6,7 @@ import marshmallow as ma
 from flask import Response
 from flask.views import MethodView
 
-from pointsapp import analytics
+from pointsapp import analytics, names
 from pointsapp.api.base import Blueprint, Schema, acting_user, list_schema, login_required
 
 blp = Blueprint("Analytics", __name__, description="Manager analytics: trends, activity mix, top performers, attrition risk")
@@ -101,7 +101,7 @@ class AnalyticsTeams(MethodView):
     def get(self):
         """The teams I may analyse (leads: theirs and every team under them; admins: all)."""
         teams = analytics.visible_teams(acting_user())
-        return {"items": [{"id": t.id, "name": t.name, "parent_id": t.parent_id, "depth": depth} for t, depth in teams]}
+        return {"items": [{"id": t.id, "name": names.localized(t), "parent_id": t.parent_id, "depth": depth} for t, depth in teams]}
 
 
 @blp.route("/analytics/summary")

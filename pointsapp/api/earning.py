@@ -8,7 +8,12 @@ import marshmallow as ma
 from flask.views import MethodView
 
 from pointsapp import earning, mentoring, policy, rules
+<<<<<<< HEAD
 from pointsapp.api.base import MAX_ID, Blueprint, Id, Schema, acting_user, caller_required, idempotent, login_required, principal
+=======
+from pointsapp.api.base import Blueprint, Id, Schema, acting_user, caller_required, idempotent, login_required, principal
+from pointsapp.api.translated import Localized, Translations
+>>>>>>> main
 from pointsapp.periods import PERIODS
 
 blp = Blueprint("Earning", __name__, description="Points rules, business events, reversals and mentorships")
@@ -20,7 +25,8 @@ class RuleSchema(Schema):
         required=True,
         validate=ma.validate.Regexp(rules.EVENT_TYPE_RE, error="Use lower-case letters, digits and _ . : - (at most 64 characters)."),
     )
-    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=120))
+    name = Localized(required=True, validate=ma.validate.Length(min=1, max=120))
+    translations = Translations(load_default=None)
     points = ma.fields.Integer(
         required=True, strict=True, validate=ma.validate.Range(min=-rules.MAX_POINTS, max=rules.MAX_POINTS)
     )

@@ -8,6 +8,7 @@ from flask_smorest import abort
 
 from pointsapp import auth, org
 from pointsapp.api.base import Blueprint, Id, Schema, acting_user, bearer_token, caller_required, error_response, login_required
+from pointsapp.api.translated import Localized, Translations
 from pointsapp.extensions import limiter
 from pointsapp.models.org import ROLES
 
@@ -23,6 +24,7 @@ class UserSchema(Schema):
     locale = ma.fields.String(dump_only=True, allow_none=True)
     hired_on = ma.fields.Date(allow_none=True, load_default=None)
     password = ma.fields.String(load_only=True, load_default=None, validate=ma.validate.Length(max=1024))
+    wecom_userid = ma.fields.String(allow_none=True, metadata={"description": "The user's id in WeCom, for WeCom messages"})
 
 
 class TokenRequestSchema(Schema):
@@ -37,8 +39,9 @@ class TokenSchema(Schema):
 
 class TeamSchema(Schema):
     id = ma.fields.Integer(dump_only=True)
-    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=120))
+    name = Localized(required=True, validate=ma.validate.Length(min=1, max=120))
     parent_id = Id(allow_none=True, load_default=None)
+    translations = Translations(load_default=None)
 
 
 def _login_key() -> str:
@@ -103,7 +106,9 @@ class Users(MethodView):
     @blp.response(201, UserSchema)
     def post(self, data):
         """Create a user (admin); a lead with a team leads it and every team under it."""
-        return org.create_user(acting_user(), **data)
+        wecom_userid = data.pop("wecom_userid", None)
+        user = org.create_user(acting_user(), **data)
+        return org.set_wecom_userid(acting_user(), user.id, wecom_userid) if wecom_userid else user
 
 
 @blp.route("/users/<int:user_id>")

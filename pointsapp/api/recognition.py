@@ -7,6 +7,7 @@ from flask.views import MethodView
 
 from pointsapp import badges, goals, honours, leaderboard
 from pointsapp.api.base import MAX_ID, Blueprint, Id, Schema, acting_user, list_schema, login_required
+from pointsapp.api.translated import Localized, Translations
 from pointsapp.periods import PERIODS
 
 blp = Blueprint("Recognition", __name__, description="Leaderboards, badges, honours and weekly goals")
@@ -48,8 +49,9 @@ class LeaderboardSchema(Schema):
 
 class BadgeSchema(Schema):
     id = ma.fields.Integer(dump_only=True)
-    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=120))
-    description = ma.fields.String(load_default="", validate=ma.validate.Length(max=500))
+    name = Localized(required=True, validate=ma.validate.Length(min=1, max=120))
+    description = Localized(load_default="", validate=ma.validate.Length(max=500))
+    translations = Translations(load_default=None)
     event_type = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
     threshold = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(min=1, max=badges.MAX_THRESHOLD))
     period = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.OneOf(PERIODS))

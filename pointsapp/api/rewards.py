@@ -7,8 +7,9 @@ import datetime as dt
 import marshmallow as ma
 from flask.views import MethodView
 
-from pointsapp import redemptions, rewards
+from pointsapp import names, redemptions, rewards
 from pointsapp.api.base import Blueprint, Money, PageArgsSchema, in_utc_range, Schema, acting_user, idempotent, list_schema, login_required, page_schema
+from pointsapp.api.translated import Localized, Translations
 from pointsapp.models.rewards import REDEMPTION_STATUSES, REWARD_KINDS
 
 blp = Blueprint("Rewards", __name__, description="The rewards catalog, redeeming and approvals")
@@ -18,11 +19,12 @@ _utc = dt.timezone.utc
 
 class RewardSchema(Schema):
     id = ma.fields.Integer(dump_only=True)
-    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=120))
+    name = Localized(required=True, validate=ma.validate.Length(min=1, max=120))
     kind = ma.fields.String(required=True, validate=ma.validate.OneOf(REWARD_KINDS))
     cost = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(min=1, max=10_000_000))
     stock = ma.fields.Integer(strict=True, allow_none=True, validate=ma.validate.Range(min=0, max=1_000_000))
-    description = ma.fields.String(validate=ma.validate.Length(max=2000))
+    description = Localized(validate=ma.validate.Length(max=2000))
+    translations = Translations()
     cash_amount = Money(maximum=10_000_000, allow_none=True)
     limit_per_year = ma.fields.Integer(strict=True, allow_none=True, validate=ma.validate.Range(min=1, max=366))
     monthly_budget = Money(maximum=1_000_000_000, allow_none=True)
@@ -51,7 +53,7 @@ class RedemptionSchema(Schema):
     status = ma.fields.String(dump_only=True, metadata={"enum": list(REDEMPTION_STATUSES)})
     points = ma.fields.Integer(dump_only=True)
     user_id = ma.fields.Integer(dump_only=True)
-    reward_name = ma.fields.String(attribute="reward.name", dump_only=True)
+    reward_name = ma.fields.Function(lambda redemption: names.localized(redemption.reward), dump_only=True)
     kind = ma.fields.String(attribute="reward.kind", dump_only=True)
     cash_amount = Money(maximum=10_000_000, allow_none=True, dump_only=True)
     created_at = ma.fields.DateTime(dump_only=True)

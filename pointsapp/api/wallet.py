@@ -6,7 +6,7 @@ import marshmallow as ma
 import sqlalchemy as sa
 from flask.views import MethodView
 
-from pointsapp import ledger, org
+from pointsapp import ledger, names, org
 from pointsapp.api.base import Blueprint, PageArgsSchema, Schema, acting_user, keyset_page, login_required, page_schema
 from pointsapp.models import LedgerEntry
 
@@ -32,7 +32,7 @@ class LedgerEntrySchema(Schema):
     id = ma.fields.Integer()
     points = ma.fields.Integer()
     kind = ma.fields.String()
-    reason = ma.fields.String()
+    reason = ma.fields.Function(lambda entry: getattr(entry, "reason_in_language", entry.reason))
     created_at = ma.fields.DateTime()
     effective_at = ma.fields.DateTime()
     event_id = ma.fields.Integer(allow_none=True)
@@ -62,6 +62,9 @@ class MyLedger(MethodView):
         """My ledger entries, newest first."""
         stmt = sa.select(LedgerEntry).where(LedgerEntry.user_id == acting_user().id)
         items, next_cursor = keyset_page(stmt, LedgerEntry, args)
+        reasons = names.entry_reasons(items)
+        for entry in items:
+            entry.reason_in_language = reasons[entry.id]  # the reader's language; the stored reason stays as written
         return {"items": items, "next_cursor": next_cursor}
 
 

@@ -2,7 +2,7 @@
 
 from pointsapp.models.earning import Event, Mentorship, PeriodClose, Rule, Veto
 from pointsapp.models.ledger import Hold, IdempotencyRecord, LedgerEntry, PeriodTotal, Wallet
-from pointsapp.models.notify import Notification, NotificationPreference, PushSubscription
+from pointsapp.models.notify import Notification, NotificationPreference, PushSubscription, WecomDelivery
 from pointsapp.models.org import ApiToken, Integration, Team, User
 from pointsapp.models.rewards import Redemption, RedemptionStep, Reward
 from pointsapp.models.teams import Badge, BadgeAward, BoardLink, Challenge, ChallengePayout, Goal, Honor
@@ -11,5 +11,5 @@ __all__ = [
     "ApiToken", "Badge", "BadgeAward", "BoardLink", "Challenge", "ChallengePayout", "Event", "Goal",
     "Hold", "Honor", "IdempotencyRecord", "Integration", "LedgerEntry", "Mentorship", "Notification",
     "NotificationPreference", "PeriodClose", "PeriodTotal", "PushSubscription", "Redemption",
-    "RedemptionStep", "Reward", "Rule", "Team", "User", "Veto", "Wallet",
+    "RedemptionStep", "Reward", "Rule", "Team", "User", "Veto", "Wallet", "WecomDelivery",
 ]

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from pointsapp.extensions import db
-from pointsapp.models.types import UTCDateTime, enum_check, utcnow
+from pointsapp.models.types import UTCDateTime, enum_check, translations_column, utcnow
 
 RULE_KINDS = ("event", "period")
 
@@ -22,6 +22,7 @@ class Rule(db.Model):
     kind: so.Mapped[str] = so.mapped_column(sa.String(10), default="event")
     event_type: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
     name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    translations: so.Mapped[dict] = translations_column()
     points: so.Mapped[int] = so.mapped_column(sa.Integer)
     version: so.Mapped[int] = so.mapped_column(sa.Integer, default=1)
     active: so.Mapped[bool] = so.mapped_column(sa.Boolean, default=True)

@@ -86,6 +86,27 @@ class PushDelivery(db.Model):
     )
 
 
+class WecomDelivery(db.Model):
+    """One notification sent as a WeCom application message: written "sending" before the call, once per notification."""
+
+    __tablename__ = "wecom_delivery"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    notification_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("notification.id", ondelete="CASCADE")
+    )
+    wecom_userid: so.Mapped[str] = so.mapped_column(sa.String(64))
+    status: so.Mapped[str] = so.mapped_column(sa.String(10), default="sending")
+    errcode: so.Mapped[int | None] = so.mapped_column(sa.Integer)
+    msgid: so.Mapped[str | None] = so.mapped_column(sa.String(128))
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        sa.UniqueConstraint("notification_id", name="uq_wecom_delivery_once"),
+        enum_check("status", SUBSCRIPTION_DELIVERY_STATUSES, "ck_wecom_delivery_status"),
+    )
+
+
 class NotificationPreference(db.Model):
     """Which kinds a user wants pushed, and quiet hours (org time zone; off while NULL)."""
 
@@ -98,5 +119,8 @@ class NotificationPreference(db.Model):
     badges: so.Mapped[bool] = so.mapped_column(sa.Boolean, default=True)
     reminders: so.Mapped[bool] = so.mapped_column(sa.Boolean, default=True)
     rank_nudges: so.Mapped[bool] = so.mapped_column(sa.Boolean, default=True)
+    # Channels: Web Push to the user's browsers, WeCom application messages to their WeCom account.
+    web_push: so.Mapped[bool] = so.mapped_column(sa.Boolean, default=True)
+    wecom: so.Mapped[bool] = so.mapped_column(sa.Boolean, default=True)
     quiet_start: so.Mapped[dt.time | None] = so.mapped_column(sa.Time)
     quiet_end: so.Mapped[dt.time | None] = so.mapped_column(sa.Time)

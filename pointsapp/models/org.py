@@ -9,7 +9,7 @@ import sqlalchemy.orm as so
 from flask_login import UserMixin
 
 from pointsapp.extensions import db
-from pointsapp.models.types import UTCDateTime, enum_check, utcnow
+from pointsapp.models.types import UTCDateTime, enum_check, translations_column, utcnow
 
 ROLES = ("employee", "lead", "admin")
 
@@ -20,6 +20,7 @@ class Team(db.Model):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     name: so.Mapped[str] = so.mapped_column(sa.String(120))
     parent_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("team.id"), index=True)
+    translations: so.Mapped[dict] = translations_column()
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
     parent: so.Mapped[Team | None] = so.relationship(remote_side=[id], back_populates="children")
@@ -40,13 +41,18 @@ class User(UserMixin, db.Model):
     password_hash: so.Mapped[str | None] = so.mapped_column(sa.String(255))
     locale: so.Mapped[str | None] = so.mapped_column(sa.String(8))
     hired_on: so.Mapped[dt.date | None] = so.mapped_column(sa.Date)
+    # The member's user id in WeCom (企业微信), for application messages; set by an admin or SCIM.
+    wecom_userid: so.Mapped[str | None] = so.mapped_column(sa.String(64))
     is_active_account: so.Mapped[bool] = so.mapped_column(sa.Boolean, default=True)
     session_version: so.Mapped[int] = so.mapped_column(sa.Integer, default=0)
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
     team: so.Mapped[Team | None] = so.relationship(back_populates="members")
 
-    __table_args__ = (enum_check("role", ROLES, "ck_user_role"),)
+    __table_args__ = (
+        enum_check("role", ROLES, "ck_user_role"),
+        sa.UniqueConstraint("wecom_userid", name="uq_user_wecom_userid"),
+    )
 
     @property
     def is_active(self) -> bool:  # Flask-Login: deactivated users cannot log in

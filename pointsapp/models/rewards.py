@@ -9,7 +9,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from pointsapp.extensions import db
-from pointsapp.models.types import UTCDateTime, enum_check, utcnow
+from pointsapp.models.types import UTCDateTime, enum_check, translations_column, utcnow
 
 REWARD_KINDS = ("leave_day", "bonus_cash", "training_seat", "remote_day", "other")
 REDEMPTION_STATUSES = ("pending", "approved", "rejected", "cancelled", "expired")
@@ -24,6 +24,7 @@ class Reward(db.Model):
     cost: so.Mapped[int] = so.mapped_column(sa.Integer)
     stock: so.Mapped[int | None] = so.mapped_column(sa.Integer)  # NULL: unlimited
     description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    translations: so.Mapped[dict] = translations_column()
     cash_amount: so.Mapped[decimal.Decimal | None] = so.mapped_column(sa.Numeric(12, 2))
     limit_per_year: so.Mapped[int | None] = so.mapped_column(sa.Integer)
     monthly_budget: so.Mapped[decimal.Decimal | None] = so.mapped_column(sa.Numeric(12, 2))
@@ -56,6 +57,9 @@ class Redemption(db.Model):
     decision_reason: so.Mapped[str | None] = so.mapped_column(sa.String(500))
     # A token the confirm form carries, so a double tap redeems once (per user).
     request_token: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    # Leave and remote days: the first and last day asked for (organisation's calendar).
+    starts_on: so.Mapped[dt.date | None] = so.mapped_column(sa.Date)
+    ends_on: so.Mapped[dt.date | None] = so.mapped_column(sa.Date)
 
     reward: so.Mapped[Reward] = so.relationship()
 
@@ -63,6 +67,7 @@ class Redemption(db.Model):
         enum_check("status", REDEMPTION_STATUSES, "ck_redemption_status"),
         sa.CheckConstraint("quantity >= 1", name="ck_redemption_quantity_positive"),
         sa.CheckConstraint("points > 0", name="ck_redemption_points_positive"),
+        sa.CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="ck_redemption_dates_ordered"),
         sa.UniqueConstraint("user_id", "request_token", name="uq_redemption_user_request_token"),
         # The approvals queue and the expiry sweep read pending rows by age.
         sa.Index("ix_redemption_status_created", "status", "created_at"),

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from pointsapp.extensions import db
-from pointsapp.models.types import UTCDateTime, enum_check, utcnow
+from pointsapp.models.types import UTCDateTime, enum_check, translations_column, utcnow
 
 CHALLENGE_STATUSES = ("active", "succeeded", "failed")
 
@@ -63,6 +63,7 @@ class Badge(db.Model):
     event_type: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
     threshold: so.Mapped[int] = so.mapped_column(sa.Integer)
     period: so.Mapped[str | None] = so.mapped_column(sa.String(8))  # NULL: ever
+    translations: so.Mapped[dict] = translations_column()
     active: so.Mapped[bool] = so.mapped_column(sa.Boolean, default=True)
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 
 class UTCDateTime(sa.types.TypeDecorator):
@@ -27,6 +28,11 @@ class UTCDateTime(sa.types.TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.timezone.utc)
         return value.astimezone(dt.timezone.utc)
+
+
+def translations_column() -> so.Mapped[dict]:
+    """Names in other languages: {"zh": {"name": …, "description": …}}; the base columns are the fallback."""
+    return so.mapped_column(sa.JSON, default=dict)
 
 
 def utcnow() -> dt.datetime:

@@ -10,6 +10,8 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from pointsapp import names
+
 ENTRY_KIND_LABELS = {
     "event_award": _l("Business event"),
     "mentorship_bonus": _l("Mentorship bonus"),
@@ -133,6 +135,7 @@ def register(app: Flask) -> None:
 
     _register_formats(app)
     app.add_template_filter(period_label, "period_label")
+    app.add_template_filter(names.localized, "tr")  # a rule's, badge's, reward's or team's name in the reader's language
     for name in PAGE_MODULES:
         module = importlib.import_module(f"pointsapp.web.{name}")
         app.register_blueprint(module.bp)

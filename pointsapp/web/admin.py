@@ -87,6 +87,19 @@ def set_password(user_id: int):
     return redirect(url_for("admin.org_page"))
 
 
+@bp.post("/users/<int:user_id>/wecom")
+@login_required
+def set_wecom_userid(user_id: int):
+    """Link a member's WeCom account (their WeCom user id), or unlink it with an empty value."""
+    _require_admin()
+    try:
+        user = org.set_wecom_userid(current_user, user_id, request.form.get("wecom_userid", ""))
+    except DomainError as error:
+        return _org_page(422, wecom_errors={user_id: (error.fields or {}).get("wecom_userid", [error.message])[0]})
+    flash(_("WeCom account of %(name)s saved.", name=user.name), "success")
+    return redirect(url_for("admin.org_page"))
+
+
 @bp.post("/users/import")
 @login_required
 def import_users():

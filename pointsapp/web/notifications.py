@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from pointsapp import notify
+from pointsapp import notify, wecom
 from pointsapp.errors import ValidationFailed
 
 bp = Blueprint("notifications", __name__)
@@ -71,9 +71,10 @@ def settings():
     errors = {}
     if request.method == "POST":
         kinds = {name: request.form.get(name) == "1" for name in notify.PREFERENCE_FIELDS}
+        channels = {name: request.form.get(name) == "1" for name in notify.CHANNEL_FIELDS}
         try:
             start, end = _time(request.form.get("quiet_start")), _time(request.form.get("quiet_end"))
-            notify.update_preferences(current_user, kinds, start, end)
+            notify.update_preferences(current_user, kinds, start, end, channels)
             flash(_("Notification settings saved."), "success")
             return redirect(url_for("notifications.settings"))
         except ValidationFailed as error:
@@ -81,5 +82,5 @@ def settings():
     prefs = notify.preferences(current_user.id)
     return render_template(
         "notifications/settings.html", prefs=prefs, kinds=KIND_LABELS, errors=errors,
-        subscriptions=len(notify.subscriptions_of(current_user)),
+        subscriptions=len(notify.subscriptions_of(current_user)), wecom_ready=wecom.configured(),
     ), 422 if errors else 200

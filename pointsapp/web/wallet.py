@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
 
-from pointsapp import ledger, pagination
+from pointsapp import ledger, names, pagination
 from pointsapp.extensions import db
 from pointsapp.models import LedgerEntry, User
 
@@ -40,6 +40,7 @@ def index():
         entries=entries,
         next_cursor=next_cursor,
         actors=actor_names(entries),
+        reasons=names.entry_reasons(entries),
         panels=extras,
     )
 
@@ -49,7 +50,9 @@ def index():
 def entries():
     """The next page of my entries (htmx "load more")."""
     rows, next_cursor = entries_page(current_user.id, request.args.get("cursor"))
-    return render_template("wallet/_entries.html", entries=rows, next_cursor=next_cursor, actors=actor_names(rows))
+    return render_template(
+        "wallet/_entries.html", entries=rows, next_cursor=next_cursor, actors=actor_names(rows), reasons=names.entry_reasons(rows)
+    )
 
 
 @bp.get("/more")

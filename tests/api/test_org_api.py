@@ -49,7 +49,7 @@ def test_admin_creates_a_team_tree(org, api_as):
     assert company.status_code == 201
     branch = admin.post("/teams", {"name": "Jing'an Branch", "parent_id": company.json["id"]})
     assert branch.status_code == 201
-    assert branch.json == {"id": branch.json["id"], "name": "Jing'an Branch", "parent_id": company.json["id"]}
+    assert branch.json == {"id": branch.json["id"], "name": "Jing'an Branch", "parent_id": company.json["id"], "translations": {}}
 
 
 def test_a_team_under_an_unknown_parent_is_404(org, api_as):

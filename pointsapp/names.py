@@ -1,0 +1,137 @@
+"""Names in two languages: rules, badges, rewards and teams carry translations beside their base text.
+
+A translatable row has a ``translations`` JSON object such as
+``{"zh": {"name": "贷款签约", "description": "…"}}``. Readers see the text in
+their language (the user's own setting, else ``Accept-Language``, else the
+base language), falling back to the base column when a translation is missing.
+"""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+from flask import current_app, has_app_context
+from flask_babel import get_locale, gettext as _
+
+from pointsapp.errors import ValidationFailed
+from pointsapp.extensions import db
+from pointsapp.models import Redemption, Reward, Rule
+
+TRANSLATED_FIELDS = {"name": 120, "description": 2000}  # field → longest text accepted
+
+
+def reader_language() -> str:
+    """The language the current reader reads: the request's (or a forced) locale, else the base language."""
+    if not has_app_context():
+        return "en"
+    locale = get_locale()
+    return locale.language if locale is not None else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def other_languages() -> list[str]:
+    """Languages a translation may be given in (every configured language but the base one)."""
+    if not has_app_context():
+        return ["zh"]
+    return [code for code in current_app.config["LANGUAGES"] if code != current_app.config["BABEL_DEFAULT_LOCALE"]]
+
+
+def localized(obj, field: str = "name", language: str | None = None) -> str:
+    """``obj.<field>`` in the reader's language, falling back to the base text."""
+    base = getattr(obj, field, None)
+    language = language or reader_language()
+    translations = getattr(obj, "translations", None) or {}
+    text = (translations.get(language) or {}).get(field)
+    return text if text else (base if base is not None else "")
+
+
+def translation(obj, language: str, field: str) -> str:
+    """The stored translation of one field (empty when there is none), for edit forms."""
+    return ((getattr(obj, "translations", None) or {}).get(language) or {}).get(field) or ""
+
+
+def clean_translations(value) -> dict:
+    """Check a ``translations`` object from a form or the API; return it trimmed, without empty texts."""
+    if value is None:
+        return {}
+    problems: list[str] = []
+    cleaned: dict[str, dict[str, str]] = {}
+    if not isinstance(value, dict):
+        raise ValidationFailed(_("Some fields are not valid."), fields={"translations": [_("Give an object keyed by language, e.g. zh.")]})
+    languages = other_languages()
+    for language, texts in value.items():
+        if language not in languages:
+            problems.append(_("Unknown language %(code)s; use one of: %(codes)s.", code=str(language)[:8], codes=", ".join(languages)))
+            continue
+        if not isinstance(texts, dict):
+            problems.append(_("The %(code)s translation must be an object with name and description.", code=language))
+            continue
+        entry: dict[str, str] = {}
+        for field, text in texts.items():
+            if field not in TRANSLATED_FIELDS:
+                problems.append(_("Only name and description can be translated."))
+            elif text is not None and not isinstance(text, str):
+                problems.append(_("Translations are text."))
+            elif text and text.strip():
+                if len(text.strip()) > TRANSLATED_FIELDS[field]:
+                    problems.append(_("At most %(count)d characters.", count=TRANSLATED_FIELDS[field]))
+                entry[field] = text.strip()
+        if entry:
+            cleaned[language] = entry
+    if problems:
+        raise ValidationFailed(_("Some fields are not valid."), fields={"translations": list(dict.fromkeys(problems))})
+    return cleaned
+
+
+def form_translations(form) -> dict:
+    """The ``translations`` object from an admin form's side-by-side inputs (``name_zh``, ``description_zh``)."""
+    return {
+        language: {field: form.get(f"{field}_{language}", "") for field in TRANSLATED_FIELDS if f"{field}_{language}" in form}
+        for language in other_languages()
+    }
+
+
+# --- wallet entries ---------------------------------------------------------------
+#
+# An entry's reason is stored once, in the base language, from the rule or
+# reward it came from ("Loan signed ×2 (share 1 of 2 of 60)"). Readers see it
+# rebuilt from the rule's or reward's name in their language.
+
+_SHARE = re.compile(r" \(share (\d+) of (\d+) of (-?\d+)\)$")
+_EVENT = re.compile(r" \(event (.+)\)$")
+_PERIOD = re.compile(r" \((\d{4}(?:-[WQ]?\d{1,2})?)\)$")
+
+
+def _rest(rest: str) -> str:
+    """Translate what follows a rule's name: a share, an event id, a period."""
+    if match := _SHARE.search(rest):
+        share = _(" (share %(n)s of %(count)s of %(total)s)", n=match[1], count=match[2], total=match[3])
+        return rest[: match.start()] + share
+    if match := _EVENT.search(rest):
+        return rest[: match.start()] + _(" (event %(id)s)", id=match[1])
+    return rest
+
+
+def entry_reasons(entries) -> dict[int, str]:
+    """Each entry's reason in the reader's language, by entry id (one query per kind of source)."""
+    rule_ids = {e.rule_id for e in entries if e.rule_id}
+    hold_ids = {e.hold_id for e in entries if e.hold_id}
+    rules = {r.id: r for r in db.session.scalars(sa.select(Rule).where(Rule.id.in_(rule_ids)))} if rule_ids else {}
+    rewards = dict(
+        db.session.execute(sa.select(Redemption.hold_id, Reward).join(Reward, Reward.id == Redemption.reward_id)
+                           .where(Redemption.hold_id.in_(hold_ids))).all()
+    ) if hold_ids else {}
+    return {e.id: _entry_reason(e.reason, rules.get(e.rule_id), rewards.get(e.hold_id)) for e in entries}
+
+
+def _entry_reason(reason: str, rule, reward) -> str:
+    if reason.startswith("Reversed: ") and " — " in reason:
+        what, why = reason.removeprefix("Reversed: ").rsplit(" — ", 1)
+        return _("Reversed: %(what)s — %(why)s", what=_entry_reason(what, rule, reward), why=why)
+    if rule is not None and rule.name and reason.startswith(rule.name):
+        return localized(rule) + _rest(reason[len(rule.name):])
+    if reward is not None:
+        return _("Redeemed: %(name)s", name=localized(reward))
+    if reason.startswith("Team challenge: "):
+        return _("Team challenge: %(title)s", title=reason.removeprefix("Team challenge: "))
+    return reason
