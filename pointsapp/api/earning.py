@@ -8,12 +8,8 @@ import marshmallow as ma
 from flask.views import MethodView
 
 from pointsapp import earning, mentoring, policy, rules
-<<<<<<< HEAD
 from pointsapp.api.base import MAX_ID, Blueprint, Id, Schema, acting_user, caller_required, idempotent, login_required, principal
-=======
-from pointsapp.api.base import Blueprint, Id, Schema, acting_user, caller_required, idempotent, login_required, principal
 from pointsapp.api.translated import Localized, Translations
->>>>>>> main
 from pointsapp.periods import PERIODS
 
 blp = Blueprint("Earning", __name__, description="Points rules, business events, reversals and mentorships")
