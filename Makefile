@@ -44,9 +44,10 @@ browser-deps:
 test: install browser-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# The suite's schemathesis run, long: many examples per operation and caller (FUZZ_EXAMPLES to change).
+# The suite's schemathesis run and model-based ledger test, long: many examples (FUZZ_EXAMPLES, LEDGER_EXAMPLES).
 fuzz: install
-	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-300} $(BIN)/pytest --timeout=3600 tests/api/test_openapi_fuzz.py $(PYTEST_ARGS)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-300} LEDGER_EXAMPLES=$${LEDGER_EXAMPLES:-200} \
+	  $(BIN)/pytest --timeout=3600 tests/api/test_openapi_fuzz.py tests/api/test_ledger_model.py $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python benchmarks/run.py

@@ -49,7 +49,8 @@ def _login_key() -> str:
 
     from pointsapp.extensions import client_address
 
-    email = ((request.get_json(silent=True) or {}).get("email") or "") if request.is_json else ""
+    body = request.get_json(silent=True) if request.is_json else None
+    email = (body.get("email") or "") if isinstance(body, dict) else ""  # any JSON may arrive: [null], "x", 5
     return f"{client_address()}:{str(email).strip().lower()}"
 
 

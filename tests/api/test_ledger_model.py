@@ -306,7 +306,7 @@ class LedgerModel(RuleBasedStateMachine):
         assert [stock[rid] for rid in self.reward_ids] == self.stock
 
 
-@pytest.mark.timeout(900)  # a failure is shrunk to its shortest history, which takes a while
+@pytest.mark.timeout(900 + 30 * EXAMPLES)  # a failure is shrunk to its shortest history, which takes a while
 def test_random_histories_through_the_api_keep_every_wallet_and_stock_as_the_model_says(app):
     hypothesis.stateful.run_state_machine_as_test(
         lambda: LedgerModel(app),
