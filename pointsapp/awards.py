@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pointsapp import ledger, notify, policy
+from pointsapp import audit, budgets, ledger, notify, policy
 from pointsapp.errors import LimitReached, NotFound
 from pointsapp.limits import get_by_id
 from pointsapp.models import LedgerEntry, User
@@ -20,8 +20,13 @@ def award(actor: User, user_id: int, points: int, reason: str) -> LedgerEntry:
             f"Team leads can award or deduct at most {limit} points at a time; ask HR for a larger amount.",
             fields={"points": [f"At most {limit} points at a time."]},
         )
+    drawn = budgets.draw_for_award(actor, target, points)  # a lead's award comes out of the team budget
     kind = "manual_award" if points > 0 else "manual_deduction"
     entry = ledger.post(target.id, points, kind=kind, reason=reason, actor_id=actor.id)
+    audit.record(actor, "award.created", "award", entry.id, {
+        "user_id": target.id, "points": points, "kind": kind, "reason": entry.reason,
+        "budget_team_id": drawn.team_id if drawn else None, "budget_period_key": drawn.period_key if drawn else None,
+    })
     if points > 0:
         notify.queue(target.id, "award", "points_awarded", {"points": points, "reason": entry.reason}, url="/wallet")
     return entry

@@ -14,7 +14,10 @@ Design overview
 * A challenge succeeds when progress reaches the target at close (it stays
   ``active`` until then, even once the target is reached). The pool is split
   in proportion to contributions by the largest-remainder method
-  (``split_pool``); members vetoed in any month the window touches get no share.
+  (``split_pool``); members vetoed in any month the window touches, and the
+  challenge's creator, get no share (the creator's events still count toward
+  progress). A lead's pool is reserved from the team budget at launch
+  (``budgets.reserve``); whatever is not paid out at close goes back to it.
   Payouts go through ``ledger.post`` with ``dedupe_key="challenge:<id>"``,
   so a payout can never happen twice for a user.
 """
@@ -27,7 +30,7 @@ import math
 
 import sqlalchemy as sa
 
-from pointsapp import earning, ledger, notify, policy
+from pointsapp import audit, budgets, earning, ledger, notify, policy
 from pointsapp.errors import NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.models import Challenge, ChallengePayout, Event, Team, User
@@ -231,6 +234,7 @@ def launch(
         fields["ends_at"] = ["The end must be after the start."]
     if fields:
         raise ValidationFailed("The challenge cannot be launched: " + " ".join(v[0] for v in fields.values()), fields=fields)
+    budget_month = budgets.reserve(actor, team_id, pool)  # a lead's pool comes out of the team budget
     challenge = Challenge(
         team_id=team_id,
         title=title[:160],
@@ -245,6 +249,11 @@ def launch(
     )
     db.session.add(challenge)
     db.session.flush()
+    budgets.record_reservation(challenge, budget_month)
+    audit.record(actor, "challenge.created", "challenge", challenge.id, {
+        "team_id": team_id, "title": challenge.title, "event_type": challenge.event_type, "target": target, "pool": pool,
+        "starts_at": challenge.starts_at, "ends_at": challenge.ends_at, "budget_period_key": budget_month,
+    })
     params = {"challenge_id": challenge.id, "title": challenge.title, "target": target, "pool": pool, "points": pool}
     for user_id in member_ids(team_id):
         notify.queue(
@@ -311,8 +320,9 @@ def close(actor: User | None, challenge_id: int) -> ChallengeView:
         return view(challenge)  # someone else closed it first; theirs is the result
     paid: dict[int, int] = {}
     if status == "succeeded":
-        vetoed = vetoed_during(challenge)
-        eligible = {uid: value for uid, value in values.items() if uid not in vetoed}
+        # Nobody is paid from a challenge they created: their events count toward progress, not toward a share.
+        excluded = vetoed_during(challenge) | {challenge.created_by_id}
+        eligible = {uid: value for uid, value in values.items() if uid not in excluded}
         for user_id, points in sorted(split_pool(challenge.pool, eligible).items()):
             if points <= 0:
                 continue
@@ -323,6 +333,11 @@ def close(actor: User | None, challenge_id: int) -> ChallengeView:
             db.session.add(ChallengePayout(challenge_id=challenge.id, user_id=user_id, contribution=values[user_id], points=points))
             paid[user_id] = points
         db.session.flush()
+    returned = budgets.release(challenge.id, challenge.pool - sum(paid.values()))  # what nobody was paid goes back
+    audit.record(actor, "challenge.closed", "challenge", challenge.id, {
+        "status": status, "progress": progress, "target": challenge.target, "pool": challenge.pool,
+        "payouts": [{"user_id": uid, "points": pts} for uid, pts in sorted(paid.items())], "returned_to_budget": returned,
+    })
     for user_id in member_ids(challenge.team_id):
         notify.queue(
             user_id, "challenge", "challenge_closed",

@@ -12,6 +12,7 @@ import sys
 import click
 import sqlalchemy as sa
 from flask import Flask
+from flask.cli import with_appcontext
 
 from pointsapp import auth, ledger, org
 from pointsapp.errors import DomainError
@@ -44,6 +45,7 @@ def _fail(message: str) -> None:
 
 
 @click.command("create-admin")
+@with_appcontext
 @click.argument("email")
 @click.option("--password", help="At least 12 characters; a random one is generated when omitted.")
 @click.option("--name", default="Administrator", show_default=True)
@@ -75,6 +77,7 @@ def create_admin(email: str, password: str | None, name: str) -> None:
 
 
 @click.command("create-integration")
+@with_appcontext
 @click.argument("name")
 def create_integration(name: str) -> None:
     """Create an integration client (CRM or risk system) and print its API token."""
@@ -90,6 +93,7 @@ def create_integration(name: str) -> None:
 
 
 @click.command("revoke-tokens")
+@with_appcontext
 @click.argument("email")
 def revoke_tokens(email: str) -> None:
     """Revoke every API token of a user and end their browser sessions (a lost phone)."""
@@ -102,6 +106,7 @@ def revoke_tokens(email: str) -> None:
 
 
 @click.command("check-ledger")
+@with_appcontext
 def check_ledger() -> None:
     """Rebuild every wallet and rollup from the entries; exit 1 on any mismatch."""
     problems = ledger.check_ledger()
@@ -115,6 +120,7 @@ def check_ledger() -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--force", is_flag=True, help="Seed even if users exist.")
 def seed_demo(force: bool) -> None:
     """Seed a demo organisation when the database is empty, and print the logins."""

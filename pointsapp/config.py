@@ -85,6 +85,8 @@ def load_settings() -> dict:
         "REDEMPTION_EXPIRY_DAYS": int(os.environ.get("REDEMPTION_EXPIRY_DAYS", "14")),
         # A lead may award or deduct at most this many points at once; larger amounts go through HR.
         "LEAD_AWARD_LIMIT": int(os.environ.get("LEAD_AWARD_LIMIT", "500")),
+        # Each team's monthly points budget for lead awards and challenge pools, unless an admin set one.
+        "TEAM_MONTHLY_BUDGET": int(os.environ.get("TEAM_MONTHLY_BUDGET", "5000")),
         "DEFAULT_WEEKLY_GOALS": {"employee": 100, "lead": 60, "admin": 0},
         "LEVELS": [
             (0, "Bronze"),

@@ -43,7 +43,7 @@ from collections.abc import Callable
 import marshmallow as ma
 import sqlalchemy as sa
 
-from pointsapp import ledger, mentoring, notify, policy, vetoes
+from pointsapp import audit, ledger, mentoring, notify, policy, vetoes
 from pointsapp.errors import Conflict, DomainError, InvalidTransition, NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.models import Event, LedgerEntry, Rule, User, Wallet
@@ -394,4 +394,7 @@ def reverse_event(actor: User | None, event_id: int, reason: str) -> tuple[Event
         for entry in entries
     ]
     vetoes.lift_for_event(event_id, actor.id if actor else None, f"Event reversed: {reason}")
+    audit.record(actor, "event.reversed", "event", event_id, {
+        "reason": reason[:500], "reversals": [{"user_id": e.user_id, "points": e.points} for e in reversals],
+    })
     return event, reversals

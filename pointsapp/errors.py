@@ -92,3 +92,10 @@ class LimitReached(DomainError):
 
     code = "limit_reached"
     status = 422
+
+
+class BudgetExhausted(DomainError):
+    """The team's monthly points budget does not cover this award or pool."""
+
+    code = "budget_exhausted"
+    status = 422

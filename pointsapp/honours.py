@@ -13,7 +13,7 @@ import re
 
 import sqlalchemy as sa
 
-from pointsapp import earning, notify, policy
+from pointsapp import audit, earning, notify, policy
 from pointsapp.errors import Duplicate, NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.limits import get_by_id
@@ -49,6 +49,7 @@ def _grant(user: User, title: str, key: str, *, actor: User | None, team_id: int
             db.session.flush()
     except sa.exc.IntegrityError:
         raise Duplicate(f"{user.name} already holds '{title}' for {key}.") from None
+    audit.record(actor, "honor.created", "honor", honor.id, {"user_id": user.id, "title": title, "period_key": key, "team_id": team_id})
     notify.queue(
         user.id, "badge", "honour_awarded", {"title": title, "period_key": key},
         url="/badges", dedupe_key=f"honor:{honor.id}",

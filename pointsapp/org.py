@@ -11,7 +11,7 @@ import re
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from pointsapp import auth, ledger, names, policy
+from pointsapp import audit, auth, ledger, names, policy
 from pointsapp.errors import Duplicate, NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.limits import get_by_id
@@ -96,6 +96,7 @@ def create_user(
     except sa.exc.IntegrityError:
         raise Duplicate(f"A user with the email {email} already exists.", fields={"email": ["Already in use."]}) from None
     ledger.open_wallet(user.id)
+    audit.record(actor, "user.created", "user", user.id, {"email": email, "role": role, "team_id": team_id})
     return user
 
 

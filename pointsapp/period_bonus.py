@@ -18,7 +18,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from pointsapp import ledger, notify, policy, vetoes
+from pointsapp import audit, ledger, notify, policy, vetoes
 from pointsapp.errors import ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.models import Event, LedgerEntry, PeriodClose, Rule, User
@@ -72,7 +72,12 @@ def close_period(actor: User | None, period: str, key: str) -> list[CloseResult]
         db.session.scalars(sa.select(Rule).where(Rule.kind == "period", Rule.period == period, Rule.active.is_(True)))
     )
     vetoed = vetoes.vetoed_user_ids(period, key)
-    return [_close_rule(actor, rule, period, key, start, end, vetoed) for rule in period_rules]
+    results = [_close_rule(actor, rule, period, key, start, end, vetoed) for rule in period_rules]
+    audit.record(actor, "period.closed", "period", None, {
+        "period": period, "period_key": key,
+        "rules": [{"rule_id": r.rule.id, "awarded": r.awarded, "vetoed": r.vetoed} for r in results],
+    })
+    return results
 
 
 def _close_rule(actor, rule: Rule, period: str, key: str, start, end, vetoed: set[int]) -> CloseResult:

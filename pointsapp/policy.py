@@ -175,3 +175,21 @@ def can_manage_mentorships(actor: User) -> bool:
 def leads_any_team(actor: User) -> bool:
     """Admins, and leads with a team: who sees the launcher, goals and TV board screens."""
     return is_admin(actor) or (actor.role == "lead" and actor.team_id is not None)
+
+
+def can_view_budget(actor: User, team_id: int) -> bool:
+    """A team's budget: its leads (own team and the teams under it) and admins."""
+    return is_admin(actor) or (actor.role == "lead" and manages_team(actor, team_id))
+
+
+def can_set_budget(actor: User) -> bool:
+    return is_admin(actor)
+
+
+def draws_budget(actor: User | None) -> bool:
+    """Lead awards and lead challenge pools come out of a team budget; admins and the system draw none."""
+    return actor is not None and not is_admin(actor)
+
+
+def can_read_audit(actor: User) -> bool:
+    return is_admin(actor)

@@ -19,7 +19,7 @@ import sqlalchemy.orm as so
 from flask import current_app
 from flask_babel import gettext as _
 
-from pointsapp import ledger, notify, pagination, policy, rewards
+from pointsapp import audit, ledger, notify, pagination, policy, rewards
 from pointsapp.errors import InvalidTransition, NotFound
 from pointsapp.extensions import db
 from pointsapp.models import Redemption, RedemptionStep, Reward, User
@@ -44,6 +44,9 @@ def approve(actor: User, redemption_id: int) -> Redemption:
     ledger.capture_hold(
         redemption.hold_id, actor_id=actor.id, reason=f"Redeemed: {redemption.reward.name}"  # base text; names.entry_reasons translates it
     )
+    audit.record(actor, "redemption.approved", "redemption", redemption.id, {
+        "user_id": redemption.user_id, "reward_id": redemption.reward_id, "points": redemption.points,
+    })
     return _finish(redemption, "approved", actor.id, None)
 
 
@@ -53,6 +56,9 @@ def reject(actor: User, redemption_id: int, reason: str | None = None) -> Redemp
     reason = (reason or "").strip()[:500] or None
     _transition(redemption, "rejected", actor.id, reason)
     _give_back(redemption)
+    audit.record(actor, "redemption.rejected", "redemption", redemption.id, {
+        "user_id": redemption.user_id, "reward_id": redemption.reward_id, "points": redemption.points, "reason": reason,
+    })
     return _finish(redemption, "rejected", actor.id, reason)
 
 

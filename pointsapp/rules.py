@@ -16,7 +16,7 @@ import re
 
 import sqlalchemy as sa
 
-from pointsapp import names, policy
+from pointsapp import audit, names, policy
 from pointsapp.default_rules import DEFAULT_EVENT_RULES, DEFAULT_PERIOD_RULES, DEFAULT_RULE_NAMES_ZH
 from pointsapp.errors import Conflict, NotFound, ValidationFailed
 from pointsapp.extensions import db
@@ -121,6 +121,10 @@ def publish_rule(
         raise Conflict("This rule was changed at the same moment by someone else; reload and try again.") from None
     if current is not None:
         db.session.expire(current)
+    audit.record(actor, "rule.created", "rule", rule.id, {
+        "kind": kind, "event_type": event_type, "name": rule.name, "points": points, "version": rule.version,
+        "active": active, "replaces_rule_id": current.id if current is not None else None,
+    })
     return rule
 
 
@@ -137,6 +141,7 @@ def set_rule_active(actor: User, rule_id: int, active: bool) -> Rule:
             sa.update(Rule).where(Rule.id == rule.id, Rule.active.is_(True)).values(active=False, valid_to=utcnow())
         )
         db.session.refresh(rule)
+        audit.record(actor, "rule.deactivated", "rule", rule.id, {"event_type": rule.event_type, "kind": rule.kind})
         return rule
     return publish_rule(
         actor,

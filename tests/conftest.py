@@ -8,6 +8,7 @@ every table is emptied.
 from __future__ import annotations
 
 import concurrent.futures
+import contextvars
 import os
 import re
 import tempfile
@@ -22,10 +23,11 @@ os.environ.setdefault("POINTSAPP_INSTANCE", _INSTANCE)
 import sqlalchemy as sa  # noqa: E402
 from flask import has_app_context  # noqa: E402
 from flask.globals import _cv_app  # noqa: E402
-from flask.testing import FlaskClient  # noqa: E402
+from flask.testing import FlaskCliRunner, FlaskClient  # noqa: E402
 
 from pointsapp import create_app, ledger  # noqa: E402
 from pointsapp.extensions import db  # noqa: E402
+from pointsapp.models.authority import AUDIT_GUARD_DROPS, AUDIT_GUARDS  # noqa: E402
 from tests import factories  # noqa: E402
 
 DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{Path(_INSTANCE) / 'test.db'}"
@@ -50,6 +52,19 @@ class Client(FlaskClient):
             _cv_app.reset(token)
 
 
+class CliRunner(FlaskCliRunner):
+    """A CLI runner whose every command starts with no app context pushed, as ``flask`` does from a shell.
+
+    The test's own app context is set aside for the invocation, so a command
+    that does not push its own fails here exactly as it would for an operator.
+    """
+
+    def invoke(self, *args, **kwargs):
+        if has_app_context():
+            db.session.remove()  # end the test's transaction so the command never waits on it
+        return contextvars.Context().run(super().invoke, *args, **kwargs)  # no context variable is set in there
+
+
 def make_test_app(**overrides):
     config = {
         "TESTING": True,
@@ -63,6 +78,7 @@ def make_test_app(**overrides):
     config.update(overrides)
     app = create_app(config)
     app.test_client_class = Client
+    app.test_cli_runner_class = CliRunner
     return app
 
 
@@ -97,8 +113,13 @@ def _empty_tables() -> None:
         if ON_POSTGRES:
             conn.exec_driver_sql("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
         else:
+            # Audit records are append-only (triggers refuse DELETE): lift the guard to empty the table, then restore it.
+            for statement in AUDIT_GUARD_DROPS["sqlite"]:
+                conn.exec_driver_sql(statement)
             for table in reversed(tables):
                 conn.exec_driver_sql(f'DELETE FROM "{table}"')
+            for statement in AUDIT_GUARDS["sqlite"]:
+                conn.exec_driver_sql(statement)
 
 
 @pytest.fixture()

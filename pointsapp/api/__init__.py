@@ -11,7 +11,9 @@ from pointsapp.api.base import API_PREFIX, IdConverter, JSONProvider, authentica
 from pointsapp.errors import DomainError
 
 # Each module exposes ``blp``; the order is the order of the OpenAPI document.
-RESOURCE_MODULES = ("org", "wallet", "awards", "earning", "rewards", "challenges", "recognition", "push", "analytics")
+RESOURCE_MODULES = (
+    "org", "wallet", "awards", "earning", "rewards", "challenges", "recognition", "push", "analytics", "authority",
+)
 
 log = logging.getLogger(__name__)
 

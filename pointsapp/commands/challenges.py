@@ -5,12 +5,14 @@ from __future__ import annotations
 import click
 import sqlalchemy as sa
 from flask import Flask
+from flask.cli import with_appcontext
 
 from pointsapp import challenges, demo, scheduler
 from pointsapp.extensions import db
 
 
 @click.command("close-challenges")
+@with_appcontext
 def close_challenges() -> None:
     """Close challenges past their end and pay out the successful ones."""
     closed = scheduler.close_due_challenges()

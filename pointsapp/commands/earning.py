@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 
 from pointsapp import events_import, period_bonus, rules
 from pointsapp.errors import DomainError
@@ -24,6 +25,7 @@ def register(app: Flask) -> None:
 
 
 @click.command("import-events")
+@with_appcontext
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_events(file: Path) -> None:
     """Import events from a CSV file (source "admin", like the import page); exit 1 if a row failed."""
@@ -53,6 +55,7 @@ def import_events(file: Path) -> None:
 
 
 @click.command("close-period")
+@with_appcontext
 @click.argument("period", type=click.Choice(PERIODS))
 @click.argument("key")
 def close_period(period: str, key: str) -> None:
@@ -74,6 +77,7 @@ def close_period(period: str, key: str) -> None:
 
 
 @click.command("seed-rules")
+@with_appcontext
 def seed_rules() -> None:
     """Insert the default points rules for types that have none (idempotent)."""
     created = rules.seed_default_rules()

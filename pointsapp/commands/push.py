@@ -7,6 +7,7 @@ import time
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 
 from pointsapp import outbox, scheduler
 from pointsapp.extensions import db
@@ -20,6 +21,7 @@ def register(app: Flask) -> None:
 
 
 @click.command("run-jobs")
+@with_appcontext
 def run_jobs() -> None:
     """Run every periodic job once: close due challenges, expire redemptions, queue reminders."""
     ran = scheduler.Scheduler().tick()
@@ -27,6 +29,7 @@ def run_jobs() -> None:
 
 
 @click.command("push-worker")
+@with_appcontext
 @click.option("--once", is_flag=True, help="Deliver what is queued now, then exit (schedules nothing).")
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between queue polls.")
 def push_worker(once: bool, interval: float) -> None:

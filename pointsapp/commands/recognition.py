@@ -6,6 +6,7 @@ import sys
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 
 from pointsapp import honours
 from pointsapp.errors import DomainError
@@ -15,6 +16,7 @@ from pointsapp.periods import PERIODS
 
 
 @click.command("award-honours")
+@with_appcontext
 @click.argument("period", type=click.Choice(PERIODS))
 @click.argument("key")
 def award_honours(period: str, key: str) -> None:

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 
 from pointsapp import demo, exports, redemptions, scheduler
 from pointsapp.errors import DomainError
@@ -20,6 +21,7 @@ def register(app: Flask) -> None:
 
 
 @click.command("expire-redemptions")
+@with_appcontext
 @click.option("--days", type=int, default=None, help="Age in days (default: REDEMPTION_EXPIRY_DAYS).")
 def expire_redemptions(days: int | None) -> None:
     """Expire pending redemptions older than the configured days; points and stock go back."""
@@ -37,6 +39,7 @@ def _export(render, month: str, output) -> None:
 
 
 @click.command("export-payroll")
+@with_appcontext
 @click.option("--month", required=True, help="The month in the organisation's time zone, e.g. 2026-11.")
 @click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-", help="File to write (default: stdout).")
 def export_payroll(month: str, output) -> None:
@@ -45,6 +48,7 @@ def export_payroll(month: str, output) -> None:
 
 
 @click.command("export-hr")
+@with_appcontext
 @click.option("--month", required=True, help="The month in the organisation's time zone, e.g. 2026-11.")
 @click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-", help="File to write (default: stdout).")
 def export_hr(month: str, output) -> None:

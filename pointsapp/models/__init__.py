@@ -1,5 +1,6 @@
 """Typed SQLAlchemy models, one module per area; importing this registers them all."""
 
+from pointsapp.models.authority import AuditRecord, BudgetReservation, BudgetUsage, TeamBudget
 from pointsapp.models.earning import Event, Mentorship, PeriodClose, Rule, Veto
 from pointsapp.models.ledger import Hold, IdempotencyRecord, LedgerEntry, PeriodTotal, Wallet
 from pointsapp.models.notify import Notification, NotificationPreference, PushSubscription, WecomDelivery
@@ -8,7 +9,7 @@ from pointsapp.models.rewards import Redemption, RedemptionStep, Reward
 from pointsapp.models.teams import Badge, BadgeAward, BoardLink, Challenge, ChallengePayout, Goal, Honor
 
 __all__ = [
-    "ApiToken", "Badge", "BadgeAward", "BoardLink", "Challenge", "ChallengePayout", "Event", "Goal",
+    "ApiToken", "AuditRecord", "BudgetReservation", "BudgetUsage", "TeamBudget", "Badge", "BadgeAward", "BoardLink", "Challenge", "ChallengePayout", "Event", "Goal",
     "Hold", "Honor", "IdempotencyRecord", "Integration", "LedgerEntry", "Mentorship", "Notification",
     "NotificationPreference", "PeriodClose", "PeriodTotal", "PushSubscription", "Redemption",
     "RedemptionStep", "Reward", "Rule", "Team", "User", "Veto", "Wallet", "WecomDelivery",
