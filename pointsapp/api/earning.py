@@ -10,6 +10,7 @@ from flask.views import MethodView
 from pointsapp import earning, mentoring, policy, rules
 from pointsapp.api.base import MAX_ID, Blueprint, Id, Schema, acting_user, caller_required, idempotent, login_required, principal
 from pointsapp.api.translated import Localized, Translations
+from pointsapp.models.ledger import ENTRY_KINDS
 from pointsapp.periods import PERIODS
 
 blp = Blueprint("Earning", __name__, description="Points rules, business events, reversals and mentorships")
@@ -93,7 +94,7 @@ EVENTS_REQUEST_DOC = {
 class EventAwardSchema(Schema):
     user_id = ma.fields.Integer()
     points = ma.fields.Integer()
-    kind = ma.fields.String()
+    kind = ma.fields.String(metadata={"enum": list(ENTRY_KINDS)})
     entry_id = ma.fields.Integer()
 
 
@@ -101,7 +102,7 @@ class EventResultSchema(Schema):
     index = ma.fields.Integer()
     external_id = ma.fields.String(allow_none=True)
     id = ma.fields.Integer(allow_none=True)
-    status = ma.fields.String()
+    status = ma.fields.String(metadata={"enum": ["created", "duplicate", "conflict", "invalid"]})
     awards = ma.fields.List(ma.fields.Nested(EventAwardSchema))
     error = ma.fields.Dict()
 

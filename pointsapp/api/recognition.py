@@ -39,9 +39,9 @@ class StandingSchema(Schema):
 
 
 class LeaderboardSchema(Schema):
-    period = ma.fields.String()
+    period = ma.fields.String(metadata={"enum": list(PERIODS)})
     period_key = ma.fields.String()
-    kind = ma.fields.String()
+    kind = ma.fields.String(metadata={"enum": list(leaderboard.KINDS)})
     team_id = ma.fields.Integer(allow_none=True)
     items = ma.fields.List(ma.fields.Nested(PlaceSchema))
     me = ma.fields.Nested(StandingSchema, allow_none=True)

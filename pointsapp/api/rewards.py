@@ -68,7 +68,7 @@ class RedemptionDetailSchema(RedemptionSchema):
 
 class DecisionSchema(Schema):
     id = ma.fields.Integer()
-    status = ma.fields.String()
+    status = ma.fields.String(metadata={"enum": list(REDEMPTION_STATUSES)})
     reward_id = ma.fields.Integer()
     points = ma.fields.Integer()
     reason = ma.fields.String(attribute="decision_reason", allow_none=True)

@@ -100,3 +100,11 @@ def test_unknown_keys_are_ignored_whatever_they_hold(api_as, org):
     assert response.status_code == 201 and response.json["name"] == "Retail"
     refused = api_as(org.admin).post("/teams", {"name": "Re\x00tail"})
     assert refused.status_code == 422 and "name" in refused.json["error"]["fields"]
+
+
+def test_answers_declare_their_enums(doc):
+    schemas = doc["components"]["schemas"]
+    assert schemas["LedgerEntry"]["properties"]["kind"]["enum"][0] == "event_award"
+    assert schemas["Challenge"]["properties"]["status"]["enum"] == ["active", "succeeded", "failed"]
+    assert schemas["EventResult"]["properties"]["status"]["enum"] == ["created", "duplicate", "conflict", "invalid"]
+    assert "expired" in schemas["Decision"]["properties"]["status"]["enum"]
