@@ -20,10 +20,9 @@ import pytest
 _INSTANCE = tempfile.mkdtemp(prefix="pointsapp-test-")
 os.environ.setdefault("POINTSAPP_INSTANCE", _INSTANCE)
 
-import sqlalchemy as sa  # noqa: E402
 from flask import has_app_context  # noqa: E402
 from flask.globals import _cv_app  # noqa: E402
-from flask.testing import FlaskCliRunner, FlaskClient  # noqa: E402
+from flask.testing import FlaskClient, FlaskCliRunner  # noqa: E402
 
 from pointsapp import create_app, ledger  # noqa: E402
 from pointsapp.extensions import db  # noqa: E402
@@ -46,6 +45,7 @@ class Client(FlaskClient):
         if has_app_context():
             db.session.remove()  # end the test's transaction so the request never waits on it
         token = _cv_app.set(None)
+        kwargs.setdefault("buffered", True)  # read the body and close it (a file response would stay open)
         try:
             return super().open(*args, **kwargs)
         finally:
@@ -79,7 +79,21 @@ def make_test_app(**overrides):
     app = create_app(config)
     app.test_client_class = Client
     app.test_cli_runner_class = CliRunner
+    _APPS.append(app)
     return app
+
+
+_APPS: list = []  # every app a test made, so that their connection pools are closed at the end
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_every_pool():
+    """Close the pooled connections of every test app before the interpreter drops them (a ResourceWarning)."""
+    yield
+    for made in _APPS:
+        with made.app_context():
+            for engine in db.engines.values():
+                engine.dispose()
 
 
 @pytest.fixture(scope="session")

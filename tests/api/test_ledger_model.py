@@ -103,10 +103,14 @@ class LedgerModel(RuleBasedStateMachine):
         self.leads = {lead.id: ApiClient(app, factories.token_for(lead)) for lead in (org.wealth_lead, org.loans_lead)}
         for event_type, points in RULES.items():
             if points:
-                assert self.admin.post("/rules", {"event_type": event_type, "name": event_type, "points": points}).status_code == 201
+                assert (
+                    self.admin.post("/rules", {"event_type": event_type, "name": event_type, "points": points}).status_code == 201
+                )
         self.reward_ids = []
         for name, kind, cost, stock in REWARDS:
-            body = {"name": name, "kind": kind, "cost": cost, "stock": stock} | ({"cash_amount": 100} if kind == "bonus_cash" else {})
+            body = {"name": name, "kind": kind, "cost": cost, "stock": stock} | (
+                {"cash_amount": 100} if kind == "bonus_cash" else {}
+            )
             self.reward_ids.append(self.admin.post("/rewards", body).json["id"])
         for name in MEMBERS:  # an opening balance, so that redemptions happen early in a history
             assert self.admin.post("/awards", {"user_id": self.ids[name], "points": 100, "reason": "Opening"}).status_code == 201
@@ -134,8 +138,11 @@ class LedgerModel(RuleBasedStateMachine):
     )
     def post_event(self, event_type, member, partners, quantity):
         payload = {
-            "external_id": f"crm-{next(self.serial)}", "type": event_type, "user_id": self.ids[member],
-            "occurred_at": (NOW - dt.timedelta(minutes=5)).isoformat(), "quantity": quantity,
+            "external_id": f"crm-{next(self.serial)}",
+            "type": event_type,
+            "user_id": self.ids[member],
+            "occurred_at": (NOW - dt.timedelta(minutes=5)).isoformat(),
+            "quantity": quantity,
             "participants": [self.ids[p] for p in partners],
         }
         response = self.crm.post("/events", payload)
@@ -270,8 +277,13 @@ class LedgerModel(RuleBasedStateMachine):
     def launch_challenge(self, member, goal, pool):
         team_id = self.team_of[member]
         body = {
-            "team_id": team_id, "title": "Cards", "event_type": "card_issued", "target": goal, "pool": pool,
-            "starts_at": (NOW - dt.timedelta(days=1)).isoformat(), "ends_at": (NOW + dt.timedelta(days=7)).isoformat(),
+            "team_id": team_id,
+            "title": "Cards",
+            "event_type": "card_issued",
+            "target": goal,
+            "pool": pool,
+            "starts_at": (NOW - dt.timedelta(days=1)).isoformat(),
+            "ends_at": (NOW + dt.timedelta(days=7)).isoformat(),
         }
         response = self.admin.post("/challenges", body)
         assert response.status_code == 201, response.json
@@ -311,7 +323,12 @@ def test_random_histories_through_the_api_keep_every_wallet_and_stock_as_the_mod
     hypothesis.stateful.run_state_machine_as_test(
         lambda: LedgerModel(app),
         settings=hypothesis.settings(
-            max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None, derandomize=True, database=None,
-            suppress_health_check=list(hypothesis.HealthCheck), phases=[hypothesis.Phase.generate, hypothesis.Phase.shrink],
+            max_examples=EXAMPLES,
+            stateful_step_count=STEPS,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(hypothesis.HealthCheck),
+            phases=[hypothesis.Phase.generate, hypothesis.Phase.shrink],
         ),
     )

@@ -51,9 +51,12 @@ def test_money_has_one_documented_type_and_is_answered_in_it(doc, api_as, org):
         assert "type" not in reward[name]
     created = api_as(org.admin).post("/rewards", {"name": "Cash", "kind": "bonus_cash", "cost": 10, "cash_amount": 500})
     assert created.status_code == 201 and created.json["cash_amount"] == "500.00"
-    assert api_as(org.admin).post("/rewards", {"name": "Cash", "kind": "bonus_cash", "cost": 10, "cash_amount": "500.5"}).json[
-        "cash_amount"
-    ] == "500.50"
+    assert (
+        api_as(org.admin)
+        .post("/rewards", {"name": "Cash", "kind": "bonus_cash", "cost": 10, "cash_amount": "500.5"})
+        .json["cash_amount"]
+        == "500.50"
+    )
     for bad in ("1e3", " 5", "5.001", True):
         refused = api_as(org.admin).post("/rewards", {"name": "Cash", "kind": "bonus_cash", "cost": 10, "cash_amount": bad})
         assert refused.status_code == 422 and "cash_amount" in refused.json["error"]["fields"], bad
@@ -69,7 +72,11 @@ def test_enums_and_limits_are_declared(doc):
     endpoint = doc["components"]["schemas"]["Subscription"]["properties"]["endpoint"]
     assert endpoint["format"] == "uri" and endpoint["maxLength"] == 1024
     assert doc["components"]["schemas"]["Reward"]["properties"]["kind"]["enum"] == [
-        "leave_day", "bonus_cash", "training_seat", "remote_day", "other"
+        "leave_day",
+        "bonus_cash",
+        "training_seat",
+        "remote_day",
+        "other",
     ]
 
 

@@ -63,8 +63,13 @@ def world(org, api_as):
     reward = admin.post("/rewards", {"name": "Leave day", "kind": "leave_day", "cost": 10, "stock": 3}).json
     assert alice.post("/redemptions", {"reward_id": reward["id"]}).json["status"] == "pending"
     challenge = {
-        "team_id": org.wealth.id, "title": "Ten loans", "event_type": "loan_signed", "target": 10, "pool": 100,
-        "starts_at": (now - dt.timedelta(days=1)).isoformat(), "ends_at": (now + dt.timedelta(days=6)).isoformat(),
+        "team_id": org.wealth.id,
+        "title": "Ten loans",
+        "event_type": "loan_signed",
+        "target": 10,
+        "pool": 100,
+        "starts_at": (now - dt.timedelta(days=1)).isoformat(),
+        "ends_at": (now + dt.timedelta(days=6)).isoformat(),
     }
     assert admin.post("/challenges", challenge).status_code == 201
     return org
