@@ -58,6 +58,9 @@ class EventsRequestSchema(Schema):
     occurred_at = ma.fields.Raw(metadata={"description": "ISO 8601 with a UTC offset"})
     participants = ma.fields.Raw(metadata={"description": "User ids sharing the points"})
     quantity = ma.fields.Raw(metadata={"description": "Multiplies the points; at least 1"})
+    related_external_id = ma.fields.Raw(
+        metadata={"description": "external_id of an earlier event from the same source; a clawback type (bad_loan) reverses it"}
+    )
 
 
 # The body is one event or a batch; marshmallow cannot say "one of", so the document is written here.
@@ -76,6 +79,10 @@ EVENT_DOC = {
         "participants": {"type": "array", "maxItems": earning.MAX_PARTICIPANTS, "items": _ID_DOC,
                          "description": "User ids sharing the points"},
         "quantity": {"type": "integer", "minimum": 1, "maximum": earning.MAX_QUANTITY, "description": "Multiplies the points"},
+        "related_external_id": {
+            "type": "string", "minLength": 1, "maxLength": 255, "nullable": True,
+            "description": "The external_id of an earlier event from the same source (a clawback reverses it)",
+        },
     },
 }
 EVENTS_REQUEST_DOC = {
