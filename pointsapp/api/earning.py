@@ -80,8 +80,8 @@ EVENT_DOC = {
                          "description": "User ids sharing the points"},
         "quantity": {"type": "integer", "minimum": 1, "maximum": earning.MAX_QUANTITY, "description": "Multiplies the points"},
         "related_external_id": {
-            "type": "string", "minLength": 1, "maxLength": 255, "nullable": True,
-            "description": "The external_id of an earlier event from the same source (a clawback reverses it)",
+            "type": "string", "maxLength": 255, "nullable": True,
+            "description": "The external_id of an earlier event from the same source (a clawback reverses it); blank means none",
         },
     },
 }
