@@ -13,6 +13,7 @@ import flask_smorest
 import marshmallow as ma
 import sqlalchemy as sa
 from flask import g, make_response, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from webargs.flaskparser import FlaskParser
 
@@ -49,7 +50,7 @@ def in_utc_range(moment) -> None:
         if moment is not None and moment.tzinfo is not None:
             moment.astimezone(dt.timezone.utc)
     except OverflowError:
-        raise ma.ValidationError("Out of range.") from None
+        raise ma.ValidationError(_("Out of range.")) from None
 
 
 def _has_nul(value, depth: int = 0) -> bool:
@@ -72,7 +73,7 @@ class Schema(ma.Schema):
         ordered = True
 
     @ma.pre_load
-    def _refuse_nul(self, data, **_):
+    def _refuse_nul(self, data, **kwargs):
         # PostgreSQL cannot store U+0000 in text; refuse it up front instead of failing on INSERT.
         if isinstance(data, Mapping):
             # Keys this schema drops (unknown = EXCLUDE) are never stored, so whatever they hold is no concern.
@@ -184,7 +185,7 @@ def caller_required(view):
 
 def bearer_token() -> str | None:
     """The token of a bearer-authenticated request, else None."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
@@ -197,7 +198,7 @@ def authenticate_request():
     g.principal = None
     header = request.headers.get("Authorization", "")
     if header:
-        scheme, _, token = header.partition(" ")
+        scheme, _sep, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return error_response(401, "unauthorized", "Use 'Authorization: Bearer <token>'.")
         found = principal_for_token(token.strip())
