@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask import g, make_response, request
 from flask_login import current_user
 from webargs.flaskparser import FlaskParser
+from flask_babel import gettext as _
 
 from pointsapp import idempotency, lifecycle, pagination
 from pointsapp.auth import Principal, principal_for_token
@@ -47,7 +48,7 @@ def in_utc_range(moment) -> None:
         if moment is not None and moment.tzinfo is not None:
             moment.astimezone(dt.timezone.utc)
     except OverflowError:
-        raise ma.ValidationError("Out of range.") from None
+        raise ma.ValidationError(_("Out of range.")) from None
 
 
 def _has_nul(value, depth: int = 0) -> bool:
@@ -70,7 +71,7 @@ class Schema(ma.Schema):
         ordered = True
 
     @ma.pre_load
-    def _refuse_nul(self, data, **_):
+    def _refuse_nul(self, data, **kwargs):
         # PostgreSQL cannot store U+0000 in text; refuse it up front instead of failing on INSERT.
         if isinstance(data, Mapping):
             bad = [name for name in data if _has_nul(name) or _has_nul(data.get(name))]
@@ -148,7 +149,7 @@ def caller_required(view):
 
 def bearer_token() -> str | None:
     """The token of a bearer-authenticated request, else None."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
@@ -161,7 +162,7 @@ def authenticate_request():
     g.principal = None
     header = request.headers.get("Authorization", "")
     if header:
-        scheme, _, token = header.partition(" ")
+        scheme, _sep, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return error_response(401, "unauthorized", "Use 'Authorization: Bearer <token>'.")
         found = principal_for_token(token.strip())
