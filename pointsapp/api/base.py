@@ -11,9 +11,9 @@ import flask_smorest
 import marshmallow as ma
 import sqlalchemy as sa
 from flask import g, make_response, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from webargs.flaskparser import FlaskParser
-from flask_babel import gettext as _
 
 from pointsapp import idempotency, lifecycle, pagination
 from pointsapp.auth import Principal, principal_for_token
