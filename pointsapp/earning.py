@@ -248,6 +248,11 @@ def ingest_events(raw_items: list, *, source: str, actor_id: int | None, naive_i
     versions = rules_in_force({p.type for _, p in parsed} | {MENTORSHIP_BONUS_TYPE})
     mentorships = mentoring.open_mentorships(user_ids)
     new = [p for _, p in parsed if p.external_id not in known_events]
+    # Corrections lock events, then challenges, then wallets: take theirs before the wallets (no deadlock).
+    corrections.lock_before_wallets(
+        [known_events[p.related_external_id] for p in new if p.related_external_id in known_events],
+        [(p.user_id, p.occurred_at) for p in new if p.type == COMPLIANCE_BREACH_TYPE],
+    )
     _lock_wallets({p.user_id for p in new} | {u for p in new for u in p.participants} | _mentors(mentorships))
     totals: dict[int, int] = defaultdict(int)
     reasons: dict[int, list[str]] = defaultdict(list)
