@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 WORKERS ?= 2
 export FLASK_APP := pointsapp
 
-.PHONY: run test lint install migrate seed serve translations browser-deps bench bench-quick bench-deps clean
+.PHONY: run test lint fuzz install migrate seed serve translations browser-deps bench bench-quick bench-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,12 @@ test: install browser-deps
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# The suite's schemathesis run and model-based ledger test, long: many examples (FUZZ_EXAMPLES, LEDGER_EXAMPLES).
+fuzz: install
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-300} LEDGER_EXAMPLES=$${LEDGER_EXAMPLES:-200} \
+	  $(BIN)/pytest --timeout=3600 tests/api/test_openapi_fuzz.py tests/api/test_ledger_model.py $(PYTEST_ARGS)
+
 
 bench-deps:
 	@command -v wrk >/dev/null || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \

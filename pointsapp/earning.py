@@ -67,6 +67,7 @@ from pointsapp.rules import COMPLIANCE_BREACH_TYPE, EVENT_TYPE_RE, MENTORSHIP_BO
 
 MAX_BATCH = 1000
 MAX_PARTICIPANTS = 50
+MAX_QUANTITY = 10_000
 FUTURE_TOLERANCE_HOURS = 24
 MAX_ID = 2**31 - 1  # ids are 32-bit INTEGER columns; a larger one cannot exist
 DEFAULT_MENTORSHIP_DEAL_TYPES = ("loan_signed", "hnw_client_signed", "wealth_product_sold")
@@ -107,7 +108,7 @@ class EventInputSchema(ma.Schema):
     participants = ma.fields.List(
         WholeNumber(validate=ma.validate.Range(min=1, max=MAX_ID)), load_default=list, validate=ma.validate.Length(max=MAX_PARTICIPANTS)
     )
-    quantity = WholeNumber(load_default=1, validate=ma.validate.Range(min=1, max=10_000))
+    quantity = WholeNumber(load_default=1, validate=ma.validate.Range(min=1, max=MAX_QUANTITY))
     related_external_id = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(min=1, max=255))
 
     @ma.validates("type")
@@ -256,6 +257,11 @@ def ingest_events(raw_items: list, *, source: str, actor_id: int | None, naive_i
     versions = rules_in_force({p.type for _, p in parsed} | {MENTORSHIP_BONUS_TYPE})
     mentorships = mentoring.open_mentorships(user_ids)
     new = [p for _, p in parsed if p.external_id not in known_events]
+    # Corrections lock events, then challenges, then wallets: take theirs before the wallets (no deadlock).
+    corrections.lock_before_wallets(
+        [known_events[p.related_external_id] for p in new if p.related_external_id in known_events],
+        [(p.user_id, p.occurred_at) for p in new if p.type == COMPLIANCE_BREACH_TYPE],
+    )
     _lock_wallets({p.user_id for p in new} | {u for p in new for u in p.participants} | _mentors(mentorships))
     fresh: dict[str, tuple[int, EventInput]] = {}
     twins: list[tuple[int, EventInput]] = []  # the same external_id again later in the batch

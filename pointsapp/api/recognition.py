@@ -15,10 +15,14 @@ blp = Blueprint("Recognition", __name__, description="Leaderboards, badges, hono
 
 
 class LeaderboardArgsSchema(Schema):
-    period = ma.fields.String(load_default="week")
-    kind = ma.fields.String(load_default="individual")
+    period = ma.fields.String(load_default="week", validate=ma.validate.OneOf(PERIODS))
+    kind = ma.fields.String(load_default="individual", validate=ma.validate.OneOf(leaderboard.KINDS))
     team_id = ma.fields.Integer(load_default=None, allow_none=True, validate=ma.validate.Range(min=1, max=MAX_ID))
-    period_key = ma.fields.String(load_default=None)
+    period_key = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.Regexp(r"^[0-9]{4}(-W[0-9]{2}|-Q[1-4]|-[0-9]{2})?$"),
+        metadata={"description": "A key of the period: 2026-W48, 2026-11, 2026-Q4 or 2026 (default: the current one)."},
+    )
     # At bank scale a board lists its top rows; ``me`` is computed whatever the limit.
     limit = ma.fields.Integer(load_default=leaderboard.ITEMS_SHOWN, validate=ma.validate.Range(min=1, max=1000))
 
@@ -38,9 +42,9 @@ class StandingSchema(Schema):
 
 
 class LeaderboardSchema(Schema):
-    period = ma.fields.String()
+    period = ma.fields.String(metadata={"enum": list(PERIODS)})
     period_key = ma.fields.String()
-    kind = ma.fields.String()
+    kind = ma.fields.String(metadata={"enum": list(leaderboard.KINDS)})
     team_id = ma.fields.Integer(allow_none=True)
     items = ma.fields.List(ma.fields.Nested(PlaceSchema))
     me = ma.fields.Nested(StandingSchema, allow_none=True)
