@@ -53,6 +53,7 @@ def load_settings() -> dict:
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": os.environ.get("RATELIMIT_ENABLED", "1") != "0",
         "RATELIMIT_HEADERS_ENABLED": True,
+        "COMPRESS_REGISTER": False,  # create_app registers extensions.compress_response instead
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
         # How many reverse proxies (load balancer, ingress) stand in front and set X-Forwarded-For/-Proto/-Host.
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
@@ -88,6 +89,8 @@ def load_settings() -> dict:
         "WECOM_API_BASE": os.environ.get("WECOM_API_BASE", "https://qyapi.weixin.qq.com"),
         # The app's public address, for the link under a WeCom message (none when unset).
         "WECOM_APP_URL": os.environ.get("WECOM_APP_URL"),
+        # An open wallet page asks for new points this often (a cheap request answered 204 when nothing changed).
+        "WALLET_LIVE_SECONDS": int(os.environ.get("WALLET_LIVE_SECONDS", "5")),
         "REDEMPTION_EXPIRY_DAYS": int(os.environ.get("REDEMPTION_EXPIRY_DAYS", "14")),
         # A lead may award or deduct at most this many points at once; larger amounts go through HR.
         "LEAD_AWARD_LIMIT": int(os.environ.get("LEAD_AWARD_LIMIT", "500")),
