@@ -11,6 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import gettext as _
+from zxcvbn import zxcvbn
 
 from pointsapp.errors import ValidationFailed
 from pointsapp.extensions import db
@@ -24,11 +25,18 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password-at-all")
 
 
 def check_password_strength(password: str) -> None:
+    """Refuse short passwords and, by zxcvbn's estimate, common or easily guessed ones (password1234, qwertyuiop12)."""
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
     if len(password) < minimum:
         raise ValidationFailed(
             _("Passwords need at least %(minimum)s characters.", minimum=minimum),
             fields={"password": [_("At least %(minimum)s characters.", minimum=minimum)]},
+        )
+    # zxcvbn looks at the first 72 characters only (it is slow on long input); longer ones are strong enough there.
+    if zxcvbn(password)["score"] < current_app.config["PASSWORD_MIN_SCORE"]:
+        raise ValidationFailed(
+            _("This password is too common or too easy to guess; choose a longer, less predictable one."),
+            fields={"password": [_("Too common or too easy to guess.")]},
         )
 
 

@@ -55,6 +55,7 @@ def load_settings() -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         "COMPRESS_REGISTER": False,  # create_app registers extensions.compress_response instead
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        "LOGIN_ADDRESS_RATE_LIMIT": os.environ.get("LOGIN_ADDRESS_RATE_LIMIT", "30 per minute"),
         # How many reverse proxies (load balancer, ingress) stand in front and set X-Forwarded-For/-Proto/-Host.
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
         "SESSION_COOKIE_HTTPONLY": True,
@@ -71,6 +72,8 @@ def load_settings() -> dict:
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
         "LANGUAGES": ["en", "zh"],
         "PASSWORD_MIN_LENGTH": 12,
+        # zxcvbn's score (0-4) a password needs: 3 means about 10^8 guesses, beyond common and patterned passwords.
+        "PASSWORD_MIN_SCORE": int(os.environ.get("PASSWORD_MIN_SCORE", "3")),
         "API_TITLE": "pointsapp API",
         "API_VERSION": "v1",
         "OPENAPI_VERSION": "3.0.3",

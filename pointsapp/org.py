@@ -105,9 +105,8 @@ def create_user(
 def get_user(actor: User, user_id: int) -> User:
     """A user the actor may see: themselves, their team members if a lead, anyone if admin."""
     user = get_by_id(User, user_id)
-    if user is None:
-        raise NotFound(_("There is no user %(user_id)s.", user_id=user_id))
-    policy.require(policy.can_view_user(actor, user), _("You may only look at yourself and the teams you lead."))
+    # Someone the actor may not see gets the same answer as an unknown id (no probing for accounts).
+    policy.require_visible(user is not None and policy.can_view_user(actor, user), _("There is no user %(user_id)s.", user_id=user_id))
     return user
 
 

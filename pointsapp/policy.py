@@ -14,7 +14,7 @@ from __future__ import annotations
 from flask import current_app
 
 from pointsapp.auth import Principal
-from pointsapp.errors import NotAllowed
+from pointsapp.errors import NotAllowed, NotFound
 from pointsapp.models import Redemption, User
 from pointsapp.models.org import team_subtree_ids
 
@@ -25,6 +25,12 @@ ADMIN_APPROVED_KINDS = ("bonus_cash", "training_seat", "other")
 def require(allowed: bool, message: str = "You are not allowed to do that.") -> None:
     if not allowed:
         raise NotAllowed(message)
+
+
+def require_visible(allowed: bool, message: str) -> None:
+    """Like ``require``, but answers "not found": the caller may not learn that the resource exists."""
+    if not allowed:
+        raise NotFound(message)
 
 
 def is_admin(user: User | None) -> bool:

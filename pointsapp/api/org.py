@@ -70,6 +70,11 @@ class Tokens(MethodView):
         key_func=_login_key,
         deduct_when=lambda response: response.status_code == 401,
     )
+    @limiter.limit(  # and per address alone, so one address cannot try many accounts
+        lambda: current_app.config["LOGIN_ADDRESS_RATE_LIMIT"],
+        key_func=client_address,
+        deduct_when=lambda response: response.status_code == 401,
+    )
     @blp.doc(security=[])
     @blp.arguments(TokenRequestSchema)
     @blp.response(200, TokenSchema)

@@ -32,6 +32,12 @@ def _safe_next(target: str | None) -> str:
     methods=["POST"],
     deduct_when=lambda response: response.status_code == 401,
 )
+@limiter.limit(  # and per address alone, so one address cannot try many accounts
+    lambda: current_app.config["LOGIN_ADDRESS_RATE_LIMIT"],
+    key_func=client_address,
+    methods=["POST"],
+    deduct_when=lambda response: response.status_code == 401,
+)
 def login():
     """Show the login form; sign in with email and password."""
     if current_user.is_authenticated:

@@ -140,3 +140,34 @@ def test_a_token_request_whose_json_is_not_an_object_is_refused_while_limits_are
     response = limited_app.test_client().post("/api/v1/auth/token", json=body)
     assert response.status_code in (400, 422)
     assert set(response.json["error"]) >= {"code", "message"}
+
+
+@pytest.fixture()
+def address_limited_app():
+    return make_test_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute", LOGIN_ADDRESS_RATE_LIMIT="5 per minute")
+
+
+def test_failed_token_requests_are_limited_per_address_across_emails(org, address_limited_app):
+    client = address_limited_app.test_client()
+    # One wrong guess each for many accounts never reaches the per-email limit, but the address runs out.
+    statuses = [client.post("/api/v1/auth/token", json={"email": f"guess{n}@example.com", "password": "not the password"}).status_code
+                for n in range(6)]
+    assert statuses == [401] * 5 + [429]
+    limited = client.post("/api/v1/auth/token", json={"email": org.admin.email, "password": factories.PASSWORD})
+    _assert_envelope(limited, 429, "rate_limited")
+    # Another address is not affected.
+    other = client.post("/api/v1/auth/token", json={"email": org.admin.email, "password": factories.PASSWORD},
+                        environ_base={"REMOTE_ADDR": "10.0.0.2"})
+    assert other.status_code == 200 and other.json["user"]["email"] == org.admin.email
+
+
+def test_failed_web_logins_are_limited_per_address_across_emails(org, address_limited_app):
+    client = address_limited_app.test_client()
+    statuses = []
+    for n in range(6):
+        token = csrf_token(client)
+        statuses.append(client.post("/login", data={"email": f"guess{n}@example.com", "password": "nope nope nope",
+                                                    "csrf_token": token}).status_code)
+    assert statuses == [401] * 5 + [429]
+    token = csrf_token(client)
+    assert client.post("/login", data={"email": org.alice.email, "password": factories.PASSWORD, "csrf_token": token}).status_code == 429

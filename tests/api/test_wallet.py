@@ -178,8 +178,10 @@ def test_lead_and_admin_see_a_members_wallet_others_do_not(org, api_as):
     factories.give_points(org.alice, 40)
     assert api_as(org.wealth_lead).get(f"/users/{org.alice.id}/wallet").json["balance"] == 40
     assert api_as(org.admin).get(f"/users/{org.alice.id}/wallet").json["available"] == 40
-    assert api_as(org.loans_lead).get(f"/users/{org.alice.id}/wallet").status_code == 403
-    assert api_as(org.bob).get(f"/users/{org.alice.id}/wallet").status_code == 403
+    for outsider in (org.loans_lead, org.bob):
+        hidden = api_as(outsider).get(f"/users/{org.alice.id}/wallet")
+        assert hidden.status_code == 404
+        assert hidden.json == {"error": {"code": "not_found", "message": f"There is no user {org.alice.id}."}}
     assert api_as(org.admin).get("/users/31337/wallet").status_code == 404
 
 
