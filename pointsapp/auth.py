@@ -32,8 +32,8 @@ def check_password_strength(password: str) -> None:
             _("Passwords need at least %(minimum)s characters.", minimum=minimum),
             fields={"password": [_("At least %(minimum)s characters.", minimum=minimum)]},
         )
-    # zxcvbn looks at the first 72 characters only (it is slow on long input); longer ones are strong enough there.
-    if zxcvbn(password)["score"] < current_app.config["PASSWORD_MIN_SCORE"]:
+    # zxcvbn refuses input past 72 characters (it is slow on long input): judge the first 72.
+    if zxcvbn(password[:72])["score"] < current_app.config["PASSWORD_MIN_SCORE"]:
         raise ValidationFailed(
             _("This password is too common or too easy to guess; choose a longer, less predictable one."),
             fields={"password": [_("Too common or too easy to guess.")]},

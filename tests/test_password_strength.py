@@ -66,3 +66,11 @@ def test_create_admin_refuses_a_weak_password(cli):
     assert again.exit_code == 1 and MESSAGE in again.output
     db.session.expire_all()
     assert db.session.scalar(sa.select(User.password_hash)) == before
+
+
+def test_a_very_long_password_is_judged_not_refused_with_an_error(org, api_as):
+    long = "a strong password " * 20  # 360 characters, past zxcvbn's own 72-character limit
+    response = api_as(org.admin).post("/users", {"email": "long@example.com", "name": "L", "role": "employee", "password": long})
+    assert response.status_code == 201 and response.json["email"] == "long@example.com"
+    weak = api_as(org.admin).post("/users", {"email": "weak@example.com", "name": "W", "role": "employee", "password": "a" * 300})
+    assert weak.status_code == 422 and weak.json["error"]["fields"] == {"password": ["Too common or too easy to guess."]}
