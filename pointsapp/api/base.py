@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-from collections.abc import Mapping
 
 import flask_smorest
 import marshmallow as ma
@@ -22,7 +21,7 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
-from pointsapp import pagination
+from pointsapp import pagination, text
 
 API_PREFIX = "/api/v1"
 MAX_ID = 2**31 - 1  # ids are 32-bit INTEGER columns; a larger one cannot exist, and looking it up would overflow
@@ -85,13 +84,17 @@ class JSONProvider(DefaultJSONProvider):
 
 
 class Parser(FlaskParser):
-    """webargs' parser, where a body nested too deeply is malformed JSON (400)."""
+    """webargs' parser, where a body nested too deeply or a number too long to read is malformed JSON (400)."""
 
     def _raw_load_json(self, req):
         try:
             return super()._raw_load_json(req)
         except RecursionError:
             raise json.JSONDecodeError("The JSON body is nested too deeply.", "[", 0) from None  # doc "" would read as no body
+        except json.JSONDecodeError:
+            raise
+        except ValueError:  # an integer past Python's digit limit
+            raise json.JSONDecodeError("A number in the JSON body is too long.", "[", 0) from None
 
 
 class Blueprint(flask_smorest.Blueprint):
@@ -142,18 +145,6 @@ class Api(flask_smorest.Api):
         return response
 
 
-def _has_nul(value, depth: int = 0) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if depth > 50:
-        return False
-    if isinstance(value, dict):
-        return any(_has_nul(k, depth + 1) or _has_nul(v, depth + 1) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v, depth + 1) for v in value)
-    return False
-
-
 class Schema(ma.Schema):
     """Base schema: unknown input keys are ignored (clients may send more)."""
 
@@ -161,13 +152,13 @@ class Schema(ma.Schema):
         unknown = ma.EXCLUDE
         ordered = True
 
+    # Keys whose text is checked elsewhere (e.g. each event of a batch, on its own).
+    TEXT_CHECKED_ELSEWHERE: frozenset[str] = frozenset()
+
     @ma.pre_load
-    def _refuse_nul(self, data, **_):
-        # PostgreSQL cannot store U+0000 in text; refuse it up front instead of failing on INSERT.
-        if isinstance(data, Mapping):
-            bad = [name for name in data if _has_nul(name) or _has_nul(data.get(name))]
-            if bad:
-                raise ma.ValidationError({str(name).replace("\x00", ""): ["Must not contain NUL characters."] for name in bad})
+    def _refuse_unstorable(self, data, **_):
+        # NUL or a lone surrogate would fail on INSERT: refuse it up front, naming the field.
+        text.refuse_unstorable(data, self.TEXT_CHECKED_ELSEWHERE)
         return data
 
 

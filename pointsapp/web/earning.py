@@ -15,7 +15,7 @@ from pointsapp.events_log import EventFilters, event_types, search_events, user_
 from pointsapp.extensions import db
 from pointsapp.models import Integration, User, Veto
 from pointsapp.periods import PERIODS, period_key, utcnow
-from pointsapp.web import period_label, wants_fragment
+from pointsapp.web import form_id, period_label, wants_fragment
 from pointsapp.web.wallet import WALLET_PANELS
 
 bp = Blueprint("earning", __name__)
@@ -268,10 +268,11 @@ def mentorships():
 def create_mentorship():
     """Pair a mentor with a mentee."""
     form = request.form
-    if not (form.get("mentor_id", "").isdigit() and form.get("mentee_id", "").isdigit()):
+    mentor_id, mentee_id = form_id(form, "mentor_id"), form_id(form, "mentee_id")
+    if not (mentor_id and mentee_id):
         return _mentorships_page(422, {"mentor_id": [_("Choose a mentor and a mentee.")]}, form)
     try:
-        mentoring.create_mentorship(current_user, int(form["mentor_id"]), int(form["mentee_id"]))
+        mentoring.create_mentorship(current_user, mentor_id, mentee_id)
     except DomainError as error:
         return _mentorships_page(error.status, _errors(error, "mentee_id"), form, error.message)
     flash(_("Mentorship started."), "success")
