@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import importlib
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Flask, g, redirect, request, url_for
+from flask import Flask, current_app, g, redirect, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -67,11 +68,47 @@ def form_id(values, name: str) -> int:
     return value if value is not None and 0 < value <= INT_MAX else 0
 
 
+def safe_next(target: str | None, fallback: str) -> str:
+    """``target`` when it is a path on this site, else ``fallback``: never another host.
+
+    Browsers read ``//host``, ``/\\host`` and paths with tabs or newlines in them
+    (which they strip) as another host, so those are refused as well as full URLs.
+    """
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not any(ch.isspace() or not ch.isprintable() for ch in target)
+        and urlsplit(target).netloc == ""
+    ):
+        return target
+    return fallback
+
+
+CSV_UPLOAD_MAX_BYTES = 5 * 1024 * 1024  # an uploaded CSV file (events, users); the request may add form overhead
+_MULTIPART_OVERHEAD = 64 * 1024
+
+
+def upload_limit(view):
+    """This view takes a CSV upload: its request body may exceed MAX_CONTENT_LENGTH up to the CSV limit."""
+    view.upload_limit = CSV_UPLOAD_MAX_BYTES + _MULTIPART_OVERHEAD
+    return view
+
+
+def _apply_upload_limit() -> None:
+    limit = getattr(current_app.view_functions.get(request.endpoint), "upload_limit", None)
+    if limit:
+        request.max_content_length = limit
+
+
 def register(app: Flask) -> None:
     from pointsapp.extensions import db, login_manager
     from pointsapp.models import User
     from pointsapp.web import nav
 
+    # First of all before-request hooks: the CSRF check reads the form, so the body limit must be set before it.
+    app.before_request_funcs.setdefault(None, []).insert(0, _apply_upload_limit)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
 

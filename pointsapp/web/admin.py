@@ -13,7 +13,7 @@ from pointsapp.errors import DomainError
 from pointsapp.extensions import db
 from pointsapp.models import Team, User
 from pointsapp.models.org import ROLES
-from pointsapp.web import form_id
+from pointsapp.web import form_id, upload_limit
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 ROLE_LABELS = {"employee": _l("Employee"), "lead": _l("Team lead"), "admin": _l("Administrator (HR)")}
@@ -111,6 +111,7 @@ def set_wecom_userid(user_id: int):
 
 
 @bp.post("/users/import")
+@upload_limit
 @login_required
 def import_users():
     """Import users from a CSV file: every row, or none when a row is bad."""

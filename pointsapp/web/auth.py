@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from pointsapp import auth, org
 from pointsapp.extensions import client_address, limiter
+from pointsapp.web import safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -19,9 +20,7 @@ def _login_key() -> str:
 
 def _safe_next(target: str | None) -> str:
     """Only same-site paths: never redirect to another host after login."""
-    if target and urlsplit(target).netloc == "" and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("wallet.index")
+    return safe_next(target, url_for("wallet.index"))
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -15,7 +15,7 @@ from pointsapp.events_log import EventFilters, event_types, search_events, user_
 from pointsapp.extensions import db
 from pointsapp.models import Integration, User, Veto
 from pointsapp.periods import PERIODS, period_key, utcnow
-from pointsapp.web import form_id, period_label, wants_fragment
+from pointsapp.web import form_id, period_label, safe_next, upload_limit, wants_fragment
 from pointsapp.web.wallet import WALLET_PANELS
 
 bp = Blueprint("earning", __name__)
@@ -178,7 +178,7 @@ def reverse_event(event_id: int):
         flash(error.message, "error")
     else:
         flash(_("Event %(id)s reversed: %(count)d entries.", id=event.external_id, count=len(entries)), "success")
-    return redirect(request.form.get("next") or url_for("earning.events_log"))
+    return redirect(safe_next(request.form.get("next"), url_for("earning.events_log")))
 
 
 @bp.post("/admin/vetoes/<int:veto_id>/lift")
@@ -214,6 +214,7 @@ def _import_form(errors: dict, status: int = 200):
 
 
 @bp.post("/admin/events/import")
+@upload_limit
 @login_required
 def start_import():
     """Store the upload and go to its progress page."""
