@@ -1,4 +1,4 @@
-# pointsapp — the two commands: `make run` and `make test`.
+# pointsapp — the two commands: `make run` and `make test` (and `make lint` before a commit).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 WORKERS ?= 2
 export FLASK_APP := pointsapp
 
-.PHONY: run test install migrate seed serve translations browser-deps bench clean
+.PHONY: run test lint install migrate seed serve translations browser-deps bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ browser-deps:
 
 test: install browser-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 bench: install
 	$(BIN)/python benchmarks/run.py

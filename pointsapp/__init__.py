@@ -6,16 +6,29 @@ from pathlib import Path
 
 from flask import Flask
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-STATIC = Path(__file__).resolve().parent.parent / "static"
+from pointsapp.config import STATIC, TEMPLATES
 
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the application: settings, extensions, blueprints — nothing else."""
-    from pointsapp import cli, config as settings, database, web
-    from pointsapp.api import register_api
+    from pointsapp import api, cli, commands, database, lifecycle, web
+    from pointsapp import config as settings
     from pointsapp.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
     from pointsapp.i18n import select_locale, select_timezone
+    from pointsapp.web import (
+        account,
+        admin,
+        analytics,
+        auth,
+        challenges,
+        docs,
+        earning,
+        notifications,
+        pwa,
+        recognition,
+        rewards,
+        wallet,
+    )
 
     app = Flask(__name__, template_folder=str(TEMPLATES), static_folder=str(STATIC), instance_path=settings.INSTANCE_DIR.as_posix())
     app.config.update(settings.load_settings())
@@ -37,7 +50,11 @@ def create_app(config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     htmx.init_app(app)
 
-    register_api(app)
-    web.register(app)
-    cli.register(app)
+    lifecycle.init_app(app)  # first: the id converter must be in place before any route
+    api.init_app(app)
+    web.init_app(app)
+    for page in (auth, account, wallet, admin, docs, earning, rewards, challenges, recognition, notifications, pwa, analytics):
+        app.register_blueprint(page.bp)
+    for group in (cli, commands.earning, commands.rewards, commands.challenges, commands.recognition, commands.push):
+        group.register(app)
     return app

@@ -53,6 +53,7 @@ from pointsapp.goals import staged_target
 from pointsapp.limits import get_by_id
 from pointsapp.models import Event, Goal, LedgerEntry, PeriodTotal, Rule, Team, User
 from pointsapp.models.ledger import SPEND_KINDS
+from pointsapp.models.org import team_subtree_ids
 from pointsapp.periods import local, org_timezone, period_key, utcnow
 
 RANGES = (4, 12, 26)
@@ -173,8 +174,6 @@ def visible_teams(actor: User) -> list[tuple[Team, int]]:
 
 def resolve_scope(actor: User, team_id: int | None) -> tuple[Team | None, set[int] | None]:
     """The team asked for (None: whole company, admins only) and its subtree's ids."""
-    from pointsapp.org import team_subtree_ids
-
     if team_id is None and not policy.is_admin(actor):
         team_id = actor.team_id
     if team_id is None:

@@ -66,15 +66,6 @@ def change_password(user: User, current: str, new: str) -> None:
     revoke_all(user)
 
 
-def set_password(actor: User, user: User, new: str) -> None:
-    """An administrator sets a member's password (first login, or a forgotten one)."""
-    from pointsapp import policy
-
-    policy.require(policy.can_manage_org(actor), "Only administrators can set passwords.")
-    user.password_hash = hash_password(new)
-    revoke_all(user)
-
-
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

@@ -16,7 +16,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from pointsapp import earning, names, notify, policy
+from pointsapp import names, notify, policy
 from pointsapp.errors import NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.models import Badge, BadgeAward, Event, Honor, User
@@ -103,10 +103,6 @@ def check_event(event: Event) -> list[BadgeAward]:
         )
         awarded.append(award)
     return awarded
-
-
-if check_event not in earning.EVENT_LISTENERS:
-    earning.EVENT_LISTENERS.append(check_event)
 
 
 # --- reading ---------------------------------------------------------------------

@@ -34,7 +34,7 @@ from pointsapp import audit, budgets, earning, ledger, notify, policy
 from pointsapp.errors import NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.models import Challenge, ChallengePayout, Event, Team, User
-from pointsapp.org import team_subtree_ids
+from pointsapp.models.org import team_subtree_ids
 from pointsapp.periods import as_utc, period_key, utcnow
 
 # Both fit a 32-bit INTEGER column; a pool is paid out as points, so it stays modest.

@@ -1,11 +1,10 @@
-"""Flask commands: create-admin, create-integration, check-ledger, seed-demo, and each area's.
+"""Flask commands: create-admin, create-integration, revoke-tokens, check-ledger, seed-demo (each area's are in commands/).
 
 Commands that print a token print it alone on the last line of standard output.
 """
 
 from __future__ import annotations
 
-import importlib
 import secrets
 import sys
 
@@ -14,13 +13,10 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.cli import with_appcontext
 
-from pointsapp import auth, ledger, org
+from pointsapp import auth, demo, ledger, org
 from pointsapp.errors import DomainError
 from pointsapp.extensions import db
 from pointsapp.models import User
-
-# Area modules under pointsapp.commands, each with register(app).
-AREA_COMMANDS = ("earning", "rewards", "challenges", "recognition", "push")
 
 
 def register(app: Flask) -> None:
@@ -29,14 +25,6 @@ def register(app: Flask) -> None:
     app.cli.add_command(check_ledger)
     app.cli.add_command(revoke_tokens)
     app.cli.add_command(seed_demo)
-    for name in AREA_COMMANDS:
-        try:
-            module = importlib.import_module(f"pointsapp.commands.{name}")
-        except ModuleNotFoundError as error:
-            if error.name != f"pointsapp.commands.{name}":
-                raise
-            continue
-        module.register(app)
 
 
 def _fail(message: str) -> None:
@@ -124,8 +112,6 @@ def check_ledger() -> None:
 @click.option("--force", is_flag=True, help="Seed even if users exist.")
 def seed_demo(force: bool) -> None:
     """Seed a demo organisation when the database is empty, and print the logins."""
-    from pointsapp import demo
-
     if not force and db.session.scalar(sa.select(sa.func.count()).select_from(User)):
         click.echo("The database already has users; nothing seeded.")
         return

@@ -7,6 +7,8 @@ import secrets
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = PROJECT_ROOT / "templates"
+STATIC = PROJECT_ROOT / "static"
 INSTANCE_DIR = Path(os.environ.get("POINTSAPP_INSTANCE", PROJECT_ROOT / "instance"))
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Flask, has_request_context, request
 
+from pointsapp.extensions import db
+
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 BUSY_TIMEOUT_MS = 30_000
 
@@ -50,7 +52,5 @@ def configure_engine(engine: sa.Engine) -> None:
 
 
 def init_database(app: Flask) -> None:
-    from pointsapp.extensions import db
-
     with app.app_context():
         configure_engine(db.engine)

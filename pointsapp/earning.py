@@ -26,9 +26,9 @@ Design overview
   version) and ``effective_at = occurred_at``; its reason starts with the
   rule's name. Reversal adds linked reversing entries for every award the event
   produced (shares and mentorship bonus included); balances may go below zero.
-* **Hooks.** ``EVENT_LISTENERS`` are called as ``listener(event)`` in the same
-  transaction right after an event and its awards are stored (not for
-  duplicates). ``vetoed_user_ids(period, key)`` answers compliance vetoes.
+* **Badges.** ``badges.check_event`` runs in the same transaction right after an
+  event and its awards are stored (not for duplicates).
+  ``vetoed_user_ids(period, key)`` answers compliance vetoes.
 """
 
 from __future__ import annotations
@@ -38,19 +38,17 @@ import datetime as dt
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Callable
 
 import marshmallow as ma
 import sqlalchemy as sa
 
-from pointsapp import audit, ledger, mentoring, notify, policy, text, vetoes
+from pointsapp import audit, badges, ledger, mentoring, notify, policy, text, vetoes
 from pointsapp.errors import Conflict, DomainError, InvalidTransition, NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.models import Event, LedgerEntry, Rule, User, Wallet
 from pointsapp.periods import as_utc, org_timezone, utcnow
 from pointsapp.rules import COMPLIANCE_BREACH_TYPE, EVENT_TYPE_RE, MENTORSHIP_BONUS_TYPE, rule_at, rules_in_force
 
-EVENT_LISTENERS: list[Callable] = []
 MAX_BATCH = 1000
 MAX_PARTICIPANTS = 50
 FUTURE_TOLERANCE_HOURS = 24
@@ -319,8 +317,7 @@ def _ingest_one(i, item: EventInput, source, actor_id, known_events, versions, m
                 entries += bonus
             if event.type == COMPLIANCE_BREACH_TYPE:
                 vetoes.veto_for_event(event, f"{rule.name if rule else 'Compliance breach'} (event {event.external_id})")
-            for listener in EVENT_LISTENERS:
-                listener(event)
+            badges.check_event(event)
     except sa.exc.IntegrityError:
         # Someone stored this identity first (a concurrent replay): answer as they did.
         stored = db.session.scalar(sa.select(Event).where(Event.source == source, Event.external_id == item.external_id))

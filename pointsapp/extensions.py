@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 from sqlalchemy.orm import DeclarativeBase
 
-from pointsapp.api.base import Api
+from pointsapp.http import Api
 
 
 class Base(DeclarativeBase):

@@ -13,7 +13,7 @@ import re
 
 import sqlalchemy as sa
 
-from pointsapp import audit, earning, notify, policy
+from pointsapp import audit, challenges, earning, notify, policy
 from pointsapp.errors import Duplicate, NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.limits import get_by_id
@@ -116,8 +116,6 @@ def award_best_managers(period: str, key: str, *, actor: User | None = None) -> 
 
 def honour_top_contributors(actor: User, challenge_id: int) -> list[Honor]:
     """Name the top two contributors of a closed challenge "Team contribution" (its lead)."""
-    from pointsapp import challenges
-
     result = challenges.get_challenge(actor, challenge_id)
     policy.require(policy.can_manage_challenge(actor, result.team_id), "Only the team's lead or an admin can do this.")
     if result.status == "active":

@@ -31,12 +31,12 @@ import secrets
 
 import sqlalchemy as sa
 
-from pointsapp import policy
+from pointsapp import challenges, policy
 from pointsapp.errors import NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.limits import get_by_id
 from pointsapp.models import BoardLink, PeriodTotal, Team, User
-from pointsapp.org import team_subtree_ids
+from pointsapp.models.org import team_subtree_ids
 from pointsapp.periods import PERIODS, current_key, period_bounds, utcnow
 
 KINDS = ("individual", "team")
@@ -238,8 +238,6 @@ class TvBoard:
 
 def tv_board(token: str) -> TvBoard | None:
     """What a board link shows, or None when the link is unknown or revoked."""
-    from pointsapp import challenges
-
     link = db.session.scalar(sa.select(BoardLink).where(BoardLink.token_hash == _hash(token or "")))
     if link is None or link.revoked_at is not None:
         return None

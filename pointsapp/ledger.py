@@ -24,41 +24,23 @@ Design overview
 * ``dedupe_key`` gives an operation its own identity per user (a period bonus,
   a mentorship bonus, a challenge payout): posting the same key twice returns
   the first entry and changes nothing.
-* Every change calls ``points_changed`` listeners (the one invalidator for
-  derived data such as leaderboard caches).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
-import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from pointsapp.errors import InsufficientPoints, InvalidTransition, NotFound, ValidationFailed
 from pointsapp.extensions import db
-from pointsapp.models import Hold, IdempotencyRecord, LedgerEntry, PeriodTotal, Wallet
+from pointsapp.models import Hold, LedgerEntry, PeriodTotal, Wallet
 from pointsapp.models.ledger import ENTRY_KINDS, SPEND_KINDS
 from pointsapp.periods import PERIODS, period_keys, utcnow
-
-_listeners: list[Callable[[set[int]], None]] = []
-
-
-def on_points_changed(listener: Callable[[set[int]], None]) -> Callable[[set[int]], None]:
-    """Register a listener called with the user ids whose points just changed."""
-    _listeners.append(listener)
-    return listener
-
-
-def _changed(*user_ids: int) -> None:
-    for listener in _listeners:
-        listener(set(user_ids))
-
 
 # --- wallets -----------------------------------------------------------------
 
@@ -178,7 +160,6 @@ def post(
         raise NotFound("This user has no wallet.")
     if earned:
         _add_to_rollups(user_id, earned, entry.effective_at)
-    _changed(user_id)
     return entry
 
 
@@ -265,7 +246,6 @@ def place_hold(user_id: int, points: int, *, reason: str) -> Hold:
     hold = Hold(user_id=user_id, points=points, status="open", reason=reason[:500], created_at=now)
     db.session.add(hold)
     db.session.flush()
-    _changed(user_id)
     return hold
 
 
@@ -294,35 +274,7 @@ def capture_hold(hold_id: int, *, actor_id: int | None, reason: str) -> LedgerEn
 
 def release_hold(hold_id: int) -> Hold:
     """Give held points back to the available balance."""
-    hold = _close_hold(hold_id, "released")
-    _changed(hold.user_id)
-    return hold
-
-
-# --- idempotency records -----------------------------------------------------
-
-
-def request_fingerprint(method: str, path: str, body: bytes) -> str:
-    """Hash a request so that the same JSON, however formatted, matches."""
-    try:
-        canonical = json.dumps(json.loads(body or b"null"), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
-        canonical = body
-    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + canonical).hexdigest()
-
-
-def claim_idempotency_key(caller: str, key: str, request_hash: str) -> IdempotencyRecord:
-    """Insert the (caller, key) record; IntegrityError if someone holds it already."""
-    record = IdempotencyRecord(caller=caller, key=key, request_hash=request_hash, status_code=0, response_body="")
-    db.session.add(record)
-    db.session.flush()
-    return record
-
-
-def find_idempotency_record(caller: str, key: str) -> IdempotencyRecord | None:
-    return db.session.scalar(
-        sa.select(IdempotencyRecord).where(IdempotencyRecord.caller == caller, IdempotencyRecord.key == key)
-    )
+    return _close_hold(hold_id, "released")
 
 
 # --- checking ----------------------------------------------------------------

@@ -12,7 +12,8 @@ import re
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from pointsapp.errors import ValidationFailed
 from pointsapp.extensions import db

@@ -21,13 +21,6 @@ from pointsapp.models.org import ROLES
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def team_subtree_ids(team_id: int) -> set[int]:
-    """The team and every team under it (a recursive query; trees are shallow)."""
-    tree = sa.select(Team.id).where(Team.id == team_id).cte("tree", recursive=True)
-    tree = tree.union_all(sa.select(Team.id).where(Team.parent_id == tree.c.id))
-    return set(db.session.scalars(sa.select(tree.c.id)))
-
-
 def create_team(actor: User, *, name: str, parent_id: int | None = None, translations: dict | None = None) -> Team:
     """Create a team, optionally under a parent team."""
     policy.require(policy.can_manage_org(actor), "Only administrators can create teams.")
@@ -107,6 +100,13 @@ def get_user(actor: User, user_id: int) -> User:
         raise NotFound(f"There is no user {user_id}.")
     policy.require(policy.can_view_user(actor, user), "You may only look at yourself and the teams you lead.")
     return user
+
+
+def set_password(actor: User, user: User, new: str) -> None:
+    """An administrator sets a member's password (first login, or a forgotten one); their sessions end."""
+    policy.require(policy.can_manage_org(actor), "Only administrators can set passwords.")
+    user.password_hash = auth.hash_password(new)
+    auth.revoke_all(user)
 
 
 def set_locale(user: User, locale: str | None) -> None:

@@ -27,9 +27,9 @@ from flask import current_app
 
 from pointsapp import notify, push, wecom
 from pointsapp.extensions import db
-from pointsapp.periods import utcnow
 from pointsapp.models import Notification, PushSubscription, User
 from pointsapp.models.notify import PushDelivery, WecomDelivery
+from pointsapp.periods import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -10,6 +10,7 @@ import json
 import sqlalchemy as sa
 
 from pointsapp.errors import ValidationFailed
+from pointsapp.extensions import db
 
 
 def encode_cursor(*values) -> str:
@@ -39,8 +40,6 @@ def decode_cursor(cursor: str) -> tuple[dt.datetime, int]:
 
 def keyset_page(stmt, model, *, limit: int, cursor: str | None = None, time_column=None):
     """Run ``stmt`` newest first; return (rows, next_cursor or None)."""
-    from pointsapp.extensions import db
-
     time_column = time_column if time_column is not None else model.created_at
     if cursor:
         moment, last_id = decode_cursor(cursor)

@@ -10,13 +10,12 @@ Functions answer True/False; ``require`` turns a False into ``NotAllowed``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from flask import current_app
 
+from pointsapp.auth import Principal
 from pointsapp.errors import NotAllowed
-
-if TYPE_CHECKING:
-    from pointsapp.auth import Principal
-    from pointsapp.models import Redemption, User
+from pointsapp.models import Redemption, User
+from pointsapp.models.org import team_subtree_ids
 
 LEAD_APPROVED_KINDS = ("leave_day", "remote_day")
 ADMIN_APPROVED_KINDS = ("bonus_cash", "training_seat", "other")
@@ -31,10 +30,13 @@ def is_admin(user: User | None) -> bool:
     return user is not None and user.role == "admin"
 
 
+def is_lead_or_admin(user: User | None) -> bool:
+    """Leads and admins: who sees the lead menu and the award form (what they may do is checked per action)."""
+    return user is not None and user.role in ("lead", "admin")
+
+
 def managed_team_ids(user: User) -> set[int]:
     """The teams a lead manages: their own and every team under it."""
-    from pointsapp.org import team_subtree_ids
-
     if user.role != "lead" or user.team_id is None:
         return set()
     return team_subtree_ids(user.team_id)
@@ -72,8 +74,6 @@ def can_award(actor: User, target: User) -> bool:
 
 def award_limit(actor: User) -> int | None:
     """The most points a manual award or deduction by ``actor`` may move at once (None: no cap)."""
-    from flask import current_app
-
     return None if is_admin(actor) else current_app.config["LEAD_AWARD_LIMIT"]
 
 
@@ -133,8 +133,6 @@ def can_manage_challenge(actor: User, team_id: int) -> bool:
 
 
 def can_view_challenge(actor: User, team_id: int) -> bool:
-    from pointsapp.org import team_subtree_ids
-
     if can_manage_challenge(actor, team_id):
         return True
     return actor.team_id is not None and actor.team_id in team_subtree_ids(team_id)

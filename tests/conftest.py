@@ -20,10 +20,9 @@ import pytest
 _INSTANCE = tempfile.mkdtemp(prefix="pointsapp-test-")
 os.environ.setdefault("POINTSAPP_INSTANCE", _INSTANCE)
 
-import sqlalchemy as sa  # noqa: E402
 from flask import has_app_context  # noqa: E402
 from flask.globals import _cv_app  # noqa: E402
-from flask.testing import FlaskCliRunner, FlaskClient  # noqa: E402
+from flask.testing import FlaskClient, FlaskCliRunner  # noqa: E402
 
 from pointsapp import create_app, ledger  # noqa: E402
 from pointsapp.extensions import db  # noqa: E402
@@ -46,6 +45,7 @@ class Client(FlaskClient):
         if has_app_context():
             db.session.remove()  # end the test's transaction so the request never waits on it
         token = _cv_app.set(None)
+        kwargs.setdefault("buffered", True)  # read the body and close it (a file response would stay open)
         try:
             return super().open(*args, **kwargs)
         finally:
@@ -88,7 +88,9 @@ def app():
     with app.app_context():
         db.drop_all()
         db.create_all()
-    return app
+    yield app
+    with app.app_context():
+        db.engine.dispose()  # close the pooled connections before the interpreter drops them
 
 
 @pytest.fixture(autouse=True)

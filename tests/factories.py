@@ -85,11 +85,11 @@ def small_org() -> types.SimpleNamespace:
     )
 
 
-def recorded_event(target: User, type: str, occurred_at=None, quantity: int = 1, *, listeners: bool = False):
-    """Store an Event row directly (no rule, no points); optionally run the earning listeners."""
+def recorded_event(target: User, type: str, occurred_at=None, quantity: int = 1, *, check_badges: bool = False):
+    """Store an Event row directly (no rule, no points); optionally check badges as earning does."""
     import datetime as dt
 
-    from pointsapp import earning
+    from pointsapp import badges
     from pointsapp.models import Event
 
     row = Event(
@@ -98,8 +98,7 @@ def recorded_event(target: User, type: str, occurred_at=None, quantity: int = 1,
     )
     db.session.add(row)
     db.session.flush()
-    if listeners:
-        for listener in earning.EVENT_LISTENERS:
-            listener(row)
+    if check_badges:
+        badges.check_event(row)
     db.session.commit()
     return row

@@ -43,10 +43,10 @@ def test_badge_input_is_checked_and_only_admins_define_badges(org, api_as):
 
 def test_the_event_that_crosses_the_threshold_earns_the_badge_once(org, api_as):
     badge = make_badge(api_as(org.admin), threshold=3)
-    first = factories.recorded_event(org.alice, "loan.signed", NOW, quantity=2, listeners=True)
+    first = factories.recorded_event(org.alice, "loan.signed", NOW, quantity=2, check_badges=True)
     assert db.session.scalar(sa.select(sa.func.count(BadgeAward.id))) == 0
-    crossing = factories.recorded_event(org.alice, "loan.signed", NOW, listeners=True)
-    factories.recorded_event(org.alice, "loan.signed", NOW, quantity=4, listeners=True)
+    crossing = factories.recorded_event(org.alice, "loan.signed", NOW, check_badges=True)
+    factories.recorded_event(org.alice, "loan.signed", NOW, quantity=4, check_badges=True)
     awards = db.session.scalars(sa.select(BadgeAward)).all()
     assert [(a.badge_id, a.user_id, a.event_id) for a in awards] == [(badge["id"], org.alice.id, crossing.id)]
     assert awards[0].period_key == NOW.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m")
@@ -61,31 +61,27 @@ def test_a_periodic_badge_is_earned_again_in_the_next_period(org, api_as):
     make_badge(api_as(org.admin), threshold=2, period="month")
     october = dt.datetime(2026, 10, 10, 4, tzinfo=dt.timezone.utc)
     november = dt.datetime(2026, 11, 10, 4, tzinfo=dt.timezone.utc)
-    factories.recorded_event(org.alice, "loan.signed", october, listeners=True)
-    factories.recorded_event(org.alice, "loan.signed", november, listeners=True)  # a different month: no award
+    factories.recorded_event(org.alice, "loan.signed", october, check_badges=True)
+    factories.recorded_event(org.alice, "loan.signed", november, check_badges=True)  # a different month: no award
     assert db.session.scalar(sa.select(sa.func.count(BadgeAward.id))) == 0
-    factories.recorded_event(org.alice, "loan.signed", october, listeners=True)
-    factories.recorded_event(org.alice, "loan.signed", november, listeners=True)
+    factories.recorded_event(org.alice, "loan.signed", october, check_badges=True)
+    factories.recorded_event(org.alice, "loan.signed", november, check_badges=True)
     keys = sorted(db.session.scalars(sa.select(BadgeAward.period_key)))
     assert keys == ["2026-10", "2026-11"]
 
 
 def test_an_ever_badge_counts_across_periods_and_ignores_reversed_events(org, api_as):
     make_badge(api_as(org.admin), name="Veteran", threshold=3, period=None)
-    old = factories.recorded_event(org.alice, "loan.signed", dt.datetime(2025, 1, 5, tzinfo=dt.timezone.utc), listeners=True)
+    old = factories.recorded_event(org.alice, "loan.signed", dt.datetime(2025, 1, 5, tzinfo=dt.timezone.utc), check_badges=True)
     old.reversed_at = NOW
     db.session.commit()
-    factories.recorded_event(org.alice, "loan.signed", dt.datetime(2025, 6, 5, tzinfo=dt.timezone.utc), listeners=True)
-    factories.recorded_event(org.alice, "loan.signed", NOW, listeners=True)
+    factories.recorded_event(org.alice, "loan.signed", dt.datetime(2025, 6, 5, tzinfo=dt.timezone.utc), check_badges=True)
+    factories.recorded_event(org.alice, "loan.signed", NOW, check_badges=True)
     assert db.session.scalar(sa.select(sa.func.count(BadgeAward.id))) == 0
-    factories.recorded_event(org.alice, "client.visit", NOW, quantity=9, listeners=True)  # another type
-    factories.recorded_event(org.alice, "loan.signed", NOW, listeners=True)
+    factories.recorded_event(org.alice, "client.visit", NOW, quantity=9, check_badges=True)  # another type
+    factories.recorded_event(org.alice, "loan.signed", NOW, check_badges=True)
     award = db.session.scalar(sa.select(BadgeAward))
     assert award.period_key == "" and award.user_id == org.alice.id
-
-
-def test_the_badge_check_is_registered_as_an_earning_listener():
-    assert badges.check_event in earning.EVENT_LISTENERS
 
 
 def test_admins_award_honours_listed_with_badges(org, api_as):
@@ -142,8 +138,8 @@ def test_award_honours_names_each_teams_best_manager_once(org, cli, monkeypatch)
 def test_the_badges_page_shows_earned_and_not_yet_earned_with_progress(org, api_as, client):
     make_badge(api_as(org.admin), name="Loan star", threshold=2, period="month")
     make_badge(api_as(org.admin), name="Visit champion", event_type="client.visit", threshold=10, period="week")
-    factories.recorded_event(org.alice, "loan.signed", NOW, quantity=2, listeners=True)
-    factories.recorded_event(org.alice, "client.visit", NOW, quantity=4, listeners=True)
+    factories.recorded_event(org.alice, "loan.signed", NOW, quantity=2, check_badges=True)
+    factories.recorded_event(org.alice, "client.visit", NOW, quantity=4, check_badges=True)
     api_as(org.admin).post("/honors", {"user_id": org.alice.id, "title": "Best customer manager", "period_key": "2026-10"})
     login(client, org.alice)
     html = client.get("/badges").get_data(as_text=True)
@@ -186,7 +182,7 @@ def test_concurrent_events_crossing_the_threshold_award_the_badge_exactly_once(a
     from tests.conftest import ApiClient, run_concurrently
 
     make_badge(api_as(org.admin), name="Closer", event_type="loan_signed", threshold=3, period="week")
-    factories.recorded_event(org.alice, "loan_signed", NOW, listeners=True)
+    factories.recorded_event(org.alice, "loan_signed", NOW, check_badges=True)
     tokens = [factories.token_for(org.admin) for _ in range(4)]
 
     def post(i):

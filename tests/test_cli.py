@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from pointsapp.extensions import db
-from pointsapp.models import Team, User, Wallet
+from pointsapp.models import BadgeAward, Challenge, Event, Redemption, Rule, Team, User, Wallet
 from tests.conftest import ApiClient
 
 
@@ -71,6 +71,11 @@ def test_seed_demo_builds_a_branch_with_two_teams_and_history_once(cli):
     assert roles.count("lead") == 2 and roles.count("employee") == 8
     advisors = db.session.scalars(sa.select(User).where(User.role == "employee")).all()
     assert all(db.session.get(Wallet, a.id).lifetime_earned > 0 for a in advisors)
+    # Every step ran, in order: events under rules, then challenges and badges on them, then redemptions with the points.
+    assert db.session.scalar(sa.select(sa.func.count(Rule.id))) > 0 and db.session.scalar(sa.select(sa.func.count(Event.id))) > 50
+    assert db.session.scalar(sa.select(sa.func.count(Challenge.id))) == 2
+    assert db.session.scalar(sa.select(sa.func.count(BadgeAward.id))) > 0
+    assert db.session.scalar(sa.select(sa.func.count(Redemption.id))) > 0
     again = cli.invoke(args=["seed-demo"])
     assert "nothing seeded" in again.output
     assert db.session.scalar(sa.select(sa.func.count(User.id))) == 11

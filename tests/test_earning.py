@@ -6,9 +6,9 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from pointsapp import earning, ledger, period_bonus, rules, vetoes
+from pointsapp import badges, earning, ledger, period_bonus, rules, vetoes
 from pointsapp.extensions import db
-from pointsapp.models import Event, LedgerEntry, PeriodClose, Rule, Veto
+from pointsapp.models import BadgeAward, Event, LedgerEntry, PeriodClose, Rule, Veto
 from tests import factories
 
 UTC = dt.timezone.utc
@@ -193,16 +193,17 @@ def test_split_points_sums_exactly_and_gives_the_remainder_in_order():
             assert sum(shares) == total and max(shares) - min(shares) <= 1
 
 
-def test_event_listeners_are_called_once_per_stored_event(org, api_as):
-    seen = []
-    earning.EVENT_LISTENERS.append(lambda event: seen.append(event.external_id))
-    try:
-        api = api_as(org.admin)
-        post(api, ev("a", "loan_signed", org.alice, at(1)), ev("b", "client_meeting", org.alice, at(1)))
-        post(api, ev("a", "loan_signed", org.alice, at(1)))
-    finally:
-        earning.EVENT_LISTENERS.pop()
-    assert seen == ["a", "b"]
+def test_badges_are_checked_once_per_stored_event_and_never_for_a_replay(org, api_as):
+    badges.create_badge(org.admin, name="Two loans", event_type="loan_signed", threshold=2)
+    db.session.commit()
+    api = api_as(org.admin)
+    post(api, ev("a", "loan_signed", org.alice, at(1)))
+    post(api, ev("a", "loan_signed", org.alice, at(1)))  # the same event again: not a second loan
+    db.session.remove()
+    assert db.session.scalar(sa.select(sa.func.count(BadgeAward.id))) == 0
+    post(api, ev("b", "loan_signed", org.alice, at(2)))
+    db.session.remove()
+    assert db.session.scalars(sa.select(BadgeAward.user_id)).all() == [org.alice.id]
 
 
 def test_period_bonus_rule_switches_on_from_inactive(org):
@@ -218,16 +219,11 @@ def test_period_bonus_rule_switches_on_from_inactive(org):
 def test_the_demo_posts_events_with_a_referral_a_mentorship_bonus_and_a_reversal(app):
     import random
 
-    from pointsapp import demo, earning_demo
+    from pointsapp.demo import earning as earning_demo
+    from pointsapp.demo import people
 
-    saved = list(demo.DEMO_STEPS), list(demo.DEMO_AFTER_STEPS)
-    demo.DEMO_STEPS[:] = [earning_demo.seed_earning]
-    demo.DEMO_AFTER_STEPS[:] = []
-    try:
-        demo.seed(random.Random(7))
-        db.session.commit()
-    finally:
-        demo.DEMO_STEPS[:], demo.DEMO_AFTER_STEPS[:] = saved
+    earning_demo.seed_earning(people.seed_people(), random.Random(7))
+    db.session.commit()
     kinds = set(db.session.scalars(sa.select(LedgerEntry.kind)))
     assert {"event_award", "mentorship_bonus", "reversal"} <= kinds
     assert db.session.scalar(sa.select(sa.func.count(Event.id))) > 50

@@ -230,4 +230,4 @@ def test_exports_page_lists_the_months_payroll_rows(client, org):
     db.session.commit()
     login(client, org.admin)
     html = page(client.get("/rewards/exports"))
-    assert "Alice" in html and "CN¥1,000.00" in html and "1 approved in %s, CN¥1,000.00 in total." % period_label(current_key("month")) in html
+    assert "Alice" in html and "CN¥1,000.00" in html and f"1 approved in {period_label(current_key('month'))}, CN¥1,000.00 in total." in html

@@ -17,7 +17,7 @@ from pointsapp.models import Notification
 from pointsapp.models.notify import WecomDelivery
 from pointsapp.periods import utcnow
 from tests import factories
-from tests.conftest import DATABASE_URL, login, csrf_token
+from tests.conftest import DATABASE_URL, csrf_token, login
 from tests.wecom_standin import WecomStandin
 
 

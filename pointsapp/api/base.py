@@ -1,8 +1,4 @@
-"""What every API resource shares: the error envelope, callers, idempotency, pages.
-
-Errors under ``/api/v1`` always have the body
-``{"error": {"code", "message", "fields"?}}``; pages elsewhere get HTML.
-"""
+"""What every API resource shares: the argument parser, schemas, callers, idempotency keys, pages."""
 
 from __future__ import annotations
 
@@ -13,74 +9,14 @@ import json
 import flask_smorest
 import marshmallow as ma
 import sqlalchemy as sa
-from flask import g, jsonify, make_response, render_template, request
+from flask import g, make_response, request
 from flask_login import current_user
-from flask.json.provider import DefaultJSONProvider
-from flask_wtf.csrf import CSRFError
 from webargs.flaskparser import FlaskParser
-from werkzeug.exceptions import HTTPException
-from werkzeug.routing import IntegerConverter
 
-from pointsapp import pagination, text
-
-API_PREFIX = "/api/v1"
-MAX_ID = 2**31 - 1  # ids are 32-bit INTEGER columns; a larger one cannot exist, and looking it up would overflow
-
-_HTTP_CODES = {
-    400: ("bad_request", "The request body is not valid JSON."),
-    401: ("unauthorized", "Sign in or send a valid bearer token."),
-    403: ("forbidden", "You are not allowed to do that."),
-    404: ("not_found", "There is nothing here."),
-    405: ("method_not_allowed", "This method is not allowed here."),
-    409: ("conflict", "The request conflicts with the current state."),
-    413: ("payload_too_large", "The request body is too large."),
-    415: ("unsupported_media_type", "Send JSON with Content-Type: application/json."),
-    422: ("validation_error", "Some fields are not valid."),
-    429: ("rate_limited", "Too many requests; wait a moment and try again."),
-    500: ("internal_error", "Something went wrong on our side; it has been logged."),
-}
-
-
-def is_api_request() -> bool:
-    return request.path.startswith(API_PREFIX + "/") or request.path == API_PREFIX
-
-
-def error_response(status: int, code: str, message: str, fields: dict | None = None, **extra):
-    body = {"code": code, "message": message}
-    if fields:
-        body["fields"] = fields
-    body.update(extra)
-    return make_response(jsonify(error=body), status)
-
-
-def _flatten_webargs(messages) -> dict:
-    """webargs nests errors by location ({"json": {...}}); the contract wants fields."""
-    fields: dict = {}
-    if isinstance(messages, dict):
-        for location, errors in messages.items():
-            if isinstance(errors, dict) and location in ("json", "query", "form", "headers", "view_args", "path"):
-                for name, msgs in errors.items():
-                    fields[name] = msgs if isinstance(msgs, (list, dict)) else [str(msgs)]
-            else:
-                fields[location] = errors if isinstance(errors, (list, dict)) else [str(errors)]
-    return fields
-
-
-class IdConverter(IntegerConverter):
-    """``<int:...>`` in a URL: an id beyond a 32-bit integer matches nothing (404), never overflows a query."""
-
-    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):  # noqa: A002
-        super().__init__(map, fixed_digits, min, max, signed)
-
-
-class JSONProvider(DefaultJSONProvider):
-    """Flask's JSON, where a body nested too deeply is malformed (400), not a crash."""
-
-    def loads(self, s, **kwargs):
-        try:
-            return super().loads(s, **kwargs)
-        except RecursionError:
-            raise ValueError("The JSON body is nested too deeply.") from None
+from pointsapp import idempotency, lifecycle, pagination, text
+from pointsapp.auth import Principal, principal_for_token
+from pointsapp.extensions import csrf, db, login_manager
+from pointsapp.http import MAX_ID, error_response
 
 
 class Parser(FlaskParser):
@@ -115,34 +51,6 @@ def in_utc_range(moment) -> None:
             moment.astimezone(dt.timezone.utc)
     except OverflowError:
         raise ma.ValidationError("Out of range.") from None
-
-
-class Api(flask_smorest.Api):
-    """flask-smorest's Api with the contract's error body (and HTML pages elsewhere)."""
-
-    def handle_http_exception(self, error: HTTPException):
-        status = error.code or 500
-        if not is_api_request():
-            return render_template("errors/error.html", status=status, error=error), status
-        code, message = _HTTP_CODES.get(status, ("error", error.description or "Request failed."))
-        if isinstance(error, CSRFError):
-            return error_response(403, "csrf_failed", f"{error.description} Send it in the X-CSRFToken header.")
-        data = getattr(error, "data", None) or {}
-        fields = None
-        if status in (400, 422) and "messages" in data:
-            fields = _flatten_webargs(data["messages"])
-            if status == 400:
-                fields = None
-            elif "_schema" in fields and len(fields) == 1:
-                message = "; ".join(map(str, fields["_schema"]))
-        if data.get("message"):
-            message = data["message"]
-        response = error_response(status, code, message, fields)
-        if status == 405 and hasattr(error, "valid_methods") and error.valid_methods:
-            response.headers["Allow"] = ", ".join(error.valid_methods)
-        if status == 429 and getattr(error, "retry_after", None):
-            response.headers["Retry-After"] = str(error.retry_after)
-        return response
 
 
 class Schema(ma.Schema):
@@ -241,9 +149,6 @@ def authenticate_request():
     Session-authenticated unsafe requests must carry the CSRF token; bearer
     and anonymous requests need none.
     """
-    from pointsapp.auth import Principal, principal_for_token
-    from pointsapp.extensions import csrf, login_manager
-
     g.principal = None
     header = request.headers.get("Authorization", "")
     if header:
@@ -271,18 +176,13 @@ def authenticate_request():
 def idempotent(view):
     """Honour ``Idempotency-Key``: same key and body → the first response again.
 
-    The key is claimed (a unique row) before the view runs, in the same
-    transaction as the view's effect, and committed with it. A concurrent
-    request with the same key waits on the row and then replays the answer.
-    Only successful responses are remembered; a refusal changed nothing, so a
-    retry simply runs again.
+    The key is claimed before the view runs and the answer stored after it; both commit
+    with the view's effect when the request ends. Only successful responses are
+    remembered: a refusal rolls the claim back with everything else, so a retry runs again.
     """
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
-        from pointsapp import ledger
-        from pointsapp.extensions import db
-
         key = request.headers.get("Idempotency-Key")
         if key is None:
             return view(*args, **kwargs)
@@ -294,39 +194,22 @@ def idempotent(view):
         caller = principal()
         if caller is None:
             flask_smorest.abort(401)
-        fingerprint = ledger.request_fingerprint(request.method, request.path, request.get_data())
+        request_hash = idempotency.fingerprint(request.method, request.path, request.get_data())
         for _attempt in range(3):
-            existing = ledger.find_idempotency_record(caller.key, key)
+            existing = idempotency.find(caller.key, key)
             if existing is not None and existing.status_code:
-                return _replay(existing, fingerprint)
+                return idempotency.replay(existing, request_hash)
             try:
-                record = ledger.claim_idempotency_key(caller.key, key, fingerprint)
-            except sa.exc.IntegrityError:
+                record = idempotency.claim(caller.key, key, request_hash)
+            except sa.exc.IntegrityError:  # a concurrent request holds the key; its answer is committed now
                 db.session.rollback()
                 continue
             response = make_response(view(*args, **kwargs))
             if response.status_code >= 400:
-                db.session.rollback()
+                lifecycle.refuse()
                 return response
-            record.status_code = response.status_code
-            record.response_body = response.get_data(as_text=True)
-            try:
-                db.session.commit()
-            except sa.exc.IntegrityError:
-                db.session.rollback()
-                continue
+            idempotency.remember(record, response.status_code, response.get_data(as_text=True))
             return response
         return error_response(409, "conflict", "This request is being processed; retry shortly.")
 
     return wrapper
-
-
-def _replay(record, fingerprint: str):
-    if record.request_hash != fingerprint:
-        return error_response(
-            409, "idempotency_conflict", "This Idempotency-Key was already used with a different request."
-        )
-    response = make_response(record.response_body, record.status_code)
-    response.headers["Content-Type"] = "application/json"
-    response.headers["Idempotent-Replayed"] = "true"
-    return response

@@ -8,7 +8,7 @@ import marshmallow as ma
 from flask.views import MethodView
 
 from pointsapp import challenges
-from pointsapp.api.base import Blueprint, Id, Schema, in_utc_range, acting_user, idempotent, list_schema, login_required
+from pointsapp.api.base import Blueprint, Id, Schema, acting_user, idempotent, in_utc_range, list_schema, login_required
 
 blp = Blueprint("Challenges", __name__, description="Team challenges with a point pool shared by contribution")
 

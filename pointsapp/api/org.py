@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import marshmallow as ma
+from flask import request
 from flask.views import MethodView
 from flask_smorest import abort
 
 from pointsapp import auth, org
-from pointsapp.api.base import Blueprint, Id, Schema, acting_user, bearer_token, caller_required, error_response, login_required
+from pointsapp.api.base import Blueprint, Id, Schema, acting_user, bearer_token, caller_required, login_required
 from pointsapp.api.translated import Localized, Translations
-from pointsapp.extensions import limiter
+from pointsapp.extensions import client_address, limiter
+from pointsapp.http import error_response
 from pointsapp.models.org import ROLES
 
 blp = Blueprint("Organisation", __name__, description="Tokens, the caller, teams and users")
@@ -45,10 +47,6 @@ class TeamSchema(Schema):
 
 
 def _login_key() -> str:
-    from flask import request
-
-    from pointsapp.extensions import client_address
-
     email = ((request.get_json(silent=True) or {}).get("email") or "") if request.is_json else ""
     return f"{client_address()}:{str(email).strip().lower()}"
 

@@ -6,8 +6,9 @@ import marshmallow as ma
 from flask.views import MethodView
 
 from pointsapp import badges, goals, honours, leaderboard
-from pointsapp.api.base import MAX_ID, Blueprint, Id, Schema, acting_user, list_schema, login_required
+from pointsapp.api.base import Blueprint, Id, Schema, acting_user, list_schema, login_required
 from pointsapp.api.translated import Localized, Translations
+from pointsapp.http import MAX_ID
 from pointsapp.periods import PERIODS
 
 blp = Blueprint("Recognition", __name__, description="Leaderboards, badges, honours and weekly goals")

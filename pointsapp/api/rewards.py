@@ -8,7 +8,17 @@ import marshmallow as ma
 from flask.views import MethodView
 
 from pointsapp import names, redemptions, rewards
-from pointsapp.api.base import Blueprint, PageArgsSchema, in_utc_range, Schema, acting_user, idempotent, list_schema, login_required, page_schema
+from pointsapp.api.base import (
+    Blueprint,
+    PageArgsSchema,
+    Schema,
+    acting_user,
+    idempotent,
+    in_utc_range,
+    list_schema,
+    login_required,
+    page_schema,
+)
 from pointsapp.api.translated import Localized, Translations
 from pointsapp.models.rewards import REDEMPTION_STATUSES, REWARD_KINDS
 

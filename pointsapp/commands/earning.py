@@ -16,9 +16,6 @@ from pointsapp.periods import PERIODS
 
 
 def register(app: Flask) -> None:
-    from pointsapp import earning_demo
-
-    earning_demo.register()
     app.cli.add_command(import_events)
     app.cli.add_command(close_period)
     app.cli.add_command(seed_rules)

@@ -30,6 +30,31 @@ class Team(db.Model):
     __table_args__ = (sa.CheckConstraint("parent_id IS NULL OR parent_id <> id", name="ck_team_not_own_parent"),)
 
 
+_SUBTREES = "team_subtrees"  # db.session.info key: team id → its subtree, for the current transaction
+
+
+def team_subtree_ids(team_id: int) -> set[int]:
+    """The team and every team under it: one recursive query per team and transaction (a request asks once)."""
+    cache = db.session.info.setdefault(_SUBTREES, {})
+    if team_id not in cache:
+        tree = sa.select(Team.id).where(Team.id == team_id).cte("tree", recursive=True)
+        tree = tree.union_all(sa.select(Team.id).where(Team.parent_id == tree.c.id))
+        cache[team_id] = frozenset(db.session.scalars(sa.select(tree.c.id)))
+    return set(cache[team_id])
+
+
+@sa.event.listens_for(so.Session, "after_flush")
+def _forget_subtrees_when_teams_change(session, _context) -> None:
+    if any(isinstance(row, Team) for row in (*session.new, *session.dirty, *session.deleted)):
+        session.info.pop(_SUBTREES, None)
+
+
+@sa.event.listens_for(so.Session, "after_commit")
+@sa.event.listens_for(so.Session, "after_rollback")
+def _forget_subtrees_when_the_transaction_ends(session) -> None:
+    session.info.pop(_SUBTREES, None)
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "user_account"
 

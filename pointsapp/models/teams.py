@@ -94,7 +94,7 @@ class Honor(db.Model):
     awarded_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
     awarded_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
-    user: so.Mapped["User"] = so.relationship(foreign_keys=[user_id])  # noqa: F821 (models/org.py)
+    user: so.Mapped[User] = so.relationship(foreign_keys=[user_id])  # noqa: F821 (models/org.py)
 
     __table_args__ = (sa.UniqueConstraint("user_id", "title", "period_key", name="uq_honor_once"),)
 

@@ -1,17 +1,24 @@
-"""HTML pages (htmx), one blueprint module per area."""
+"""HTML pages (htmx), one blueprint module per area (create_app registers them); what every page shares."""
 
 from __future__ import annotations
 
-import importlib
+import datetime as dt
+import re
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Flask, current_app, g, redirect, request, url_for
-from flask_babel import get_locale
+from babel.dates import format_skeleton, get_datetime_format
+from flask import Flask, g, request
+from flask_babel import format_currency, format_date, format_decimal, format_time, get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from pointsapp import names
+from pointsapp import names, policy
+from pointsapp.extensions import db
+from pointsapp.limits import INT_MAX
+from pointsapp.models import Notification
+from pointsapp.web import nav
 
 ENTRY_KIND_LABELS = {
     "event_award": _l("Business event"),
@@ -25,25 +32,8 @@ ENTRY_KIND_LABELS = {
     "redemption": _l("Reward redeemed"),
 }
 
-PAGE_MODULES = ("auth", "account", "wallet", "admin", "docs", "earning", "rewards", "challenges", "recognition", "notifications", "pwa", "analytics")
-
-# Content Security Policy: everything from this host; inline styles only for
-# progress bars' widths. No inline scripts.
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-    "connect-src 'self'; manifest-src 'self'; worker-src 'self'; frame-ancestors 'none'; "
-    "base-uri 'self'; form-action 'self'; object-src 'none'"
-)
-
-
 def period_label(key) -> str:
     """A period key said the way people say it: 2026-W48 → "Week 48, 2026", 2026-11 → "November 2026", 2026-Q4 → "Q4 2026"."""
-    import datetime as dt
-    import re
-
-    from babel.dates import format_skeleton
-    from flask_babel import gettext as _
-
     key = str(key or "")
     if match := re.fullmatch(r"(\d{4})-W(\d{2})", key):
         return _("Week %(week)d, %(year)d", week=int(match[2]), year=int(match[1]))
@@ -62,8 +52,6 @@ def wants_fragment() -> bool:
 
 def form_id(values, name: str) -> int:
     """An id from a form or query string; 0 (no such row) when missing, not a number, or beyond any INTEGER id."""
-    from pointsapp.limits import INT_MAX
-
     value = values.get(name, type=int)
     return value if value is not None and 0 < value <= INT_MAX else 0
 
@@ -86,7 +74,7 @@ def safe_next(target: str | None, fallback: str) -> str:
     return fallback
 
 
-CSV_UPLOAD_MAX_BYTES = 5 * 1024 * 1024  # an uploaded CSV file (events, users); the request may add form overhead
+CSV_UPLOAD_MAX_BYTES = 5 * 1024 * 1024  # an uploaded CSV file (events, users); the request adds form overhead
 _MULTIPART_OVERHEAD = 64 * 1024
 
 
@@ -96,73 +84,24 @@ def upload_limit(view):
     return view
 
 
-def _apply_upload_limit() -> None:
-    limit = getattr(current_app.view_functions.get(request.endpoint), "upload_limit", None)
-    if limit:
-        request.max_content_length = limit
-
-
-def register(app: Flask) -> None:
-    from pointsapp.extensions import db, login_manager
-    from pointsapp.models import User
-    from pointsapp.web import nav
-
-    # First of all before-request hooks: the CSRF check reads the form, so the body limit must be set before it.
-    app.before_request_funcs.setdefault(None, []).insert(0, _apply_upload_limit)
-    login_manager.login_view = "auth.login"
-    login_manager.session_protection = "strong"
-
-    @login_manager.user_loader
-    def _load_user(session_id: str):
-        user_id, _, version = session_id.partition(":")
-        if not user_id.isdigit():
-            return None
-        user = db.session.get(User, int(user_id))
-        if user is None or str(user.session_version) != version or not user.is_active:
-            return None
-        return user
-
-    @login_manager.unauthorized_handler
-    def _unauthorized():
-        from pointsapp.api.base import error_response, is_api_request
-
-        if is_api_request():
-            return error_response(401, "unauthorized", "Sign in or send a valid bearer token.")
-        if getattr(request, "htmx", False):
-            response = app.response_class(status=401)
-            response.headers["HX-Redirect"] = url_for("auth.login", next=request.full_path)
-            return response
-        return redirect(url_for("auth.login", next=request.full_path))
-
-    @app.after_request
-    def _security_headers(response):
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        return response
-
+def init_app(app: Flask) -> None:
+    """Add the layout's context and the number, money, date and period filters."""
     @app.context_processor
     def _layout():
-        from pointsapp import policy
-
         user = current_user if current_user and current_user.is_authenticated else None
         return {
             "get_locale": get_locale,
-            "url_rules": app.view_functions,
             "nav_items": lambda u: nav.items(nav.TABS, u),
             "menu_items": lambda u: nav.items(nav.MENU, u),
             "entry_kind_label": lambda kind: ENTRY_KIND_LABELS.get(kind, kind),
             "me": user,
             "is_admin": policy.is_admin(user),
-            "is_lead": user is not None and user.role in ("lead", "admin"),
+            "is_lead": policy.is_lead_or_admin(user),
             "unread_count": _unread_count(user) if user else 0,
         }
 
     def _unread_count(user) -> int:
         if "unread" not in g:
-            from pointsapp.models import Notification
-
             g.unread = db.session.scalar(
                 sa.select(sa.func.count(Notification.id)).where(
                     Notification.user_id == user.id, Notification.read_at.is_(None)
@@ -173,9 +112,6 @@ def register(app: Flask) -> None:
     _register_formats(app)
     app.add_template_filter(period_label, "period_label")
     app.add_template_filter(names.localized, "tr")  # a rule's, badge's, reward's or team's name in the reader's language
-    for name in PAGE_MODULES:
-        module = importlib.import_module(f"pointsapp.web.{name}")
-        app.register_blueprint(module.bp)
 
 
 def _register_formats(app: Flask) -> None:
@@ -185,9 +121,6 @@ def _register_formats(app: Flask) -> None:
     thousands separators for points and money and one date-and-time style for the whole app
     ("Nov 24, 2026, 4:33 PM" / "2026年11月24日 16:33"), so no page mixes short and medium dates.
     """
-    from babel.dates import get_datetime_format
-    from flask_babel import format_currency, format_date, format_decimal, format_time
-
     app.add_template_filter(lambda n: format_decimal(n or 0), "number")
     app.add_template_filter(lambda n: format_decimal(n or 0, format="+#,##0;-#,##0"), "signed")
     app.add_template_filter(lambda amount, currency="CNY": format_currency(amount or 0, currency), "money")

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required, login_user
 
 from pointsapp import auth, org
 from pointsapp.errors import DomainError
+from pointsapp.lifecycle import refuse
 
 bp = Blueprint("account", __name__)
 
@@ -25,6 +26,7 @@ def index():
                 return redirect(url_for("account.index"))
             auth.change_password(current_user, request.form.get("current", ""), request.form.get("new", ""))
         except DomainError as error:
+            refuse()
             errors = error.fields or {"new": [error.message]}
         else:
             login_user(current_user._get_current_object())  # new session id after the password change

@@ -8,9 +8,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from pointsapp import auth, awards, org, policy
+from pointsapp import awards, org, policy
 from pointsapp.errors import DomainError
 from pointsapp.extensions import db
+from pointsapp.lifecycle import refuse
 from pointsapp.models import Team, User
 from pointsapp.models.org import ROLES
 from pointsapp.web import form_id, upload_limit
@@ -50,10 +51,12 @@ def create_team():
     _require_admin()
     parent_id = _optional_team_id(request.form, "parent_id")
     if parent_id == 0:
+        refuse()
         return _org_page(422, team_errors={"parent_id": [_("Choose a team from the list.")]}, team_form=request.form)
     try:
         team = org.create_team(current_user, name=request.form.get("name", ""), parent_id=parent_id)
     except DomainError as error:
+        refuse()
         return _org_page(422, team_errors=error.fields or {"name": [error.message]}, team_form=request.form)
     flash(_("Team %(name)s created.", name=team.name), "success")
     return redirect(url_for("admin.org_page"))
@@ -67,6 +70,7 @@ def create_user():
     form = request.form
     team_id = _optional_team_id(form, "team_id")
     if team_id == 0:
+        refuse()
         return _org_page(422, user_errors={"team_id": [_("Choose a team from the list.")]}, user_form=form)
     try:
         user = org.create_user(
@@ -78,6 +82,7 @@ def create_user():
             password=form.get("password") or None,
         )
     except DomainError as error:
+        refuse()
         return _org_page(422, user_errors=error.fields or {"email": [error.message]}, user_form=form)
     flash(_("User %(name)s created.", name=user.name), "success")
     return redirect(url_for("admin.org_page"))
@@ -90,8 +95,9 @@ def set_password(user_id: int):
     _require_admin()
     user = db.get_or_404(User, user_id)
     try:
-        auth.set_password(current_user, user, request.form.get("password", ""))
+        org.set_password(current_user, user, request.form.get("password", ""))
     except DomainError as error:
+        refuse()
         return _org_page(422, password_errors={user.id: error.message})
     flash(_("Password of %(name)s set. Tell them to change it after logging in.", name=user.name), "success")
     return redirect(url_for("admin.org_page"))
@@ -105,6 +111,7 @@ def set_wecom_userid(user_id: int):
     try:
         user = org.set_wecom_userid(current_user, user_id, request.form.get("wecom_userid", ""))
     except DomainError as error:
+        refuse()
         return _org_page(422, wecom_errors={user_id: (error.fields or {}).get("wecom_userid", [error.message])[0]})
     flash(_("WeCom account of %(name)s saved.", name=user.name), "success")
     return redirect(url_for("admin.org_page"))
@@ -134,7 +141,7 @@ def import_users():
 @login_required
 def award():
     """Award or deduct points for a member, with a reason."""
-    if current_user.role not in ("lead", "admin"):
+    if not policy.is_lead_or_admin(current_user):
         abort(403)
     members = [u for u in db.session.scalars(sa.select(User).order_by(User.name)) if policy.can_award(current_user, u)]
     if request.method == "GET":
@@ -153,6 +160,7 @@ def award():
         try:
             entry = awards.award(current_user, int(form["user_id"]), points, form["reason"])
         except DomainError as error:
+            refuse()
             errors = error.fields or {"user_id": [error.message]}
         else:
             member = next(m for m in members if m.id == entry.user_id)

@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from pointsapp import challenges, honours, policy
 from pointsapp.errors import DomainError
 from pointsapp.extensions import db
+from pointsapp.lifecycle import refuse
 from pointsapp.models import Event, Rule, Team
 from pointsapp.periods import org_timezone
 from pointsapp.web import form_id
@@ -79,6 +80,7 @@ def new():
             starts_at=_local_input(form.get("starts_at", "")), ends_at=_local_input(form.get("ends_at", "")),
         )
     except DomainError as error:
+        refuse()
         errors = error.fields or {"team_id": [error.message]}
         if unknown:
             errors = errors | {"event_type": [_("%(type)s is not an event type we receive. Choose one from the list.", type=event_type)]}
@@ -116,6 +118,7 @@ def honour(challenge_id: int):
     try:
         named = honours.honour_top_contributors(current_user, challenge_id)
     except DomainError as error:
+        refuse()
         if error.status in (403, 404):
             raise
         flash(error.message, "error")

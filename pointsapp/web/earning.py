@@ -13,6 +13,7 @@ from pointsapp import earning, events_import, mentoring, period_bonus, policy, r
 from pointsapp.errors import DomainError
 from pointsapp.events_log import EventFilters, event_types, search_events, user_names
 from pointsapp.extensions import db
+from pointsapp.lifecycle import refuse
 from pointsapp.models import Integration, User, Veto
 from pointsapp.periods import PERIODS, period_key, utcnow
 from pointsapp.web import form_id, period_label, safe_next, upload_limit, wants_fragment
@@ -105,6 +106,7 @@ def publish_rule():
     try:
         rule = rules.publish_rule(current_user, event_type=form.get("event_type", ""), name=form.get("name", ""), points=points)
     except DomainError as error:
+        refuse()
         errors = _errors(error, "event_type")
         if points is None:
             errors = errors | {"points": [_("Enter a whole number, negative for a deduction.")]}
@@ -130,6 +132,7 @@ def close_period():
     try:
         results = period_bonus.close_period(current_user, request.form.get("period", ""), request.form.get("key", "").strip())
     except DomainError as error:
+        refuse()
         return _rules_page(error.status, close_error=error.message)
     if not results:
         flash(_("No period bonus rule is switched on for that period; nothing awarded."), "error")
@@ -175,6 +178,7 @@ def reverse_event(event_id: int):
     try:
         event, entries = earning.reverse_event(current_user, event_id, request.form.get("reason", ""))
     except DomainError as error:
+        refuse()
         flash(error.message, "error")
     else:
         flash(_("Event %(id)s reversed: %(count)d entries.", id=event.external_id, count=len(entries)), "success")
@@ -188,6 +192,7 @@ def lift_veto(veto_id: int):
     try:
         vetoes.lift_veto(current_user, veto_id, request.form.get("reason", ""))
     except DomainError as error:
+        refuse()
         flash(error.message, "error")
     else:
         flash(_("Veto lifted."), "success")
@@ -224,6 +229,7 @@ def start_import():
     try:
         job = events_import.start_import(current_user, upload.filename, upload.read())
     except DomainError as error:
+        refuse()
         return _import_form({"file": [error.message]}, error.status)
     return redirect(url_for("earning.import_status", import_id=job.id))
 
@@ -275,6 +281,7 @@ def create_mentorship():
     try:
         mentoring.create_mentorship(current_user, mentor_id, mentee_id)
     except DomainError as error:
+        refuse()
         return _mentorships_page(error.status, _errors(error, "mentee_id"), form, error.message)
     flash(_("Mentorship started."), "success")
     return redirect(url_for("earning.mentorships"))

@@ -1,13 +1,14 @@
 """Navigation: the phone's tab bar and the "More" menu, filtered by role.
 
 Each entry is (endpoint, label, icon, who) where ``who`` is "all", "lead"
-(leads and admins) or "admin". Entries whose endpoint does not exist are skipped.
+(leads and admins) or "admin"; who sees what is decided in policy.
 """
 
 from __future__ import annotations
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
+
+from pointsapp import policy
 
 TABS = [
     ("wallet.index", _l("Wallet"), "💰", "all"),
@@ -45,10 +46,10 @@ def _allowed(user, who: str) -> bool:
     if who == "all":
         return True
     if who == "lead":
-        return user.role in ("lead", "admin")
-    return user.role == "admin"
+        return policy.is_lead_or_admin(user)
+    return policy.is_admin(user)
 
 
 def items(entries, user):
-    endpoints = current_app.view_functions
-    return [(e, label, icon) for e, label, icon, who in entries if e in endpoints and _allowed(user, who)]
+    """The entries ``user`` may see, as (endpoint, label, icon)."""
+    return [(e, label, icon) for e, label, icon, who in entries if _allowed(user, who)]

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 
 from pointsapp import notify, wecom
 from pointsapp.errors import ValidationFailed
+from pointsapp.lifecycle import refuse
 
 bp = Blueprint("notifications", __name__)
 
@@ -78,6 +79,7 @@ def settings():
             flash(_("Notification settings saved."), "success")
             return redirect(url_for("notifications.settings"))
         except ValidationFailed as error:
+            refuse()
             errors = error.fields or {"quiet": [error.message]}
     prefs = notify.preferences(current_user.id)
     return render_template(

@@ -9,8 +9,7 @@ import json
 from flask import Blueprint, current_app, request
 from flask_babel import get_locale
 
-from pointsapp import STATIC
-from pointsapp.config import PROJECT_ROOT
+from pointsapp.config import PROJECT_ROOT, STATIC
 
 bp = Blueprint("pwa", __name__)
 

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from pointsapp import badges, goals, honours, leaderboard, ledger, levels, policy
 from pointsapp.errors import DomainError
 from pointsapp.extensions import db
+from pointsapp.lifecycle import refuse
 from pointsapp.models import Team, User
 from pointsapp.periods import PERIODS, utcnow
 from pointsapp.web import period_label
@@ -79,6 +80,7 @@ def admin_badges():
                 event_type=form.get("event_type", ""), threshold=threshold, period=form.get("period") or None,
             )
         except DomainError as error:
+            refuse()
             errors = error.fields or {"name": [error.message]}
         else:
             flash(_("Badge %(name)s created.", name=badge.name), "success")
@@ -96,6 +98,7 @@ def award_honor():
             current_user, user_id=form.get("user_id", type=int) or 0, title=form.get("title", ""), period_key=form.get("period_key", "")
         )
     except DomainError as error:
+        refuse()
         if error.status == 403:
             abort(403)
         return _admin_page(error.status, honor_errors=error.fields or {"title": [error.message]}, honor_form=form)
@@ -125,6 +128,7 @@ def goals_page():
         try:
             goals.set_goal(current_user, user_id, request.form.get("weekly_points", type=int, default=-1))
         except DomainError as error:
+            refuse()
             errors[user_id] = error.message
         else:
             flash(_("Weekly goal saved."), "success")
@@ -146,6 +150,7 @@ def board_links():
         try:
             _link, token = leaderboard.create_link(current_user, request.form.get("team_id", type=int) or 0, request.form.get("label", ""))
         except DomainError as exc:
+            refuse()
             error = exc.message
         else:
             new_url = url_for("recognition.board", token=token, _external=True)

@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 
 from pointsapp import exports, ledger, policy, redemptions, rewards
 from pointsapp.errors import DomainError
+from pointsapp.lifecycle import refuse
 from pointsapp.models.rewards import REWARD_KINDS
 from pointsapp.periods import current_key, org_timezone
 from pointsapp.web import wants_fragment
@@ -83,6 +84,7 @@ def redeem(reward_id: int):
     try:
         redemption = rewards.redeem(current_user, reward_id, quantity, request_token=request.form.get("token") or None)
     except DomainError as error:
+        refuse()
         if error.status == 404:
             raise
         return _confirm_page(reward_id, quantity, error.message, error.status)
@@ -116,6 +118,7 @@ def cancel(redemption_id: int):
     try:
         redemption = redemptions.cancel(current_user, redemption_id)
     except DomainError as error:
+        refuse()
         if error.status in (403, 404):
             raise
         flash(error.message, "error")
@@ -158,6 +161,7 @@ def _decide(redemption_id: int, operation):
     try:
         redemption = operation()
     except DomainError as error:
+        refuse()
         if error.status in (403, 404):
             raise
         return _decided(redemption_id, error=error.message, status=error.status)
@@ -190,6 +194,7 @@ def admin_catalog():
         try:
             reward = rewards.create_reward(current_user, data)
         except DomainError as error:
+            refuse()
             errors = error.fields or {"name": [error.message]}
         else:
             flash(_("%(name)s added to the catalog.", name=reward.name), "success")
@@ -218,6 +223,7 @@ def edit_reward(reward_id: int):
         try:
             rewards.update_reward(current_user, reward_id, data)
         except DomainError as error:
+            refuse()
             errors = error.fields or {"name": [error.message]}
         else:
             flash(_("%(name)s saved.", name=data["name"]), "success")
@@ -246,6 +252,7 @@ def exports_page():
     try:
         payroll, hr = exports.payroll_rows(current_user, month), exports.hr_rows(current_user, month)
     except DomainError as error:
+        refuse()
         return render_template("rewards/exports.html", month=month, error=error.message, payroll=[], hr=[]), 422
     total = sum((decimal.Decimal(row["amount"]) for row in payroll if row["amount"]), decimal.Decimal("0.00"))
     return render_template("rewards/exports.html", month=month, error=None, payroll=payroll, hr=hr, payroll_total=total)

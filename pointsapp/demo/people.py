@@ -1,17 +1,12 @@
-"""A demo organisation: a bank branch with two teams and a few weeks of activity.
-
-Used by ``flask seed-demo`` (``make run`` seeds an empty database) so that a
-first look at the app shows something real. Areas hook in through
-``DEMO_STEPS``: functions called with the created people once the basic
-organisation exists.
-"""
+"""The demo organisation: a bank branch with two teams, their leads, eight advisors and HR."""
 
 from __future__ import annotations
 
 import datetime as dt
-import random
 
-from pointsapp import ledger, org
+from pointsapp import org
+from pointsapp.extensions import db
+from pointsapp.models import Team
 from pointsapp.periods import utcnow
 
 DEMO_PASSWORD = "demo-points-2026"
@@ -27,25 +22,9 @@ ADVISORS = [
     ("zhou.tao", "Zhou Tao 周涛", "loans"),
 ]
 
-# (points, reason) pairs used for the history when no earning rules exist yet.
-ACTIVITY = [
-    (30, "Quality loan signed: 1.2M CNY small-business loan"),
-    (50, "New high-net-worth client signed"),
-    (30, "Wealth product sold: 3-year fixed income fund"),
-    (10, "Client revisit with good feedback"),
-    (20, "Client renewed a wealth product"),
-    (10, "Client revisit with good feedback"),
-]
 
-# Extra steps from other areas: fn(people: dict[str, User], rng: random.Random) -> None
-DEMO_STEPS: list = []
-# Steps that need the points to exist (e.g. redemptions); they run after the history.
-DEMO_AFTER_STEPS: list = []
-
-
-def seed(rng: random.Random | None = None) -> list[tuple[str, str, str]]:
-    """Create the demo organisation; return (role, email, password) for each login."""
-    rng = rng or random.Random(2026)
+def seed_people() -> dict:
+    """Create the teams and the people; return them by handle (teams under "_teams")."""
     company = _team("Huaxia Commercial Bank")
     branch = _team("Pudong Branch", company.id)
     wealth = _team("Wealth Management Team", branch.id)
@@ -71,13 +50,11 @@ def seed(rng: random.Random | None = None) -> list[tuple[str, str, str]]:
             hired_on=today - dt.timedelta(days=45) if handle == "zhou.tao" else None,
         )
     people["_teams"] = {"company": company, "branch": branch, "wealth": wealth, "loans": loans}
-    if DEMO_STEPS:
-        for step in DEMO_STEPS:
-            step(people, rng)
-    else:
-        _manual_history(people, rng)
-    for step in DEMO_AFTER_STEPS:
-        step(people, rng)
+    return people
+
+
+def logins(people: dict) -> list[tuple[str, str, str]]:
+    """(role, email, password) for each demo login."""
     return [
         ("admin", people["admin"].email, DEMO_PASSWORD),
         ("lead", people["lead_wealth"].email, DEMO_PASSWORD),
@@ -87,27 +64,7 @@ def seed(rng: random.Random | None = None) -> list[tuple[str, str, str]]:
 
 
 def _team(name: str, parent_id: int | None = None):
-    from pointsapp.extensions import db
-    from pointsapp.models import Team
-
     team = Team(name=name, parent_id=parent_id)
     db.session.add(team)
     db.session.flush()
     return team
-
-
-def _manual_history(people: dict, rng: random.Random) -> None:
-    """Four weeks of awards by each team's lead, spread over working days."""
-    now = utcnow()
-    for handle, _, team in ADVISORS:
-        lead = people["lead_wealth"] if team == "wealth" else people["lead_loans"]
-        for days_ago in sorted(rng.sample(range(0, 28), rng.randint(5, 12)), reverse=True):
-            points, reason = rng.choice(ACTIVITY)
-            ledger.post(
-                people[handle].id,
-                points,
-                kind="manual_award",
-                reason=reason,
-                actor_id=lead.id,
-                effective_at=now - dt.timedelta(days=days_ago, hours=rng.randint(0, 6)),
-            )

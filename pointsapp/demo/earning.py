@@ -1,15 +1,12 @@
-"""Demo activity for the earning area: the default rules and five weeks of CRM events.
-
-Registered as the first ``demo.DEMO_STEPS`` step when the earning commands are
-registered (at app creation), so later steps can rely on events existing.
-"""
+"""Demo activity for the earning area: the default rules and five weeks of CRM events (the first step)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import random
 
-from pointsapp import demo, earning, mentoring, org, rules
+from pointsapp import earning, mentoring, org, rules
+from pointsapp.demo.people import ADVISORS
 from pointsapp.extensions import db
 from pointsapp.periods import utcnow
 
@@ -30,7 +27,7 @@ def seed_earning(people: dict, rng: random.Random) -> None:
     mentorship.started_at = now - dt.timedelta(days=20)  # paired three weeks ago
     db.session.flush()
     events = []
-    for handle, _, team in demo.ADVISORS:
+    for handle, _, team in ADVISORS:
         mix = WEALTH_MIX if team == "wealth" else LOANS_MIX
         days = sorted(rng.sample(range(1, 35), rng.randint(8, 16)), reverse=True)
         if handle == "zhou.tao":  # the new hire starts earning once mentored
@@ -55,8 +52,3 @@ def seed_earning(people: dict, rng: random.Random) -> None:
     cancelled = next(r.event for r in results if r.event is not None and r.event.type == "loan_signed")
     earning.reverse_event(people["admin"], cancelled.id, "Client withdrew before the loan was disbursed")
 
-
-def register() -> None:
-    """Put the earning demo first among the demo steps (once)."""
-    if seed_earning not in demo.DEMO_STEPS:
-        demo.DEMO_STEPS.insert(0, seed_earning)
