@@ -6,6 +6,8 @@ import io
 import json
 
 import sqlalchemy as sa
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from pointsapp import rules
 from pointsapp.extensions import db
@@ -56,8 +58,9 @@ def test_a_form_over_the_limit_is_a_413_page_and_writes_nothing(org, client):
 
 def _upload(client, token, size: int, path="/admin/events/import"):
     data = b"\xff" * size  # not UTF-8: refused by the import itself once it gets the file
-    return client.post(path, data={"csrf_token": token, "file": (io.BytesIO(data), "events.csv")},
-                       content_type="multipart/form-data")
+    # Encoded in memory: the test client would spool a large body to a temporary file it never closes.
+    boundary, body = encode_multipart({"csrf_token": token, "file": FileStorage(io.BytesIO(data), "events.csv")})
+    return client.post(path, data=body, content_type=f"multipart/form-data; boundary={boundary}")
 
 
 def test_a_csv_upload_may_exceed_the_request_limit_up_to_its_own_5_mb(org, client):
