@@ -20,6 +20,7 @@ def create_app(config: dict | None = None) -> Flask:
         admin,
         analytics,
         auth,
+        authority,
         challenges,
         docs,
         earning,
@@ -53,8 +54,8 @@ def create_app(config: dict | None = None) -> Flask:
     lifecycle.init_app(app)  # first: the id converter must be in place before any route
     api.init_app(app)
     web.init_app(app)
-    for page in (auth, account, wallet, admin, docs, earning, rewards, challenges, recognition, notifications, pwa, analytics):
+    for page in (auth, account, wallet, admin, docs, earning, rewards, challenges, recognition, notifications, pwa, analytics, authority):
         app.register_blueprint(page.bp)
-    for group in (cli, commands.earning, commands.rewards, commands.challenges, commands.recognition, commands.push):
+    for group in (cli, commands.earning, commands.rewards, commands.challenges, commands.recognition, commands.push, commands.authority):
         group.register(app)
     return app

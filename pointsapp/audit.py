@@ -20,6 +20,7 @@ import json
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from pointsapp import pagination, policy
 from pointsapp.extensions import db
@@ -42,8 +43,28 @@ ACTIONS = (
     "user.created",
     "user.updated",
     "user.deactivated",
+    "team.created",
+    "reward.created",
+    "reward.updated",
+    "badge.created",
+    "mentorship.created",
+    "veto.lifted",
 )
-SUBJECT_TYPES = ("award", "rule", "event", "challenge", "redemption", "team", "honor", "period_close", "user")
+SUBJECT_TYPES = (
+    "award",
+    "rule",
+    "event",
+    "challenge",
+    "redemption",
+    "team",
+    "honor",
+    "period",
+    "user",
+    "reward",
+    "badge",
+    "mentorship",
+    "veto",
+)
 
 
 def _json_safe(details: dict | None) -> dict:
@@ -87,13 +108,14 @@ def _filtered(filters: dict) -> sa.Select:
 
 def list_records(actor: User, filters: dict, *, limit: int = 50, cursor: str | None = None):
     """Audit records matching the filters, newest first: (rows, next_cursor). Admins only."""
-    policy.require(policy.can_read_audit(actor), "Only admins can read the audit trail.")
+    policy.require(policy.can_read_audit(actor), _("Only admins can read the audit trail."))
     return pagination.keyset_page(_filtered(filters), AuditRecord, limit=limit, cursor=cursor, time_column=AuditRecord.at)
 
 
-def all_records(actor: User, filters: dict, *, cap: int = 100_000) -> list[AuditRecord]:
-    """Every record matching the filters, newest first, for the CSV export (at most ``cap``)."""
-    policy.require(policy.can_read_audit(actor), "Only admins can read the audit trail.")
+def all_records(actor: User | None, filters: dict, *, cap: int = 100_000) -> list[AuditRecord]:
+    """Every record matching the filters, newest first, for the CSV export (at most ``cap``; ``actor`` None: the CLI)."""
+    if actor is not None:
+        policy.require(policy.can_read_audit(actor), _("Only admins can read the audit trail."))
     stmt = _filtered(filters).order_by(AuditRecord.at.desc(), AuditRecord.id.desc()).limit(cap)
     return list(db.session.scalars(stmt))
 

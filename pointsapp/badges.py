@@ -16,7 +16,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from pointsapp import names, notify, policy
+from pointsapp import audit, names, notify, policy
 from pointsapp.errors import NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.models import Badge, BadgeAward, Event, Honor, User
@@ -49,6 +49,8 @@ def create_badge(
     )
     db.session.add(badge)
     db.session.flush()
+    audit.record(actor, "badge.created", "badge", badge.id, {"name": badge.name, "event_type": badge.event_type,
+                                                            "threshold": threshold, "period": badge.period})
     return badge
 
 
@@ -123,7 +125,7 @@ def user_badges(actor: User, user_id: int) -> list[dict]:
     rows += [
         {"badge_id": None, "name": title, "awarded_at": awarded_at, "period_key": key, "kind": "honor"}
         for title, awarded_at, key in db.session.execute(
-            sa.select(Honor.title, Honor.awarded_at, Honor.period_key).where(Honor.user_id == user_id)
+            sa.select(Honor.title, Honor.awarded_at, Honor.period_key).where(Honor.user_id == user_id, Honor.revoked_at.is_(None))
         )
     ]
     return sorted(rows, key=lambda row: row["awarded_at"], reverse=True)

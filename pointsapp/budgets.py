@@ -30,9 +30,10 @@ import datetime as dt
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
 
-from pointsapp import audit, policy
+from pointsapp import audit, names, policy
 from pointsapp.errors import BudgetExhausted, NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.models import BudgetReservation, BudgetUsage, Challenge, Team, TeamBudget, User
@@ -68,15 +69,13 @@ def budget_of(team_id: int, at: dt.datetime | None = None) -> BudgetView:
     """A team's budget, used and remaining for the month of ``at`` (now by default)."""
     team = db.session.get(Team, team_id)
     if team is None:
-        raise NotFound(f"There is no team {team_id}.")
+        raise NotFound(_("There is no team %(id)s.", id=team_id))
     key = month_key(at)
     setting = db.session.get(TeamBudget, team_id, populate_existing=True)
-    used = db.session.scalar(
-        sa.select(BudgetUsage.used).where(BudgetUsage.team_id == team_id, BudgetUsage.period_key == key)
-    )
+    used = db.session.scalar(sa.select(BudgetUsage.used).where(BudgetUsage.team_id == team_id, BudgetUsage.period_key == key))
     return BudgetView(
         team_id=team_id,
-        team_name=team.name,
+        team_name=names.localized(team),
         period_key=key,
         monthly_points=setting.monthly_points if setting else default_budget(),
         used=int(used or 0),
@@ -87,35 +86,48 @@ def budget_of(team_id: int, at: dt.datetime | None = None) -> BudgetView:
 def get_budget(actor: User, team_id: int) -> BudgetView:
     """A team's budget this month, for its leads and admins."""
     if db.session.get(Team, team_id) is None:
-        raise NotFound(f"There is no team {team_id}.")
-    policy.require(policy.can_view_budget(actor, team_id), "Only the team's leads and admins can see its budget.")
+        raise NotFound(_("There is no team %(id)s.", id=team_id))
+    policy.require(policy.can_view_budget(actor, team_id), _("Only the team's leads and admins can see its budget."))
     return budget_of(team_id)
+
+
+def budgets_for(actor: User, team_ids) -> dict[int, BudgetView]:
+    """This month's budget of each team, for a lead whose awards and pools draw from them (admins: none)."""
+    if not policy.draws_budget(actor):
+        return {}
+    return {team_id: budget_of(team_id) for team_id in sorted(set(team_ids)) if team_id is not None}
 
 
 def all_budgets(actor: User) -> list[BudgetView]:
     """Every team's budget, used and remaining this month (admins), by team name."""
-    policy.require(policy.can_set_budget(actor), "Only admins can see every team's budget.")
+    policy.require(policy.can_set_budget(actor), _("Only admins can see every team's budget."))
     key = month_key()
     settings = dict(db.session.execute(sa.select(TeamBudget.team_id, TeamBudget.monthly_points)).all())
     used = dict(db.session.execute(sa.select(BudgetUsage.team_id, BudgetUsage.used).where(BudgetUsage.period_key == key)).all())
-    teams = db.session.execute(sa.select(Team.id, Team.name).order_by(Team.name, Team.id)).all()
+    teams = db.session.scalars(sa.select(Team).order_by(Team.name, Team.id)).all()
     fallback = default_budget()
     return [
-        BudgetView(team_id=tid, team_name=name, period_key=key, monthly_points=settings.get(tid, fallback),
-                   used=int(used.get(tid, 0)), is_default=tid not in settings)
-        for tid, name in teams
+        BudgetView(
+            team_id=t.id,
+            team_name=names.localized(t),
+            period_key=key,
+            monthly_points=settings.get(t.id, fallback),
+            used=int(used.get(t.id, 0)),
+            is_default=t.id not in settings,
+        )
+        for t in teams
     ]
 
 
 def set_budget(actor: User, team_id: int, monthly_points: int) -> BudgetView:
     """Set a team's monthly budget (admins); what is already used this month stays used."""
-    policy.require(policy.can_set_budget(actor), "Only admins can set team budgets.")
+    policy.require(policy.can_set_budget(actor), _("Only admins can set team budgets."))
     if db.session.get(Team, team_id) is None:
-        raise NotFound(f"There is no team {team_id}.")
+        raise NotFound(_("There is no team %(id)s.", id=team_id))
     if not isinstance(monthly_points, int) or isinstance(monthly_points, bool) or not 0 <= monthly_points <= MAX_BUDGET:
         raise ValidationFailed(
-            f"The monthly budget must be a whole number from 0 to {MAX_BUDGET:,}.",
-            fields={"monthly_points": [f"A whole number from 0 to {MAX_BUDGET:,}."]},
+            _("The monthly budget must be a whole number from 0 to %(max)s.", max=f"{MAX_BUDGET:,}"),
+            fields={"monthly_points": [_("A whole number from 0 to %(max)s.", max=f"{MAX_BUDGET:,}")]},
         )
     before = budget_of(team_id)
     row = db.session.get(TeamBudget, team_id)
@@ -124,10 +136,19 @@ def set_budget(actor: User, team_id: int, monthly_points: int) -> BudgetView:
     else:
         row.monthly_points, row.set_by_id, row.updated_at = monthly_points, actor.id, utcnow()
     db.session.flush()
-    audit.record(actor, "budget.set", "team", team_id, {
-        "monthly_points": monthly_points, "previous": before.monthly_points, "was_default": before.is_default,
-        "period_key": before.period_key, "used": before.used,
-    })
+    audit.record(
+        actor,
+        "budget.set",
+        "team",
+        team_id,
+        {
+            "monthly_points": monthly_points,
+            "previous": before.monthly_points,
+            "was_default": before.is_default,
+            "period_key": before.period_key,
+            "used": before.used,
+        },
+    )
     return budget_of(team_id)
 
 
@@ -136,9 +157,7 @@ def set_budget(actor: User, team_id: int, monthly_points: int) -> BudgetView:
 
 def _ensure_usage_row(team_id: int, key: str) -> None:
     insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    db.session.execute(
-        insert(BudgetUsage.__table__).values(team_id=team_id, period_key=key, used=0).on_conflict_do_nothing()
-    )
+    db.session.execute(insert(BudgetUsage.__table__).values(team_id=team_id, period_key=key, used=0).on_conflict_do_nothing())
 
 
 def draw(team_id: int, points: int, *, at: dt.datetime | None = None) -> BudgetView:
@@ -160,8 +179,12 @@ def draw(team_id: int, points: int, *, at: dt.datetime | None = None) -> BudgetV
     view = budget_of(team_id, at)
     if drawn != 1:
         raise BudgetExhausted(
-            f"The team budget of {view.team_name} has {view.remaining:,} points left this month; "
-            f"{points:,} points are more than that.",
+            _(
+                "The budget of %(team)s has %(remaining)s points left this month; %(points)s points are more than that.",
+                team=view.team_name,
+                remaining=f"{view.remaining:,}",
+                points=f"{points:,}",
+            ),
             remaining=view.remaining,
             period_key=key,
         )
@@ -201,8 +224,14 @@ def record_reservation(challenge: Challenge, key: str | None) -> BudgetReservati
     """Remember which month a challenge's pool was reserved from, so ``release`` can give it back there."""
     if key is None:
         return None
-    row = BudgetReservation(challenge_id=challenge.id, team_id=challenge.team_id, period_key=key,
-                            points=challenge.pool, returned=0, created_at=utcnow())
+    row = BudgetReservation(
+        challenge_id=challenge.id,
+        team_id=challenge.team_id,
+        period_key=key,
+        points=challenge.pool,
+        returned=0,
+        created_at=utcnow(),
+    )
     db.session.add(row)
     db.session.flush()
     return row

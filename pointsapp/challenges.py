@@ -30,7 +30,7 @@ import math
 
 import sqlalchemy as sa
 
-from pointsapp import audit, budgets, earning, ledger, notify, policy
+from pointsapp import audit, budgets, ledger, notify, policy, vetoes
 from pointsapp.errors import NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.models import Challenge, ChallengePayout, Event, Team, User
@@ -105,10 +105,14 @@ def member_ids(team_id: int) -> list[int]:
     return list(db.session.scalars(sa.select(User.id).where(User.team_id.in_(teams)).order_by(User.id)))
 
 
-def contributions_of(challenge: Challenge) -> dict[int, int]:
-    """Each member's live contribution (sum of quantity inside the window)."""
+def contributions_of(challenge: Challenge, *, stored_by: dt.datetime | None = None) -> dict[int, int]:
+    """Each member's live contribution (sum of quantity inside the window).
+
+    With ``stored_by`` only events stored by then count: a restatement recounts
+    what the close counted, less what was reversed since.
+    """
     teams = team_subtree_ids(challenge.team_id)
-    rows = db.session.execute(
+    stmt = (
         sa.select(Event.user_id, sa.func.sum(Event.quantity))
         .join(User, User.id == Event.user_id)
         .where(
@@ -119,7 +123,10 @@ def contributions_of(challenge: Challenge) -> dict[int, int]:
             Event.reversed_at.is_(None),
         )
         .group_by(Event.user_id)
-    ).all()
+    )
+    if stored_by is not None:
+        stmt = stmt.where(Event.created_at <= stored_by)
+    rows = db.session.execute(stmt).all()
     return {user_id: int(total) for user_id, total in rows if total}
 
 
@@ -131,7 +138,9 @@ def view(challenge: Challenge) -> ChallengeView:
         values = {int(uid): int(value) for uid, value in (challenge.final_contributions or [])}
     payouts = list(
         db.session.scalars(
-            sa.select(ChallengePayout).where(ChallengePayout.challenge_id == challenge.id).order_by(ChallengePayout.user_id)
+            sa.select(ChallengePayout)
+            .where(ChallengePayout.challenge_id == challenge.id, ChallengePayout.points != 0)
+            .order_by(ChallengePayout.user_id)
         )
     )
     ids = set(values) | {p.user_id for p in payouts}
@@ -167,7 +176,7 @@ def visible_challenges(actor: User, *, limit: int = 50) -> list[ChallengeView]:
         team_ids = policy.managed_team_ids(actor)
         if actor.team_id is not None:
             # A member sees challenges of their own team and of the teams above it.
-            team_ids |= _ancestor_ids(actor.team_id)
+            team_ids |= ancestor_ids(actor.team_id)
     stmt = sa.select(Challenge)
     if team_ids is not None:
         stmt = stmt.where(Challenge.team_id.in_(team_ids))
@@ -175,7 +184,8 @@ def visible_challenges(actor: User, *, limit: int = 50) -> list[ChallengeView]:
     return [view(c) for c in db.session.scalars(stmt)]
 
 
-def _ancestor_ids(team_id: int) -> set[int]:
+def ancestor_ids(team_id: int) -> set[int]:
+    """The team and every team above it."""
     ids: set[int] = set()
     current: int | None = team_id
     while current is not None and current not in ids:
@@ -281,8 +291,22 @@ def vetoed_during(challenge: Challenge) -> set[int]:
     if last not in keys:
         keys.append(last)
     for key in keys:
-        vetoed |= earning.vetoed_user_ids("month", key)
+        vetoed |= vetoes.vetoed_user_ids("month", key)
     return vetoed
+
+
+def payable(challenge: Challenge, values: dict[int, int]) -> dict[int, int]:
+    """The contributions that earn a share of the pool: not the creator's, nor a vetoed member's.
+
+    Nobody is paid from a challenge they created; their events still count toward progress.
+    """
+    excluded = vetoed_during(challenge) | {challenge.created_by_id}
+    return {uid: value for uid, value in values.items() if uid not in excluded}
+
+
+def payout_split(challenge: Challenge, values: dict[int, int]) -> dict[int, int]:
+    """Who is paid what from the pool for these contributions: {user_id: points > 0} (at close and on restatement)."""
+    return {uid: points for uid, points in split_pool(challenge.pool, payable(challenge, values)).items() if points > 0}
 
 
 def close(actor: User | None, challenge_id: int) -> ChallengeView:
@@ -320,12 +344,7 @@ def close(actor: User | None, challenge_id: int) -> ChallengeView:
         return view(challenge)  # someone else closed it first; theirs is the result
     paid: dict[int, int] = {}
     if status == "succeeded":
-        # Nobody is paid from a challenge they created: their events count toward progress, not toward a share.
-        excluded = vetoed_during(challenge) | {challenge.created_by_id}
-        eligible = {uid: value for uid, value in values.items() if uid not in excluded}
-        for user_id, points in sorted(split_pool(challenge.pool, eligible).items()):
-            if points <= 0:
-                continue
+        for user_id, points in sorted(payout_split(challenge, values).items()):
             ledger.post(
                 user_id, points, kind="challenge_payout", reason=f"Team challenge: {challenge.title}",
                 actor_id=actor.id if actor else None, dedupe_key=f"challenge:{challenge.id}", effective_at=now,

@@ -89,6 +89,10 @@ def load_settings() -> dict:
         "REDEMPTION_EXPIRY_DAYS": int(os.environ.get("REDEMPTION_EXPIRY_DAYS", "14")),
         # A lead may award or deduct at most this many points at once; larger amounts go through HR.
         "LEAD_AWARD_LIMIT": int(os.environ.get("LEAD_AWARD_LIMIT", "500")),
+        # Event types that claw back the event they name in related_external_id (e.g. a bad loan).
+        "CLAWBACK_EVENT_TYPES": _list("CLAWBACK_EVENT_TYPES") or ["bad_loan"],
+        # Deals whose first occurrence after a mentorship began pays the mentorship bonus.
+        "MENTORSHIP_DEAL_TYPES": _list("MENTORSHIP_DEAL_TYPES") or ["loan_signed", "hnw_client_signed", "wealth_product_sold"],
         # Each team's monthly points budget for lead awards and challenge pools, unless an admin set one.
         "TEAM_MONTHLY_BUDGET": int(os.environ.get("TEAM_MONTHLY_BUDGET", "5000")),
         "DEFAULT_WEEKLY_GOALS": {"employee": 100, "lead": 60, "admin": 0},

@@ -25,7 +25,15 @@ Design overview
 * **Traceability.** Every award entry carries ``event_id``, ``rule_id`` (the
   version) and ``effective_at = occurred_at``; its reason starts with the
   rule's name. Reversal adds linked reversing entries for every award the event
-  produced (shares and mentorship bonus included); balances may go below zero.
+  produced (shares and mentorship bonus included) and reaches what it caused
+  further (closed challenges, period bonuses: see ``corrections``); balances may
+  go below zero.
+* **Related events.** ``related_external_id`` names an earlier event of the same
+  source (it is part of the payload hash only when given); an unknown one makes
+  the item ``invalid``. A clawback type (``bad_loan``) reverses the related
+  event's whole cascade in the clawback's own savepoint.
+* **Mentorship bonus.** Only the mentee's first event of a deal type
+  (``MENTORSHIP_DEAL_TYPES``) pays it; a revisit or a renewal never does.
 * **Badges.** ``badges.check_event`` runs in the same transaction right after an
   event and its awards are stored (not for duplicates).
   ``vetoed_user_ids(period, key)`` answers compliance vetoes.
@@ -41,8 +49,9 @@ from collections import defaultdict
 
 import marshmallow as ma
 import sqlalchemy as sa
+from flask import current_app
 
-from pointsapp import audit, badges, ledger, mentoring, notify, policy, text, vetoes
+from pointsapp import audit, badges, corrections, ledger, mentoring, notify, policy, text, vetoes
 from pointsapp.errors import Conflict, DomainError, InvalidTransition, NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.models import Event, LedgerEntry, Rule, User, Wallet
@@ -53,6 +62,7 @@ MAX_BATCH = 1000
 MAX_PARTICIPANTS = 50
 FUTURE_TOLERANCE_HOURS = 24
 MAX_ID = 2**31 - 1  # ids are 32-bit INTEGER columns; a larger one cannot exist
+DEFAULT_MENTORSHIP_DEAL_TYPES = ("loan_signed", "hnw_client_signed", "wealth_product_sold")
 
 
 def vetoed_user_ids(period: str, period_key: str) -> set[int]:
@@ -91,6 +101,7 @@ class EventInputSchema(ma.Schema):
         WholeNumber(validate=ma.validate.Range(min=1, max=MAX_ID)), load_default=list, validate=ma.validate.Length(max=MAX_PARTICIPANTS)
     )
     quantity = WholeNumber(load_default=1, validate=ma.validate.Range(min=1, max=10_000))
+    related_external_id = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(min=1, max=255))
 
     @ma.validates("type")
     def _type(self, value, **_):
@@ -103,10 +114,11 @@ class EventInputSchema(ma.Schema):
     def _normalise(self, data, **_):
         text.refuse_unstorable(data)
         # CSV cells are strings: an empty quantity or participants cell means "not given".
-        data = {k: v for k, v in data.items() if not (isinstance(v, str) and not v.strip() and k in ("quantity", "participants"))}
-        external_id = data.get("external_id")
-        if isinstance(external_id, int) and not isinstance(external_id, bool):
-            data["external_id"] = str(external_id)  # many CRMs number their records
+        blank_means_none = ("quantity", "participants", "related_external_id")
+        data = {k: v for k, v in data.items() if not (isinstance(v, str) and not v.strip() and k in blank_means_none)}
+        for key in ("external_id", "related_external_id"):
+            if isinstance(data.get(key), int) and not isinstance(data[key], bool):
+                data[key] = str(data[key])  # many CRMs number their records
         return data
 
 
@@ -118,15 +130,19 @@ class EventInput:
     occurred_at: object
     quantity: int
     participants: list[int]
+    related_external_id: str | None = None
 
     def canonical(self) -> dict:
-        return {
+        payload = {
             "type": self.type,
             "user_id": self.user_id,
             "occurred_at": self.occurred_at.isoformat(timespec="microseconds"),
             "quantity": self.quantity,
             "participants": self.participants,
         }
+        if self.related_external_id is not None:  # absent from older payloads: their hashes stay
+            payload["related_external_id"] = self.related_external_id
+        return payload
 
     @property
     def payload_hash(self) -> str:
@@ -169,6 +185,7 @@ def parse_event(raw, *, naive_in_utc: bool = False) -> EventInput:
         occurred_at=moment,
         quantity=data["quantity"],
         participants=participants,
+        related_external_id=(data.get("related_external_id") or "").strip() or None,
     )
 
 
@@ -227,7 +244,7 @@ def ingest_events(raw_items: list, *, source: str, actor_id: int | None, naive_i
             results[i] = EventResult(i, ext, "invalid", error=error)
     user_ids = {p.user_id for _, p in parsed} | {u for _, p in parsed for u in p.participants}
     known_users = set(db.session.scalars(sa.select(User.id).where(User.id.in_(user_ids)))) if user_ids else set()
-    known_events = _stored_events(source, {p.external_id for _, p in parsed})
+    known_events = _stored_events(source, {p.external_id for _, p in parsed} | {p.related_external_id for _, p in parsed} - {None})
     versions = rules_in_force({p.type for _, p in parsed} | {MENTORSHIP_BONUS_TYPE})
     mentorships = mentoring.open_mentorships(user_ids)
     new = [p for _, p in parsed if p.external_id not in known_events]
@@ -287,9 +304,29 @@ def _known(i: int, item: EventInput, stored: Event) -> EventResult:
     return EventResult(i, item.external_id, "conflict", event=stored, error=error)
 
 
+def mentorship_deal_types() -> tuple[str, ...]:
+    """Event types whose first occurrence pays the mentorship bonus (setting ``MENTORSHIP_DEAL_TYPES``)."""
+    return tuple(current_app.config.get("MENTORSHIP_DEAL_TYPES") or DEFAULT_MENTORSHIP_DEAL_TYPES)
+
+
+def related_event(i: int, item: EventInput, known_events: dict[str, Event]) -> tuple[Event | None, EventResult | None]:
+    """The earlier event of the same source an item names, or the item's ``invalid`` result."""
+    if item.related_external_id is None:
+        return None, None
+    related = known_events.get(item.related_external_id)
+    if related is None or related.external_id == item.external_id:
+        message = f"There is no earlier event {item.related_external_id} from this source."
+        error = ValidationFailed(message, fields={"related_external_id": [message]})
+        return None, EventResult(i, item.external_id, "invalid", error=error)
+    return related, None
+
+
 def _ingest_one(i, item: EventInput, source, actor_id, known_events, versions, mentorships) -> EventResult:
     if item.external_id in known_events:
         return _known(i, item, known_events[item.external_id])
+    related, refused = related_event(i, item, known_events)
+    if refused is not None:
+        return refused
     rule = rule_at(versions.get(item.type, []), item.occurred_at)
     event = Event(
         source=source,
@@ -300,6 +337,7 @@ def _ingest_one(i, item: EventInput, source, actor_id, known_events, versions, m
         quantity=item.quantity,
         participants=item.participants,
         payload_hash=item.payload_hash,
+        related_event_id=related.id if related is not None else None,
         rule_id=rule.id if rule is not None else None,
         created_by_id=actor_id,
         created_at=utcnow(),
@@ -309,7 +347,8 @@ def _ingest_one(i, item: EventInput, source, actor_id, known_events, versions, m
             db.session.add(event)
             db.session.flush()
             entries = _award(event, rule)
-            mentorship = next((mentorships[e.user_id] for e in entries if e.points > 0 and e.user_id in mentorships), None)
+            deal = event.type in mentorship_deal_types()
+            mentorship = next((mentorships[e.user_id] for e in entries if deal and e.points > 0 and e.user_id in mentorships), None)
             if mentorship is not None:
                 bonus = mentoring.pay_first_deal_bonus(mentorship, event, rule_at(versions[MENTORSHIP_BONUS_TYPE], event.occurred_at))
                 if bonus:
@@ -317,6 +356,7 @@ def _ingest_one(i, item: EventInput, source, actor_id, known_events, versions, m
                 entries += bonus
             if event.type == COMPLIANCE_BREACH_TYPE:
                 vetoes.veto_for_event(event, f"{rule.name if rule else 'Compliance breach'} (event {event.external_id})")
+            corrections.event_stored(event, related=related, actor_id=actor_id)
             badges.check_event(event)
     except sa.exc.IntegrityError:
         # Someone stored this identity first (a concurrent replay): answer as they did.
@@ -362,7 +402,7 @@ def _award(event: Event, rule: Rule | None) -> list[LedgerEntry]:
 
 
 def reverse_event(actor: User | None, event_id: int, reason: str) -> tuple[Event, list[LedgerEntry]]:
-    """Reverse every award an event produced (shares, mentorship bonus) with linked entries."""
+    """Reverse everything an event produced (see ``corrections``) with linked entries."""
     if actor is not None:
         policy.require(policy.can_reverse_events(actor), "Only administrators can reverse events.")
     reason = (reason or "").strip()
@@ -371,27 +411,9 @@ def reverse_event(actor: User | None, event_id: int, reason: str) -> tuple[Event
     event = db.session.get(Event, event_id)
     if event is None:
         raise NotFound(f"There is no event {event_id}.")
-    now = utcnow()
-    claimed = db.session.execute(
-        sa.update(Event)
-        .where(Event.id == event_id, Event.reversed_at.is_(None))
-        .values(reversed_at=now, reversed_by_id=actor.id if actor else None, reverse_reason=reason[:500])
-    ).rowcount
-    if claimed != 1:
+    if not corrections.claim_reversal(event, actor_id=actor.id if actor else None, reason=reason):
         raise InvalidTransition("This event has already been reversed.")
-    db.session.refresh(event)
-    entries = list(
-        db.session.scalars(
-            sa.select(LedgerEntry)
-            .where(LedgerEntry.event_id == event_id, LedgerEntry.kind != "reversal")
-            .order_by(LedgerEntry.id)
-        )
-    )
-    reversals = [
-        ledger.reverse(entry, actor_id=actor.id if actor else None, reason=f"Reversed: {entry.reason} — {reason}")
-        for entry in entries
-    ]
-    vetoes.lift_for_event(event_id, actor.id if actor else None, f"Event reversed: {reason}")
+    reversals = corrections.reverse_cascade(event, actor_id=actor.id if actor else None, reason=reason, actor=actor)
     audit.record(actor, "event.reversed", "event", event_id, {
         "reason": reason[:500], "reversals": [{"user_id": e.user_id, "points": e.points} for e in reversals],
     })

@@ -94,6 +94,13 @@ class LimitReached(DomainError):
     status = 422
 
 
+class PeriodNotEnded(DomainError):
+    """The period has not ended yet, so what it earns is not final."""
+
+    code = "period_not_ended"
+    status = 422
+
+
 class BudgetExhausted(DomainError):
     """The team's monthly points budget does not cover this award or pool."""
 

@@ -47,10 +47,20 @@ class LogRow:
     user: User | None
     rule: Rule | None
     entries: list[LedgerEntry]
+    # Corrections this event caused beyond its own entries (restated challenges, retaken bonuses, a clawback).
+    cascade: list[LedgerEntry] = dataclasses.field(default_factory=list)
+
+    def cascade_by_user(self) -> list[tuple[int, list[LedgerEntry]]]:
+        """Every entry the event's reversal (or clawback) posted, grouped by user, in user-id order."""
+        posted = [e for e in self.entries if e.cause_event_id == self.event.id or e.kind == "reversal"] + self.cascade
+        grouped: dict[int, list[LedgerEntry]] = defaultdict(list)
+        for entry in sorted(posted, key=lambda e: e.id):
+            grouped[entry.user_id].append(entry)
+        return sorted(grouped.items())
 
 
 def search_events(actor: User, filters: EventFilters, cursor: str | None = None) -> tuple[list[LogRow], str | None]:
-    """Events newest first (by occurred_at) with their awards and reversals; three queries a page."""
+    """Events newest first (by occurred_at) with their awards, reversals and cascades; four queries a page."""
     policy.require(policy.can_import_events(actor), "Only administrators can see the events log.")
     stmt = sa.select(Event)
     if filters.event_id:
@@ -70,9 +80,17 @@ def search_events(actor: User, filters: EventFilters, cursor: str | None = None)
     if ids:
         for entry in db.session.scalars(sa.select(LedgerEntry).where(LedgerEntry.event_id.in_(ids)).order_by(LedgerEntry.id)):
             entries[entry.event_id].append(entry)
+    cascade: dict[int, list[LedgerEntry]] = defaultdict(list)
+    if ids:
+        caused = sa.select(LedgerEntry).where(
+            LedgerEntry.cause_event_id.in_(ids),
+            sa.or_(LedgerEntry.event_id.is_(None), LedgerEntry.event_id != LedgerEntry.cause_event_id),
+        )
+        for entry in db.session.scalars(caused.order_by(LedgerEntry.id)):
+            cascade[entry.cause_event_id].append(entry)
     users = _by_id(User, {e.user_id for e in events} | {x.user_id for rows in entries.values() for x in rows})
     rules = _by_id(Rule, {e.rule_id for e in events if e.rule_id})
-    rows = [LogRow(e, users.get(e.user_id), rules.get(e.rule_id), entries.get(e.id, [])) for e in events]
+    rows = [LogRow(e, users.get(e.user_id), rules.get(e.rule_id), entries.get(e.id, []), cascade.get(e.id, [])) for e in events]
     return rows, next_cursor
 
 

@@ -1,7 +1,8 @@
 """Honour titles: named by admins, or by the monthly "Best customer manager" run.
 
-A title is held once per (user, title, period_key). Users under a compliance
-veto for the period get no honour. ``award_best_managers`` names, in each
+A title is held once per (user, title, period_key), and only for a period that
+has ended (``period_not_ended`` otherwise). Users under a compliance veto for
+the period get no honour; a breach found later revokes it (``revoked_at``). ``award_best_managers`` names, in each
 team, the employee with the most points in the period (from the rollups);
 when several share the top score they are all named. A team that already
 has the title for the period is skipped, so running it twice changes nothing.
@@ -9,31 +10,31 @@ has the title for the period is skipped, so running it twice changes nothing.
 
 from __future__ import annotations
 
-import re
-
 import sqlalchemy as sa
 
 from pointsapp import audit, challenges, earning, notify, policy
-from pointsapp.errors import Duplicate, NotFound, ValidationFailed
+from pointsapp.errors import Duplicate, NotFound, PeriodNotEnded, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.limits import get_by_id
 from pointsapp.models import Challenge, Honor, PeriodTotal, User
-from pointsapp.periods import PERIODS, period_bounds
+from pointsapp.periods import PERIODS, period_bounds, period_of_key, utcnow
 
 BEST_MANAGER = "Best customer manager"
 TEAM_CONTRIBUTION = "Team contribution"
 
-_KEY_KINDS = (
-    ("week", re.compile(r"^\d{4}-W\d{2}$")),
-    ("month", re.compile(r"^\d{4}-\d{2}$")),
-    ("quarter", re.compile(r"^\d{4}-Q[1-4]$")),
-    ("year", re.compile(r"^\d{4}$")),
-)
-
-
-def period_of_key(key: str) -> str | None:
-    """Which period a key names ("2026-11" → month), or None for a free-form key."""
-    return next((kind for kind, pattern in _KEY_KINDS if pattern.match(key)), None)
+def require_period_ended(key: str) -> None:
+    """Refuse honours for a week, month, quarter or year that is not over (PeriodNotEnded)."""
+    kind = period_of_key(key)
+    if kind is None:
+        return
+    try:
+        _start, end = period_bounds(kind, key)
+    except ValueError:
+        return
+    if end > utcnow():
+        raise PeriodNotEnded(
+            f"{key} has not ended yet; honours are given once the period is over.", fields={"period_key": ["Not over yet."]}
+        )
 
 
 def _vetoed(user_id: int, key: str) -> bool:
@@ -71,6 +72,7 @@ def award_honor(actor: User, *, user_id: int, title: str, period_key: str) -> Ho
         fields["period_key"] = ["Give the period, e.g. 2026-11 (at most 10 characters)."]
     if fields:
         raise ValidationFailed("The honour is not valid: " + " ".join(v[0] for v in fields.values()), fields=fields)
+    require_period_ended(period_key)
     if _vetoed(user.id, period_key):
         raise ValidationFailed(
             f"{user.name} is under a compliance veto for {period_key} and cannot be honoured.",
@@ -87,6 +89,7 @@ def award_best_managers(period: str, key: str, *, actor: User | None = None) -> 
         period_bounds(period, key)
     except ValueError:
         raise ValidationFailed(f"'{key}' is not a {period} key (e.g. 2026-11 for a month).") from None
+    require_period_ended(key)
     vetoed = earning.vetoed_user_ids(period, key)
     done_teams = set(
         db.session.scalars(sa.select(Honor.team_id).where(Honor.title == BEST_MANAGER, Honor.period_key == key))

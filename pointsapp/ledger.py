@@ -6,11 +6,21 @@ Design overview
   clawback is a new ``reversal`` entry linked to the entry it reverses
   (``reverses_id`` is unique, so an entry is reversed at most once).
 * Each user has one ``Wallet`` row: ``balance`` (Σ entries), ``held`` (Σ open
-  holds) and ``lifetime_earned`` (Σ entries that are not spending). Each entry
+  holds) and ``lifetime_earned``. Each entry
   that is not spending also adds to four ``PeriodTotal`` rollups (week, month,
   quarter, year of its ``effective_at`` in the organisation's time zone). These
   rows change in the same transaction as the entry, and ``check_ledger``
   rebuilds them all from the entries to prove it.
+* ``lifetime_earned`` is what the user earned — the positive entries of the
+  earning kinds (awards and shares, mentorship and period bonuses, challenge
+  payouts, manual awards) plus a payout's corrections — less the reversals of
+  those entries. Deductions (a compliance breach, a negative rule, a manual
+  deduction) and spending never reduce it, and reversing a deduction never adds
+  to it, so it cannot go below zero and levels never fall (``earned_part``).
+* A correction links to what it corrects: a reversal by ``reverses_id`` (once),
+  a restated payout's difference by ``corrects_id`` (a payout may be corrected
+  more than once), and both name the event that caused them by
+  ``cause_event_id`` (see ``corrections``).
 * Debits that must not overdraw, and holds, are conditional updates
   (``... WHERE balance - held >= :cost``): a row count of 0 means refused. That
   is race-free on PostgreSQL under Read Committed and on SQLite, whose write
@@ -39,7 +49,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from pointsapp.errors import InsufficientPoints, InvalidTransition, NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.models import Hold, LedgerEntry, PeriodTotal, Wallet
-from pointsapp.models.ledger import ENTRY_KINDS, SPEND_KINDS
+from pointsapp.models.ledger import EARN_KINDS, ENTRY_KINDS, SPEND_KINDS
 from pointsapp.periods import PERIODS, period_keys, utcnow
 
 # --- wallets -----------------------------------------------------------------
@@ -89,6 +99,16 @@ def wallet_summary(user_id: int, at: dt.datetime | None = None) -> WalletView:
 
 # --- entries -----------------------------------------------------------------
 
+
+def earned_part(kind: str, points: int, *, corrects_id: int | None = None, reversed_part: int = 0) -> int:
+    """What an entry adds to lifetime_earned (see the design overview)."""
+    if kind == "reversal":
+        return -reversed_part
+    if kind in EARN_KINDS and (points > 0 or corrects_id is not None):
+        return points
+    return 0
+
+
 # One entry moves at most this many points, so that it (and the wallet) fits a 32-bit INTEGER column.
 MAX_ENTRY_POINTS = 1_000_000_000
 
@@ -106,6 +126,9 @@ def post(
     effective_at: dt.datetime | None = None,
     reverses_id: int | None = None,
     hold_id: int | None = None,
+    corrects_id: int | None = None,
+    cause_event_id: int | None = None,
+    reversed_part: int = 0,
 ) -> LedgerEntry:
     """Append one entry and update the wallet and rollups with it.
 
@@ -139,6 +162,8 @@ def post(
         created_at=now,
         reverses_id=reverses_id,
         hold_id=hold_id,
+        corrects_id=corrects_id,
+        cause_event_id=cause_event_id,
     )
     if dedupe_key is None:
         db.session.add(entry)
@@ -152,14 +177,14 @@ def post(
             if (first := _entry_by_dedupe_key(user_id, dedupe_key)) is not None:
                 return first
             raise
-    earned = 0 if kind in SPEND_KINDS else points
+    earned = earned_part(kind, points, corrects_id=corrects_id, reversed_part=reversed_part)
     updated = db.session.execute(
         _CREDIT_WALLET, {"b_user_id": user_id, "b_points": points, "b_earned": earned, "b_now": now}
     ).rowcount
     if updated != 1:
         raise NotFound("This user has no wallet.")
-    if earned:
-        _add_to_rollups(user_id, earned, entry.effective_at)
+    if kind not in SPEND_KINDS:
+        _add_to_rollups(user_id, points, entry.effective_at)
     return entry
 
 
@@ -203,7 +228,7 @@ def _add_to_rollups(user_id: int, points: int, moment: dt.datetime) -> None:
     db.session.execute(_ROLLUP_UPSERT[db.session.get_bind().dialect.name], rows)
 
 
-def reverse(entry: LedgerEntry, *, actor_id: int | None, reason: str) -> LedgerEntry:
+def reverse(entry: LedgerEntry, *, actor_id: int | None, reason: str, cause_event_id: int | None = None) -> LedgerEntry:
     """Reverse one entry with a linked entry of the opposite sign, in the same periods."""
     if entry.kind in SPEND_KINDS or entry.kind == "reversal":
         raise InvalidTransition("Spending and reversals cannot be reversed.")
@@ -219,6 +244,9 @@ def reverse(entry: LedgerEntry, *, actor_id: int | None, reason: str) -> LedgerE
                 rule_id=entry.rule_id,
                 effective_at=entry.effective_at,
                 reverses_id=entry.id,
+                corrects_id=entry.corrects_id,
+                cause_event_id=cause_event_id,
+                reversed_part=earned_part(entry.kind, entry.points, corrects_id=entry.corrects_id),
             )
     except sa.exc.IntegrityError:
         raise InvalidTransition("This entry has already been reversed.") from None
@@ -286,13 +314,18 @@ def check_ledger() -> list[str]:
     balance: dict[int, int] = defaultdict(int)
     earned: dict[int, int] = defaultdict(int)
     rollups: dict[tuple[int, str, str], int] = defaultdict(int)
+    reversed_entry = sa.orm.aliased(LedgerEntry)
     entries = db.session.execute(
-        sa.select(LedgerEntry.user_id, LedgerEntry.points, LedgerEntry.kind, LedgerEntry.effective_at)
+        sa.select(
+            LedgerEntry.user_id, LedgerEntry.points, LedgerEntry.kind, LedgerEntry.effective_at, LedgerEntry.corrects_id,
+            reversed_entry.kind, reversed_entry.points, reversed_entry.corrects_id,
+        ).outerjoin(reversed_entry, reversed_entry.id == LedgerEntry.reverses_id)
     )
-    for user_id, points, kind, effective_at in entries:
+    for user_id, points, kind, effective_at, corrects_id, r_kind, r_points, r_corrects_id in entries:
         balance[user_id] += points
+        reversed_part = earned_part(r_kind, r_points, corrects_id=r_corrects_id) if r_kind is not None else 0
+        earned[user_id] += earned_part(kind, points, corrects_id=corrects_id, reversed_part=reversed_part)
         if kind not in SPEND_KINDS:
-            earned[user_id] += points
             for period, key in period_keys(effective_at).items():
                 rollups[(user_id, period, key)] += points
     held: dict[int, int] = dict(
@@ -307,7 +340,7 @@ def check_ledger() -> list[str]:
         if wallet.held != held.get(uid, 0):
             problems.append(f"user {uid}: held {wallet.held} but open holds sum to {held.get(uid, 0)}")
         if wallet.lifetime_earned != earned.get(uid, 0):
-            problems.append(f"user {uid}: lifetime {wallet.lifetime_earned} but earning entries sum to {earned.get(uid, 0)}")
+            problems.append(f"user {uid}: lifetime {wallet.lifetime_earned} but earned less reversals is {earned.get(uid, 0)}")
         if wallet.held < 0:
             problems.append(f"user {uid}: held is negative ({wallet.held})")
     owing = set(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from pointsapp import ledger, policy
+from pointsapp import audit, ledger, policy
 from pointsapp.errors import Duplicate, InvalidTransition, NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.limits import INT_MAX, is_whole
@@ -57,6 +57,7 @@ def create_mentorship(actor: User, mentor_id: int, mentee_id: int) -> Mentorship
             db.session.flush()
     except sa.exc.IntegrityError:
         raise Duplicate(f"{mentee.name} already has an active mentor; end that mentorship first.") from None
+    audit.record(actor, "mentorship.created", "mentorship", mentorship.id, {"mentor_id": mentor_id, "mentee_id": mentee_id})
     return mentorship
 
 

@@ -135,4 +135,7 @@ def _entry_reason(reason: str, rule, reward) -> str:
         return _("Redeemed: %(name)s", name=localized(reward))
     if reason.startswith("Team challenge: "):
         return _("Team challenge: %(title)s", title=reason.removeprefix("Team challenge: "))
+    if reason.startswith("Restated: team challenge ") and " — " in reason:  # see corrections.restate_challenge
+        title, why = reason.removeprefix("Restated: team challenge ").split(" — ", 1)
+        return _("Restated: team challenge %(title)s — %(why)s", title=title, why=why)
     return reason

@@ -118,6 +118,14 @@ def _challenge_closed(p: dict) -> tuple[str, str]:
     return _("Challenge closed: %(title)s", title=p["title"]), body
 
 
+def _challenge_restated(p: dict) -> tuple[str, str]:
+    if p.get("status") == "failed":
+        body = _("A correction put the team below target: your %(before)s points from the pool are reversed.", before=p["before"])
+    else:
+        body = _("A correction changed the split: your share is now %(after)s points (was %(before)s).", after=p["after"], before=p["before"])
+    return _("Challenge restated: %(title)s", title=p["title"]), _with_reason(body, p)
+
+
 def _goal_reminder(p: dict) -> tuple[str, str]:
     if p.get("action"):
         body = _(
@@ -136,6 +144,7 @@ MESSAGES = {
     "redemption_expired": _redemption("expired"),
     "challenge_launched": _challenge_launched,
     "challenge_closed": _challenge_closed,
+    "challenge_restated": _challenge_restated,
     "badge_earned": lambda p: (_("New badge: %(name)s", name=p["name"]), _("You earned a badge. Well done!")),
     "honour_awarded": lambda p: (_("Honour: %(title)s", title=p["title"]), _("You have been honoured. Congratulations!")),
     "goal_reminder": _goal_reminder,

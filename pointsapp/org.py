@@ -32,6 +32,7 @@ def create_team(actor: User, *, name: str, parent_id: int | None = None, transla
     team = Team(name=name, parent_id=parent_id, translations=names.clean_translations(translations))
     db.session.add(team)
     db.session.flush()
+    audit.record(actor, "team.created", "team", team.id, {"name": team.name, "parent_id": parent_id})
     return team
 
 

@@ -16,6 +16,12 @@ from flask import current_app, has_app_context
 from pointsapp.models.types import utcnow  # noqa: F401  (one clock for the whole app)
 
 PERIODS = ("week", "month", "quarter", "year")
+_KEY_KINDS = (
+    ("week", re.compile(r"^\d{4}-W\d{2}$")),
+    ("month", re.compile(r"^\d{4}-\d{2}$")),
+    ("quarter", re.compile(r"^\d{4}-Q[1-4]$")),
+    ("year", re.compile(r"^\d{4}$")),
+)
 DEFAULT_TZ = "Asia/Shanghai"
 
 
@@ -99,3 +105,8 @@ def _bounds(kind: str, key: str, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime
 
 def current_key(kind: str) -> str:
     return period_key(kind, utcnow())
+
+
+def period_of_key(key: str) -> str | None:
+    """Which period a key names ("2026-11" → month), or None for a free-form key (e.g. "C12")."""
+    return next((kind for kind, pattern in _KEY_KINDS if pattern.match(key)), None)

@@ -30,7 +30,7 @@ import decimal
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from pointsapp import ledger, names, policy
+from pointsapp import audit, ledger, names, policy
 from pointsapp.errors import DomainError, LimitReached, NotFound, OutOfStock, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.models import Redemption, RedemptionStep, Reward, User
@@ -100,6 +100,7 @@ def create_reward(actor: User, data: dict) -> Reward:
     _apply(reward, {"description": "", "active": True} | data)
     db.session.add(reward)
     db.session.flush()
+    audit.record(actor, "reward.created", "reward", reward.id, {"name": reward.name, "kind": reward.kind, "cost": reward.cost})
     return reward
 
 
@@ -109,6 +110,7 @@ def update_reward(actor: User, reward_id: int, data: dict) -> Reward:
     reward = get_reward(reward_id)
     _apply(reward, data)
     db.session.flush()
+    audit.record(actor, "reward.updated", "reward", reward.id, {k: v for k, v in data.items() if k in EDITABLE_FIELDS})
     return reward
 
 

@@ -13,7 +13,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from pointsapp import policy
+from pointsapp import audit, policy
 from pointsapp.errors import InvalidTransition, NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.models import Event, User, Veto
@@ -89,6 +89,7 @@ def lift_veto(actor: User | None, veto_id: int, reason: str) -> Veto:
     if lifted != 1:
         raise InvalidTransition("This veto has already been lifted.")
     db.session.refresh(veto)
+    audit.record(actor, "veto.lifted", "veto", veto.id, {"user_id": veto.user_id, "period_key": veto.period_key, "reason": veto.lift_reason})
     return veto
 
 

@@ -79,7 +79,21 @@ def make_test_app(**overrides):
     app = create_app(config)
     app.test_client_class = Client
     app.test_cli_runner_class = CliRunner
+    _APPS.append(app)
     return app
+
+
+_APPS: list = []  # every app a test made, so that their connection pools are closed at the end
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_every_pool():
+    """Close the pooled connections of every test app before the interpreter drops them (a ResourceWarning)."""
+    yield
+    for made in _APPS:
+        with made.app_context():
+            for engine in db.engines.values():
+                engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -88,9 +102,7 @@ def app():
     with app.app_context():
         db.drop_all()
         db.create_all()
-    yield app
-    with app.app_context():
-        db.engine.dispose()  # close the pooled connections before the interpreter drops them
+    return app
 
 
 @pytest.fixture(autouse=True)

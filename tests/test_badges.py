@@ -85,7 +85,7 @@ def test_an_ever_badge_counts_across_periods_and_ignores_reversed_events(org, ap
 
 
 def test_admins_award_honours_listed_with_badges(org, api_as):
-    response = api_as(org.admin).post("/honors", {"user_id": org.bob.id, "title": "Best customer manager", "period_key": "2026-11"})
+    response = api_as(org.admin).post("/honors", {"user_id": org.bob.id, "title": "Best customer manager", "period_key": "2026-10"})
     assert response.status_code == 201, response.json
     assert response.json["user_id"] == org.bob.id and response.json["title"] == "Best customer manager"
     items = api_as(org.alice).get(f"/users/{org.bob.id}/badges").json["items"]
@@ -94,41 +94,41 @@ def test_admins_award_honours_listed_with_badges(org, api_as):
 
     note = db.session.scalar(sa.select(Notification).where(Notification.user_id == org.bob.id))
     assert notify.render(note)[0] == "Honour: Best customer manager"
-    again = api_as(org.admin).post("/honors", {"user_id": org.bob.id, "title": "Best customer manager", "period_key": "2026-11"})
+    again = api_as(org.admin).post("/honors", {"user_id": org.bob.id, "title": "Best customer manager", "period_key": "2026-10"})
     assert again.status_code == 409
-    assert api_as(org.wealth_lead).post("/honors", {"user_id": org.bob.id, "title": "Star", "period_key": "2026-11"}).status_code == 403
-    assert api_as(org.admin).post("/honors", {"user_id": 99999, "title": "Star", "period_key": "2026-11"}).status_code == 404
-    assert api_as(org.admin).post("/honors", {"user_id": org.bob.id, "title": "", "period_key": "2026-11"}).status_code == 422
+    assert api_as(org.wealth_lead).post("/honors", {"user_id": org.bob.id, "title": "Star", "period_key": "2026-10"}).status_code == 403
+    assert api_as(org.admin).post("/honors", {"user_id": 99999, "title": "Star", "period_key": "2026-10"}).status_code == 404
+    assert api_as(org.admin).post("/honors", {"user_id": org.bob.id, "title": "", "period_key": "2026-10"}).status_code == 422
     assert api_as(org.alice).get("/users/99999/badges").status_code == 404
 
 
 def test_a_vetoed_member_cannot_be_honoured(org, api_as, monkeypatch):
-    monkeypatch.setattr(earning, "vetoed_user_ids", lambda period, key: {org.bob.id} if key == "2026-11" else set())
-    refused = api_as(org.admin).post("/honors", {"user_id": org.bob.id, "title": "Star", "period_key": "2026-11"})
+    monkeypatch.setattr(earning, "vetoed_user_ids", lambda period, key: {org.bob.id} if key == "2026-10" else set())
+    refused = api_as(org.admin).post("/honors", {"user_id": org.bob.id, "title": "Star", "period_key": "2026-10"})
     assert refused.status_code == 422 and "veto" in refused.json["error"]["message"]
     assert db.session.scalar(sa.select(sa.func.count(Honor.id))) == 0
 
 
 def test_award_honours_names_each_teams_best_manager_once(org, cli, monkeypatch):
-    november = dt.datetime(2026, 11, 12, 4, tzinfo=dt.timezone.utc)
+    october = dt.datetime(2026, 10, 12, 4, tzinfo=dt.timezone.utc)
     dave = factories.user("employee", org.loans, name="Dave")
     erin = factories.user("employee", org.loans, name="Erin")
     for user, points in ((org.alice, 120), (org.bob, 80), (org.carol, 300), (dave, 90), (erin, 90)):
-        factories.give_points(user, points, effective_at=november)
-    factories.give_points(org.wealth_lead, 999, effective_at=november)  # leads are not customer managers
-    factories.give_points(dave, 500, effective_at=dt.datetime(2026, 10, 12, tzinfo=dt.timezone.utc))  # another month
+        factories.give_points(user, points, effective_at=october)
+    factories.give_points(org.wealth_lead, 999, effective_at=october)  # leads are not customer managers
+    factories.give_points(dave, 500, effective_at=dt.datetime(2026, 9, 12, tzinfo=dt.timezone.utc))  # another month
     monkeypatch.setattr(earning, "vetoed_user_ids", lambda period, key: {org.carol.id})
-    result = cli.invoke(args=["award-honours", "month", "2026-11"])
+    result = cli.invoke(args=["award-honours", "month", "2026-10"])
     assert result.exit_code == 0, result.output
     rows = db.session.execute(sa.select(Honor.user_id, Honor.title, Honor.period_key, Honor.team_id)).all()
     # Carol is vetoed, so the loans team's best are Dave and Erin, tied at 90.
     assert sorted(rows) == sorted([
-        (org.alice.id, "Best customer manager", "2026-11", org.wealth.id),
-        (dave.id, "Best customer manager", "2026-11", org.loans.id),
-        (erin.id, "Best customer manager", "2026-11", org.loans.id),
+        (org.alice.id, "Best customer manager", "2026-10", org.wealth.id),
+        (dave.id, "Best customer manager", "2026-10", org.loans.id),
+        (erin.id, "Best customer manager", "2026-10", org.loans.id),
     ])
     assert "3 honour(s) awarded" in result.output
-    again = cli.invoke(args=["award-honours", "month", "2026-11"])
+    again = cli.invoke(args=["award-honours", "month", "2026-10"])
     assert again.exit_code == 0 and "0 honour(s) awarded" in again.output
     assert db.session.scalar(sa.select(sa.func.count(Honor.id))) == 3
     bad = cli.invoke(args=["award-honours", "month", "2026-13"])
@@ -158,7 +158,7 @@ def test_the_admin_badges_page_creates_badges_and_honours(org, client):
     ok = client.post("/admin/badges", data={"csrf_token": token, "name": "Closer", "event_type": "loan.signed", "threshold": "3", "period": "week"})
     assert ok.status_code == 302
     assert [b.name for b in badges.list_badges()] == ["Closer"]
-    honor = client.post("/admin/honors", data={"csrf_token": token, "user_id": org.bob.id, "title": "Mentor of the year", "period_key": "2026"})
+    honor = client.post("/admin/honors", data={"csrf_token": token, "user_id": org.bob.id, "title": "Mentor of the year", "period_key": "2025"})
     assert honor.status_code == 302
     assert db.session.scalar(sa.select(Honor.title)) == "Mentor of the year"
     login_alice = client.application.test_client()

@@ -145,9 +145,9 @@ def test_concurrent_closes_pay_the_pool_exactly_once(app, org, api_as):
 
 
 def test_vetoed_members_get_no_share(org, api_as, monkeypatch):
-    from pointsapp import earning
+    from pointsapp import vetoes
 
-    monkeypatch.setattr(earning, "vetoed_user_ids", lambda period, key: {org.bob.id})
+    monkeypatch.setattr(vetoes, "vetoed_user_ids", lambda period, key: {org.bob.id})
     challenge_id = launch(api_as(org.wealth_lead), org.wealth).json["id"]
     contribute(org.alice, 100)
     contribute(org.bob, 100)

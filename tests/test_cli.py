@@ -73,7 +73,8 @@ def test_seed_demo_builds_a_branch_with_two_teams_and_history_once(cli):
     assert all(db.session.get(Wallet, a.id).lifetime_earned > 0 for a in advisors)
     # Every step ran, in order: events under rules, then challenges and badges on them, then redemptions with the points.
     assert db.session.scalar(sa.select(sa.func.count(Rule.id))) > 0 and db.session.scalar(sa.select(sa.func.count(Event.id))) > 50
-    assert db.session.scalar(sa.select(sa.func.count(Challenge.id))) == 2
+    # Two running challenges, and the lead's missed one whose pool went back to the team budget.
+    assert sorted(db.session.scalars(sa.select(Challenge.status))) == ["active", "active", "failed"]
     assert db.session.scalar(sa.select(sa.func.count(BadgeAward.id))) > 0
     assert db.session.scalar(sa.select(sa.func.count(Redemption.id))) > 0
     again = cli.invoke(args=["seed-demo"])

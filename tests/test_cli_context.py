@@ -46,6 +46,7 @@ def _invocations(org, tmp_path) -> dict[str, tuple[list[str], str]]:
         "expire-redemptions": (["expire-redemptions"], "pending redemption(s) expired."),
         "export-payroll": (["export-payroll", "--month", "2026-11"], ""),
         "export-hr": (["export-hr", "--month", "2026-11"], ""),
+        "export-audit": (["export-audit", "--action", "user.created"], "id,at,actor_id"),
         "run-jobs": (["run-jobs"], "Ran: "),
         "push-worker": (["push-worker", "--once"], "Delivered: "),
         "db": (["db", "heads"], ""),  # Alembic prints to the real standard output

@@ -22,7 +22,8 @@ def test_posting_updates_balance_lifetime_and_all_four_rollups(org):
     ledger.post(org.alice.id, -10, kind="manual_deduction", reason="Correction", effective_at=moment)
     db.session.commit()
     wallet = db.session.get(Wallet, org.alice.id)
-    assert (wallet.balance, wallet.held, wallet.lifetime_earned) == (20, 0, 20)
+    # A deduction lowers the balance and the period totals, never what was earned in a lifetime.
+    assert (wallet.balance, wallet.held, wallet.lifetime_earned) == (20, 0, 30)
     totals = {(r.period, r.period_key): r.points for r in db.session.scalars(sa.select(PeriodTotal))}
     assert totals == {("week", "2026-W45"): 20, ("month", "2026-11"): 20, ("quarter", "2026-Q4"): 20, ("year", "2026"): 20}
 

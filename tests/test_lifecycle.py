@@ -22,12 +22,24 @@ def _referral_with_one_share_reversed(org, api_as) -> Event:
     """A referral that paid Alice and Carol, whose share for Carol was already reversed on its own."""
     rules.seed_default_rules()
     db.session.commit()
-    api_as(org.admin).post("/events", {"events": [{
-        "external_id": "ref-1", "type": "cross_dept_referral", "user_id": org.alice.id, "participants": [org.carol.id],
-        "occurred_at": (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)).isoformat(),
-    }]})
+    api_as(org.admin).post(
+        "/events",
+        {
+            "events": [
+                {
+                    "external_id": "ref-1",
+                    "type": "cross_dept_referral",
+                    "user_id": org.alice.id,
+                    "participants": [org.carol.id],
+                    "occurred_at": (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)).isoformat(),
+                }
+            ]
+        },
+    )
     event = db.session.scalar(sa.select(Event).where(Event.external_id == "ref-1"))
-    carols = db.session.scalar(sa.select(LedgerEntry).where(LedgerEntry.event_id == event.id, LedgerEntry.user_id == org.carol.id))
+    carols = db.session.scalar(
+        sa.select(LedgerEntry).where(LedgerEntry.event_id == event.id, LedgerEntry.user_id == org.carol.id)
+    )
     ledger.reverse(carols, actor_id=org.admin.id, reason="Carol's share was a mistake")
     db.session.commit()
     return event
@@ -109,7 +121,9 @@ def _handlers_that_swallow_a_refusal(path: Path):
         if not names & {"DomainError", "ValidationFailed", "NotFound", "NotAllowed", "Conflict", "InvalidTransition"}:
             continue
         first = node.body[0]
-        calls_refuse = isinstance(first, ast.Expr) and isinstance(first.value, ast.Call) and getattr(first.value.func, "id", "") == "refuse"
+        calls_refuse = (
+            isinstance(first, ast.Expr) and isinstance(first.value, ast.Call) and getattr(first.value.func, "id", "") == "refuse"
+        )
         if not calls_refuse and not isinstance(first, ast.Raise):
             yield f"{path.name}:{node.lineno}"
 

@@ -15,9 +15,7 @@ class BudgetSchema(Schema):
     team_id = ma.fields.Integer(dump_only=True)
     team_name = ma.fields.String(dump_only=True)
     period_key = ma.fields.String(dump_only=True)
-    monthly_points = ma.fields.Integer(
-        required=True, strict=True, validate=ma.validate.Range(min=0, max=budgets.MAX_BUDGET)
-    )
+    monthly_points = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(min=0, max=budgets.MAX_BUDGET))
     used = ma.fields.Integer(dump_only=True)
     remaining = ma.fields.Integer(dump_only=True)
     is_default = ma.fields.Boolean(dump_only=True)

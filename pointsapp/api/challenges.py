@@ -39,6 +39,9 @@ class ChallengeSchema(Schema):
     progress = ma.fields.Integer(dump_only=True)
     team_name = ma.fields.String(dump_only=True)
     closed_at = ma.fields.AwareDateTime(dump_only=True, allow_none=True)
+    restated_at = ma.fields.AwareDateTime(
+        dump_only=True, allow_none=True, metadata={"description": "When a correction after the close last restated it"}
+    )
     contributions = ma.fields.List(ma.fields.Nested(ContributionSchema), dump_only=True)
     payouts = ma.fields.List(ma.fields.Nested(PayoutSchema), dump_only=True)
 

@@ -59,6 +59,9 @@ class EventsRequestSchema(Schema):
     occurred_at = ma.fields.Raw(metadata={"description": "ISO 8601 with a UTC offset"})
     participants = ma.fields.Raw(metadata={"description": "User ids sharing the points"})
     quantity = ma.fields.Raw(metadata={"description": "Multiplies the points; at least 1"})
+    related_external_id = ma.fields.Raw(
+        metadata={"description": "external_id of an earlier event from the same source; a clawback type (bad_loan) reverses it"}
+    )
 
 
 class EventAwardSchema(Schema):

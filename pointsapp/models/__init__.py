@@ -6,10 +6,10 @@ from pointsapp.models.ledger import Hold, IdempotencyRecord, LedgerEntry, Period
 from pointsapp.models.notify import Notification, NotificationPreference, PushSubscription, WecomDelivery
 from pointsapp.models.org import ApiToken, Integration, Team, User
 from pointsapp.models.rewards import Redemption, RedemptionStep, Reward
-from pointsapp.models.teams import Badge, BadgeAward, BoardLink, Challenge, ChallengePayout, Goal, Honor
+from pointsapp.models.teams import Badge, BadgeAward, BoardLink, Challenge, ChallengePayout, ChallengeRestatement, Goal, Honor
 
 __all__ = [
-    "ApiToken", "AuditRecord", "BudgetReservation", "BudgetUsage", "TeamBudget", "Badge", "BadgeAward", "BoardLink", "Challenge", "ChallengePayout", "Event", "Goal",
+    "ApiToken", "AuditRecord", "BudgetReservation", "BudgetUsage", "TeamBudget", "Badge", "BadgeAward", "BoardLink", "Challenge", "ChallengePayout", "ChallengeRestatement", "Event", "Goal",
     "Hold", "Honor", "IdempotencyRecord", "Integration", "LedgerEntry", "Mentorship", "Notification",
     "NotificationPreference", "PeriodClose", "PeriodTotal", "PushSubscription", "Redemption",
     "RedemptionStep", "Reward", "Rule", "Team", "User", "Veto", "Wallet", "WecomDelivery",

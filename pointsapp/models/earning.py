@@ -63,6 +63,8 @@ class Event(db.Model):
     quantity: so.Mapped[int] = so.mapped_column(sa.Integer, default=1)
     participants: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
     payload_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    # The earlier event of the same source this one refers to (a bad loan names the loan it sours).
+    related_event_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("event.id"), index=True)
     rule_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("rule.id"))
     created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)

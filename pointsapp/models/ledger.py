@@ -27,6 +27,8 @@ ENTRY_KINDS = (
     "redemption",  # a captured hold: points spent on a reward
 )
 SPEND_KINDS = ("redemption",)
+# Kinds that earn: their positive entries (and a payout's corrections) count towards lifetime_earned.
+EARN_KINDS = ("event_award", "mentorship_bonus", "period_bonus", "challenge_payout", "manual_award")
 HOLD_STATUSES = ("open", "captured", "released")
 
 
@@ -60,6 +62,10 @@ class LedgerEntry(db.Model):
     rule_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("rule.id"))
     hold_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("hold.id"), unique=True)
     reverses_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("ledger_entry.id"), unique=True)
+    # A restatement's difference points at the payout it corrects (several corrections may).
+    corrects_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("ledger_entry.id"), index=True)
+    # The event whose reversal (or late arrival) caused this correction, for the cascade on its page.
+    cause_event_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("event.id"), index=True)
     # The operation's own identity, e.g. "period_bonus:3:2026-Q3"; unique per user.
     dedupe_key: so.Mapped[str | None] = so.mapped_column(sa.String(120))
     # The moment the points count for (periods): an event's occurred_at, else created_at.
@@ -67,6 +73,7 @@ class LedgerEntry(db.Model):
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
     reverses: so.Mapped[LedgerEntry | None] = so.relationship(remote_side=[id], foreign_keys=[reverses_id])
+    corrects: so.Mapped[LedgerEntry | None] = so.relationship(remote_side=[id], foreign_keys=[corrects_id])
 
     __table_args__ = (
         sa.CheckConstraint("points <> 0", name="ck_ledger_entry_points_not_zero"),

@@ -32,6 +32,8 @@ class Challenge(db.Model):
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     closed_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
     closed_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    # The last time a correction after the close restated progress and payouts.
+    restated_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
 
     __table_args__ = (
         enum_check("status", CHALLENGE_STATUSES, "ck_challenge_status"),
@@ -52,6 +54,26 @@ class ChallengePayout(db.Model):
     points: so.Mapped[int] = so.mapped_column(sa.Integer)
 
     __table_args__ = (sa.UniqueConstraint("challenge_id", "user_id", name="uq_challenge_payout_user"),)
+
+
+class ChallengeRestatement(db.Model):
+    """One restatement of a closed challenge; (challenge, cause) happens once."""
+
+    __tablename__ = "challenge_restatement"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    challenge_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("challenge.id"))
+    cause: so.Mapped[str] = so.mapped_column(sa.String(64))  # e.g. "event:12:reversed", "veto:31"
+    cause_event_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("event.id"))
+    reason: so.Mapped[str] = so.mapped_column(sa.String(500))
+    status_before: so.Mapped[str] = so.mapped_column(sa.String(10))
+    status_after: so.Mapped[str] = so.mapped_column(sa.String(10))
+    progress_before: so.Mapped[int] = so.mapped_column(sa.Integer)
+    progress_after: so.Mapped[int] = so.mapped_column(sa.Integer)
+    actor_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("challenge_id", "cause", name="uq_challenge_restatement_cause"),)
 
 
 class Badge(db.Model):
@@ -93,6 +115,9 @@ class Honor(db.Model):
     team_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("team.id"))
     awarded_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
     awarded_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    # A compliance breach found after the period takes the honour back (the row stays).
+    revoked_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+    revoke_reason: so.Mapped[str | None] = so.mapped_column(sa.String(500))
 
     user: so.Mapped[User] = so.relationship(foreign_keys=[user_id])  # noqa: F821 (models/org.py)
 

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from pointsapp import awards, org, policy
+from pointsapp import awards, budgets, org, policy
 from pointsapp.errors import DomainError
 from pointsapp.extensions import db
 from pointsapp.lifecycle import refuse
@@ -144,8 +144,9 @@ def award():
     if not policy.is_lead_or_admin(current_user):
         abort(403)
     members = [u for u in db.session.scalars(sa.select(User).order_by(User.name)) if policy.can_award(current_user, u)]
+    budget = budgets.budgets_for(current_user, [m.team_id for m in members])
     if request.method == "GET":
-        return render_template("admin/award.html", members=members, form={}, errors={})
+        return render_template("admin/award.html", members=members, form={}, errors={}, budget=budget)
     form = request.form
     errors: dict[str, list[str]] = {}
     try:
@@ -161,9 +162,10 @@ def award():
             entry = awards.award(current_user, int(form["user_id"]), points, form["reason"])
         except DomainError as error:
             refuse()
-            errors = error.fields or {"user_id": [error.message]}
+            errors = error.fields or {"points" if error.code == "budget_exhausted" else "user_id": [error.message]}
         else:
             member = next(m for m in members if m.id == entry.user_id)
             flash(_("%(points)+d points recorded for %(name)s.", points=entry.points, name=member.name), "success")
             return redirect(url_for("admin.award"))
-    return render_template("admin/award.html", members=members, form=form, errors=errors), 422
+    budget = budgets.budgets_for(current_user, [m.team_id for m in members])  # after a refusal: what is left now
+    return render_template("admin/award.html", members=members, form=form, errors=errors, budget=budget), 422

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from pointsapp import challenges, honours, policy
+from pointsapp import budgets, challenges, honours, policy
 from pointsapp.errors import DomainError
 from pointsapp.extensions import db
 from pointsapp.lifecycle import refuse
@@ -38,7 +38,8 @@ def _launch_form(status: int = 200, form=None, errors=None):
     now = dt.datetime.now(org_timezone()).replace(second=0, microsecond=0, tzinfo=None)
     defaults = {"starts_at": now.isoformat(timespec="minutes"), "ends_at": (now + dt.timedelta(days=14)).isoformat(timespec="minutes")}
     return render_template(
-        "challenges/new.html", teams=teams, event_types=known_types, form=form or defaults, errors=errors or {}
+        "challenges/new.html", teams=teams, event_types=known_types, form=form or defaults, errors=errors or {},
+        budget=budgets.budgets_for(current_user, [t.id for t in teams]),
     ), status
 
 
@@ -81,7 +82,7 @@ def new():
         )
     except DomainError as error:
         refuse()
-        errors = error.fields or {"team_id": [error.message]}
+        errors = error.fields or {"pool" if error.code == "budget_exhausted" else "team_id": [error.message]}
         if unknown:
             errors = errors | {"event_type": [_("%(type)s is not an event type we receive. Choose one from the list.", type=event_type)]}
         return _launch_form(error.status, form, errors)

@@ -167,7 +167,7 @@ def event_page(event_id: int):
     rows, _cursor = search_events(current_user, EventFilters(event_id=event_id))
     if not rows:
         abort(404)
-    names = user_names({e.user_id for e in rows[0].entries})
+    names = user_names({e.user_id for e in rows[0].entries + rows[0].cascade})
     return render_template("earning/event.html", row=rows[0], rows=rows, names=names, next_cursor=None, filters=EventFilters())
 
 

@@ -38,6 +38,8 @@ MENU = [
     ("earning.import_page", _l("Import events"), "⬆️", "admin"),
     ("rewards.admin_catalog", _l("Rewards catalog"), "🛍️", "admin"),
     ("rewards.exports", _l("Payroll and HR exports"), "📤", "admin"),
+    ("authority.budgets_page", _l("Team budgets"), "💼", "admin"),
+    ("authority.audit_page", _l("Audit trail"), "🔎", "admin"),
     ("recognition.admin_badges", _l("Badges and honours admin"), "🎖️", "admin"),
 ]
 

@@ -69,7 +69,7 @@ def test_an_event_without_points_does_not_use_up_the_bonus(org, api_as):
     pair(api_as(org.admin), org.alice, org.bob)
     admin = api_as(org.admin)
     admin.post("/events", {"external_id": "m", "type": "client_meeting", "user_id": org.bob.id, "occurred_at": now_iso()})
-    admin.post("/events", {"external_id": "d", "type": "product_renewal", "user_id": org.bob.id, "occurred_at": now_iso()})
+    admin.post("/events", {"external_id": "d", "type": "wealth_product_sold", "user_id": org.bob.id, "occurred_at": now_iso()})
     assert balance(org.alice) == 30
 
 

@@ -1,4 +1,4 @@
-"""Phone review fixes that only a browser shows: one notification button at a time, the app's font everywhere."""
+"""Notification settings in a browser: one notification button at a time, the app's font everywhere."""
 
 from __future__ import annotations
 

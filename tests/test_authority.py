@@ -58,9 +58,18 @@ def test_a_lowered_budget_keeps_what_was_used_and_leaves_nothing(org):
 
 def _challenge(team, pool=300, creator=None):
     now = dt.datetime.now(dt.timezone.utc)
-    row = Challenge(team_id=team.id, title="t", event_type="x", target=1, pool=pool, starts_at=now,
-                    ends_at=now + dt.timedelta(days=1), status="active", progress=0,
-                    created_by_id=creator.id if creator else None)
+    row = Challenge(
+        team_id=team.id,
+        title="t",
+        event_type="x",
+        target=1,
+        pool=pool,
+        starts_at=now,
+        ends_at=now + dt.timedelta(days=1),
+        status="active",
+        progress=0,
+        created_by_id=creator.id if creator else None,
+    )
     db.session.add(row)
     db.session.flush()
     return row

@@ -134,3 +134,12 @@ def test_a_phone_logs_out_by_revoking_its_own_token(org, api_as):
     assert phone.get("/me").status_code == 401
     assert laptop.get("/me").status_code == 200
     assert api_as().delete("/auth/token").status_code == 401
+
+
+def test_me_returns_the_caller(org, api_as):
+    response = api_as(org.alice).get("/me")
+    assert response.status_code == 200
+    assert response.json == {
+        "id": org.alice.id, "email": org.alice.email, "name": "Alice", "role": "employee",
+        "team_id": org.wealth.id, "locale": None, "hired_on": None, "wecom_userid": None,
+    }

@@ -198,3 +198,50 @@ def test_the_events_log_loads_more_with_htmx(org, client, api_as):
     assert "type=client_meeting" in cursor_url
     fragment = client.get(cursor_url, headers={"HX-Request": "true"}).get_data(as_text=True)
     assert fragment.count("event-row") == 5 and "<html" not in fragment and "Load more" not in fragment
+
+
+BOOSTED = {"HX-Request": "true", "HX-Boosted": "true", "HX-Current-URL": "http://localhost/rewards"}
+
+
+def text(response, status: int = 200) -> str:
+    assert response.status_code == status, (response.status_code, response.get_data(as_text=True)[:600])
+    return response.get_data(as_text=True)
+
+
+def test_boosted_visit_of_an_import_progress_page_has_the_layout(client, org):
+    login(client, org.admin)
+    token = csrf_token(client, "/admin/events/import")
+    data = {"csrf_token": token, "file": (io.BytesIO(b"external_id,type,user_id,occurred_at\nx1,loan_signed,999999,2026-11-20T10:30:00+08:00\n"), "events.csv")}
+    response = client.post("/admin/events/import", data=data, content_type="multipart/form-data")
+    assert response.status_code == 302
+    html = text(client.get(response.headers["Location"], headers=BOOSTED))
+    assert "<nav" in html and "Importing events.csv" in html and 'id="import-progress"' in html
+
+
+def test_event_import_accepts_emails_and_its_sample_shows_real_emails(client, org):
+    from pointsapp import rules
+    from pointsapp.models import Event, LedgerEntry
+
+    rules.seed_default_rules()
+    db.session.commit()
+    login(client, org.admin)
+    page = text(client.get("/admin/events/import"))
+    assert "their email address" in page and f"crm-1001,loan_signed,{org.alice.email}," in page
+    csv = ("external_id,type,user_id,occurred_at,quantity,participants\n"
+           f"m1,loan_signed,{org.alice.email.upper()},2026-11-20T10:30:00+08:00,1,\n"
+           f"m2,cross_dept_referral,{org.alice.email},2026-11-21 15:00,,{org.bob.email};{org.carol.id}\n"
+           "m3,loan_signed,nobody@example.com,2026-11-21T15:00:00+08:00,,\n")
+    token = csrf_token(client, "/admin/events/import")
+    response = client.post("/admin/events/import", content_type="multipart/form-data",
+                           data={"csrf_token": token, "file": (io.BytesIO(csv.encode()), "hr.csv")})
+    location = response.headers["Location"]
+    for _ in range(5):
+        html = text(client.post(location + "/step", headers={"X-CSRFToken": token, "HX-Request": "true"}))
+        if "hx-post" not in html:
+            break
+    assert "No user has the email nobody@example.com." in html
+    db.session.remove()
+    events = {e.external_id: e for e in db.session.scalars(sa.select(Event))}
+    assert set(events) == {"m1", "m2"} and events["m1"].user_id == org.alice.id
+    earners = set(db.session.scalars(sa.select(LedgerEntry.user_id).where(LedgerEntry.event_id == events["m2"].id)))
+    assert {org.bob.id, org.carol.id} <= earners

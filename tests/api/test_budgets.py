@@ -16,9 +16,15 @@ NOW = dt.datetime.now(dt.timezone.utc)
 
 
 def challenge_body(team, **overrides):
-    return {"team_id": team.id, "title": "Loan push", "event_type": "loan.signed", "target": 1, "pool": 500,
-            "starts_at": (NOW - dt.timedelta(days=30)).isoformat(), "ends_at": (NOW + dt.timedelta(days=1)).isoformat(),
-            } | overrides
+    return {
+        "team_id": team.id,
+        "title": "Loan push",
+        "event_type": "loan.signed",
+        "target": 1,
+        "pool": 500,
+        "starts_at": (NOW - dt.timedelta(days=30)).isoformat(),
+        "ends_at": (NOW + dt.timedelta(days=1)).isoformat(),
+    } | overrides
 
 
 def contribute(user, value=1):
@@ -87,8 +93,13 @@ def test_a_failed_challenge_gives_its_pool_back(org, api_as):
     contribute(org.alice, 2)
     assert lead.post(f"/challenges/{challenge_id}/close").json["status"] == "failed"
     assert lead.get(f"/teams/{org.wealth.id}/budget").json == {
-        "team_id": org.wealth.id, "team_name": "Wealth Team", "period_key": budgets.month_key(), "monthly_points": 5000,
-        "used": 0, "remaining": 5000, "is_default": True,
+        "team_id": org.wealth.id,
+        "team_name": "Wealth Team",
+        "period_key": budgets.month_key(),
+        "monthly_points": 5000,
+        "used": 0,
+        "remaining": 5000,
+        "is_default": True,
     }
 
 
@@ -161,7 +172,11 @@ def test_reading_and_setting_a_budget(org, api_as):
     response = admin.put(f"/teams/{org.wealth.id}/budget", {"monthly_points": 1234})
     assert response.status_code == 200
     assert {k: response.json[k] for k in ("team_id", "period_key", "monthly_points", "used", "remaining")} == {
-        "team_id": org.wealth.id, "period_key": budgets.month_key(), "monthly_points": 1234, "used": 0, "remaining": 1234,
+        "team_id": org.wealth.id,
+        "period_key": budgets.month_key(),
+        "monthly_points": 1234,
+        "used": 0,
+        "remaining": 1234,
     }
     assert api_as(org.wealth_lead).get(f"/teams/{org.wealth.id}/budget").json["monthly_points"] == 1234
     assert api_as(org.branch_lead).get(f"/teams/{org.wealth.id}/budget").status_code == 200  # leads the branch above

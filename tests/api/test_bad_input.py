@@ -1,4 +1,4 @@
-"""Contract audit: hostile input answers 4xx with the error envelope, never 5xx, and changes nothing."""
+"""Hostile input answers 4xx with the error envelope, never 5xx, and changes nothing."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import sqlalchemy as sa
 
@@ -137,3 +138,35 @@ def test_a_lead_honours_the_top_two_contributors_once(org, client):
     again = client.post(f"/challenges/{challenge.id}/honour", data={"csrf_token": token}, follow_redirects=True)
     assert "already been honoured" in again.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(Honor.id))) == 2
+
+
+def text(response, status: int = 200) -> str:
+    assert response.status_code == status, (response.status_code, response.get_data(as_text=True)[:600])
+    return response.get_data(as_text=True)
+
+
+def _challenge_form(org, event_type):
+    return {"team_id": str(org.alice.team_id), "title": "Loans push", "event_type": event_type, "target": "5", "pool": "100",
+            "starts_at": "2026-11-01T09:00", "ends_at": "2026-11-20T09:00"}
+
+
+def test_challenge_launcher_offers_event_types_by_rule_name_and_refuses_a_typo(client, org):
+    from pointsapp import rules
+    from pointsapp.models import Challenge
+
+    rules.seed_default_rules()
+    db.session.commit()
+    factories.recorded_event(org.bob, "branch_walk_in")
+    login(client, org.wealth_lead)
+    html = text(client.get("/challenges/new"))
+    loan_rule = db.session.scalar(sa.select(rules.Rule.name).where(rules.Rule.event_type == "loan_signed"))
+    assert re.search(r'<select name="event_type"', html) and "loan.signed" not in html
+    assert f'<option value="loan_signed" >{loan_rule} (loan_signed)</option>' in html
+    assert '<option value="branch_walk_in" >branch_walk_in</option>' in html
+    data = _challenge_form(org, "loan.signed") | {"title": "", "csrf_token": csrf_token(client, "/challenges/new")}
+    html = text(client.post("/challenges/new", data=data), 422)
+    assert "loan.signed is not an event type we receive. Choose one from the list." in html
+    assert "Give the challenge a title." in html  # every field's problem at once
+    assert db.session.scalar(sa.select(sa.func.count(Challenge.id))) == 0
+    response = client.post("/challenges/new", data=data | {"event_type": "loan_signed", "title": "Loans push"})
+    assert response.status_code == 302

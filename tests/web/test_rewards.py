@@ -231,3 +231,58 @@ def test_exports_page_lists_the_months_payroll_rows(client, org):
     login(client, org.admin)
     html = page(client.get("/rewards/exports"))
     assert "Alice" in html and "CN¥1,000.00" in html and f"1 approved in {period_label(current_key('month'))}, CN¥1,000.00 in total." in html
+
+
+BOOSTED = {"HX-Request": "true", "HX-Boosted": "true", "HX-Current-URL": "http://localhost/rewards"}
+
+
+SWAP = {"HX-Request": "true", "HX-Target": "confirm"}
+
+
+def text(response, status: int = 200) -> str:
+    assert response.status_code == status, (response.status_code, response.get_data(as_text=True)[:600])
+    return response.get_data(as_text=True)
+
+
+def test_boosted_click_on_redeem_gets_the_whole_confirm_page_and_a_swap_gets_the_fragment(client, org):
+    reward = make_reward(cost=300)
+    factories.give_points(org.alice, 1000)
+    login(client, org.alice)
+    full = text(client.get(f"/rewards/{reward.id}/confirm", headers=BOOSTED))
+    assert "<nav" in full and "<h1>Confirm redemption</h1>" in full and 'id="confirm"' in full
+    fragment = text(client.get(f"/rewards/{reward.id}/confirm?quantity=2", headers=SWAP))
+    assert "<nav" not in fragment and fragment.lstrip().startswith('<section class="card confirm" id="confirm">')
+
+
+HUGE = "99999999999999999999"
+
+
+def test_bonus_cash_reward_needs_a_cash_amount_in_the_admin_form(client, org):
+    login(client, org.admin)
+    data = {"csrf_token": csrf_token(client, "/rewards/admin"), "name": "Bonus cash", "kind": "bonus_cash", "cost": "500",
+            "cash_amount": "", "description": ""}
+    html = text(client.post("/rewards/admin", data=data), 422)
+    assert "Enter the cash amount paid with each redemption of a bonus." in html
+    assert db.session.scalar(sa.select(sa.func.count(Reward.id))) == 0
+    assert client.post("/rewards/admin", data=data | {"cash_amount": "200"}).status_code == 302
+    db.session.remove()
+    assert db.session.scalar(sa.select(Reward.cash_amount)) == 200
+
+
+def test_exports_page_shows_no_shell_commands(client, org):
+    login(client, org.admin)
+    html = text(client.get("/rewards/exports?month=2026-11"))
+    assert "Download payroll CSV" in html and "approved in November 2026" in html
+    assert "flask --app" not in html and "export-payroll" not in html
+
+
+def test_confirm_page_explains_an_out_of_range_quantity(client, org):
+    reward = make_reward(cost=10)
+    factories.give_points(org.alice, 5000)
+    login(client, org.alice)
+    for typed, shown in (("500", 100), ("0", 1), ("-3", 1), ("--3", 1), ("abc", 1), (HUGE, 1)):
+        html = text(client.get(f"/rewards/{reward.id}/confirm?quantity={typed}", headers=SWAP))
+        assert f"You can redeem from 1 to 100 at a time; showing {shown}." in html, typed
+        assert f'name="quantity" value="{shown}"' in html
+    html = text(client.get(f"/rewards/{reward.id}/confirm?quantity=3", headers=SWAP))
+    assert "You can redeem from" not in html and 'name="quantity" value="3"' in html

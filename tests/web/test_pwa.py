@@ -1,0 +1,44 @@
+"""The installable app: manifest, icons and service worker."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import login
+
+
+def test_the_manifest_is_served_and_installable(client):
+    response = client.get("/manifest.json")
+
+    assert response.status_code == 200 and response.mimetype == "application/manifest+json"
+    manifest = json.loads(response.get_data())
+    assert manifest["display"] == "standalone" and manifest["start_url"].startswith("/")
+    assert {"name", "short_name", "description", "theme_color", "background_color"} <= manifest.keys()
+    sizes = {(i["sizes"], i.get("purpose", "any")) for i in manifest["icons"]}
+    assert {("192x192", "any"), ("512x512", "any"), ("512x512", "maskable")} <= sizes
+    for icon in manifest["icons"]:
+        png = client.get(icon["src"])
+        assert png.status_code == 200 and png.get_data()[:8] == b"\x89PNG\r\n\x1a\n"
+        width = int.from_bytes(png.get_data()[16:20], "big")
+        assert f"{width}x{width}" == icon["sizes"]
+
+
+def test_the_manifest_has_a_chinese_name(client):
+    manifest = json.loads(client.get("/manifest.json?lang=zh").get_data())
+    assert manifest["short_name"] == "积分" and manifest["lang"] == "zh-Hans"
+
+
+def test_the_service_worker_is_served_at_the_root_uncached_and_versioned(client):
+    response = client.get("/sw.js")
+
+    assert response.status_code == 200 and response.mimetype == "text/javascript"
+    assert response.headers["Service-Worker-Allowed"] == "/"
+    assert "no-cache" in response.headers["Cache-Control"]
+    source = response.get_data(as_text=True)
+    assert "__VERSION__" not in source and 'const VERSION = "' in source
+    assert "skipWaiting" in source and "clients.claim" in source and "caches.delete" in source
+
+
+def test_pages_link_the_manifest(client, org):
+    login(client, org.alice)
+    assert '<link rel="manifest" href="/manifest.json">' in client.get("/wallet").get_data(as_text=True)
