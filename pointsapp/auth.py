@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
+from flask_babel import gettext as _
 
 from pointsapp.errors import ValidationFailed
 from pointsapp.extensions import db
@@ -26,8 +27,8 @@ def check_password_strength(password: str) -> None:
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
     if len(password) < minimum:
         raise ValidationFailed(
-            f"Passwords need at least {minimum} characters.",
-            fields={"password": [f"At least {minimum} characters."]},
+            _("Passwords need at least %(minimum)s characters.", minimum=minimum),
+            fields={"password": [_("At least %(minimum)s characters.", minimum=minimum)]},
         )
 
 
@@ -61,7 +62,7 @@ def authenticate(email: str, password: str) -> User | None:
 def change_password(user: User, current: str, new: str) -> None:
     """Set a new password after checking the current one; other sessions and tokens end."""
     if user.password_hash and not verify_password(user, current):
-        raise ValidationFailed("The current password is wrong.", fields={"current": ["The current password is wrong."]})
+        raise ValidationFailed(_("The current password is wrong."), fields={"current": [_("The current password is wrong.")]})
     user.password_hash = hash_password(new)
     revoke_all(user)
 

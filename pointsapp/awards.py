@@ -1,6 +1,7 @@
 """Manual awards and deductions by a lead (own teams) or an admin."""
 
 from __future__ import annotations
+from flask_babel import gettext as _
 
 from pointsapp import audit, budgets, ledger, notify, policy
 from pointsapp.errors import LimitReached, NotFound
@@ -12,13 +13,13 @@ def award(actor: User, user_id: int, points: int, reason: str) -> LedgerEntry:
     """Give (or with negative points, take) points, with a reason that the member sees."""
     target = get_by_id(User, user_id)
     if target is None:
-        raise NotFound(f"There is no user {user_id}.", fields={"user_id": [f"No user {user_id}."]})
-    policy.require(policy.can_award(actor, target), "You can award points only to members of the teams you lead.")
+        raise NotFound(_("There is no user %(user_id)s.", user_id=user_id), fields={"user_id": [_("No user %(user_id)s.", user_id=user_id)]})
+    policy.require(policy.can_award(actor, target), _("You can award points only to members of the teams you lead."))
     limit = policy.award_limit(actor)
     if limit is not None and abs(points) > limit:
         raise LimitReached(
-            f"Team leads can award or deduct at most {limit} points at a time; ask HR for a larger amount.",
-            fields={"points": [f"At most {limit} points at a time."]},
+            _("Team leads can award or deduct at most %(limit)s points at a time; ask HR for a larger amount.", limit=limit),
+            fields={"points": [_("At most %(limit)s points at a time.", limit=limit)]},
         )
     drawn = budgets.draw_for_award(actor, target, points)  # a lead's award comes out of the team budget
     kind = "manual_award" if points > 0 else "manual_deduction"

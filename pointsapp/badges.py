@@ -15,6 +15,7 @@ import dataclasses
 import datetime as dt
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from pointsapp import audit, names, notify, policy
 from pointsapp.errors import NotFound, ValidationFailed
@@ -29,17 +30,17 @@ def create_badge(
     translations: dict | None = None,
 ) -> Badge:
     """Define a threshold badge (admin)."""
-    policy.require(policy.can_manage_badges(actor), "Only administrators can define badges.")
+    policy.require(policy.can_manage_badges(actor), _("Only administrators can define badges."))
     fields: dict[str, list[str]] = {}
     name, event_type = (name or "").strip(), (event_type or "").strip()
     if not name:
-        fields["name"] = ["Give the badge a name."]
+        fields["name"] = [_("Give the badge a name.")]
     if not event_type:
-        fields["event_type"] = ["Choose which events count."]
+        fields["event_type"] = [_("Choose which events count.")]
     if not isinstance(threshold, int) or isinstance(threshold, bool) or not 0 < threshold <= MAX_THRESHOLD:
-        fields["threshold"] = [f"The threshold must be a whole number from 1 to {MAX_THRESHOLD}."]
+        fields["threshold"] = [_("The threshold must be a whole number from 1 to %(MAX_THRESHOLD)s.", MAX_THRESHOLD=MAX_THRESHOLD)]
     if period not in (None, "", *PERIODS):
-        fields["period"] = [f"Must be one of: {', '.join(PERIODS)}, or empty for ever."]
+        fields["period"] = [_("Must be one of: %(value)s, or empty for ever.", value=', '.join(PERIODS))]
     if fields:
         raise ValidationFailed("The badge is not valid: " + " ".join(v[0] for v in fields.values()), fields=fields)
     translations = names.clean_translations(translations)
@@ -113,7 +114,7 @@ def check_event(event: Event) -> list[BadgeAward]:
 def user_badges(actor: User, user_id: int) -> list[dict]:
     """Badges and honours a user has earned, newest first (anyone may look)."""
     if db.session.get(User, user_id) is None:
-        raise NotFound(f"There is no user {user_id}.")
+        raise NotFound(_("There is no user %(user_id)s.", user_id=user_id))
     rows = [
         {"badge_id": badge_id, "name": name, "awarded_at": awarded_at, "period_key": key, "kind": "badge"}
         for badge_id, name, awarded_at, key in db.session.execute(

@@ -29,6 +29,7 @@ import datetime as dt
 import math
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from pointsapp import audit, budgets, ledger, notify, policy, vetoes
 from pointsapp.errors import NotFound, ValidationFailed
@@ -164,7 +165,7 @@ def get_challenge(actor: User, challenge_id: int) -> ChallengeView:
     challenge = db.session.get(Challenge, challenge_id, populate_existing=True)
     if challenge is None or not policy.can_view_challenge(actor, challenge.team_id):
         # Outsiders may not learn that the challenge exists.
-        raise NotFound(f"There is no challenge {challenge_id}.")
+        raise NotFound(_("There is no challenge %(challenge_id)s.", challenge_id=challenge_id))
     return view(challenge)
 
 
@@ -222,26 +223,26 @@ def launch(
 ) -> Challenge:
     """Launch a challenge for a team the actor leads (or any team, for an admin)."""
     if db.session.get(Team, team_id) is None:
-        raise NotFound(f"There is no team {team_id}.", fields={"team_id": [f"No team {team_id}."]})
+        raise NotFound(_("There is no team %(team_id)s.", team_id=team_id), fields={"team_id": [_("No team %(team_id)s.", team_id=team_id)]})
     policy.require(
-        policy.can_manage_challenge(actor, team_id), "You can only launch challenges for the teams you lead."
+        policy.can_manage_challenge(actor, team_id), _("You can only launch challenges for the teams you lead.")
     )
     fields: dict[str, list[str]] = {}
     title, event_type = (title or "").strip(), (event_type or "").strip()
     if not title:
-        fields["title"] = ["Give the challenge a title."]
+        fields["title"] = [_("Give the challenge a title.")]
     if not event_type:
-        fields["event_type"] = ["Choose what counts (an event type)."]
+        fields["event_type"] = [_("Choose what counts (an event type).")]
     if not isinstance(target, int) or not 0 < target <= MAX_TARGET:
-        fields["target"] = [f"The target must be a whole number from 1 to {MAX_TARGET}."]
+        fields["target"] = [_("The target must be a whole number from 1 to %(MAX_TARGET)s.", MAX_TARGET=MAX_TARGET)]
     if not isinstance(pool, int) or not 0 < pool <= MAX_POOL:
-        fields["pool"] = [f"The point pool must be a whole number from 1 to {MAX_POOL}."]
+        fields["pool"] = [_("The point pool must be a whole number from 1 to %(MAX_POOL)s.", MAX_POOL=MAX_POOL)]
     if starts_at is None:
-        fields["starts_at"] = ["Give the start date and time."]
+        fields["starts_at"] = [_("Give the start date and time.")]
     if ends_at is None:
-        fields["ends_at"] = ["Give the end date and time."]
+        fields["ends_at"] = [_("Give the end date and time.")]
     if starts_at is not None and ends_at is not None and as_utc(ends_at) <= as_utc(starts_at):
-        fields["ends_at"] = ["The end must be after the start."]
+        fields["ends_at"] = [_("The end must be after the start.")]
     if fields:
         raise ValidationFailed("The challenge cannot be launched: " + " ".join(v[0] for v in fields.values()), fields=fields)
     budget_month = budgets.reserve(actor, team_id, pool)  # a lead's pool comes out of the team budget
@@ -316,10 +317,10 @@ def close(actor: User | None, challenge_id: int) -> ChallengeView:
     """
     challenge = db.session.get(Challenge, challenge_id, populate_existing=True)
     if challenge is None or (actor is not None and not policy.can_view_challenge(actor, challenge.team_id)):
-        raise NotFound(f"There is no challenge {challenge_id}.")
+        raise NotFound(_("There is no challenge %(challenge_id)s.", challenge_id=challenge_id))
     if actor is not None:
         policy.require(
-            policy.can_manage_challenge(actor, challenge.team_id), "Only the team's lead or an admin can close it."
+            policy.can_manage_challenge(actor, challenge.team_id), _("Only the team's lead or an admin can close it.")
         )
     if challenge.status != "active":
         return view(challenge)

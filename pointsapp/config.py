@@ -86,6 +86,8 @@ def load_settings() -> dict:
         "WECOM_API_BASE": os.environ.get("WECOM_API_BASE", "https://qyapi.weixin.qq.com"),
         # The app's public address, for the link under a WeCom message (none when unset).
         "WECOM_APP_URL": os.environ.get("WECOM_APP_URL"),
+        # An open wallet page asks for new points this often (a cheap request answered 204 when nothing changed).
+        "WALLET_LIVE_SECONDS": int(os.environ.get("WALLET_LIVE_SECONDS", "5")),
         "REDEMPTION_EXPIRY_DAYS": int(os.environ.get("REDEMPTION_EXPIRY_DAYS", "14")),
         # A lead may award or deduct at most this many points at once; larger amounts go through HR.
         "LEAD_AWARD_LIMIT": int(os.environ.get("LEAD_AWARD_LIMIT", "500")),

@@ -50,6 +50,7 @@ from collections import defaultdict
 import marshmallow as ma
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 
 from pointsapp import audit, badges, corrections, ledger, mentoring, notify, policy, text, vetoes
 from pointsapp.errors import Conflict, DomainError, InvalidTransition, NotFound, ValidationFailed
@@ -104,14 +105,14 @@ class EventInputSchema(ma.Schema):
     related_external_id = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(min=1, max=255))
 
     @ma.validates("type")
-    def _type(self, value, **_):
+    def _type(self, value, **kwargs):
         if not EVENT_TYPE_RE.match(value or ""):
-            raise ma.ValidationError("Use lower-case letters, digits and _ . : - (at most 64 characters).")
+            raise ma.ValidationError(_("Use lower-case letters, digits and _ . : - (at most 64 characters)."))
         if value == MENTORSHIP_BONUS_TYPE:
-            raise ma.ValidationError("Mentorship bonuses are paid automatically; this type cannot be posted.")
+            raise ma.ValidationError(_("Mentorship bonuses are paid automatically; this type cannot be posted."))
 
     @ma.pre_load
-    def _normalise(self, data, **_):
+    def _normalise(self, data, **kwargs):
         text.refuse_unstorable(data)
         # CSV cells are strings: an empty quantity or participants cell means "not given".
         blank_means_none = ("quantity", "participants", "related_external_id")
@@ -158,24 +159,24 @@ def parse_event(raw, *, naive_in_utc: bool = False) -> EventInput:
     organisation's time zone (CSV exports often omit it).
     """
     if not isinstance(raw, dict):
-        raise ValidationFailed("Each event must be a JSON object.", fields={"_schema": ["Not an object."]})
+        raise ValidationFailed(_("Each event must be a JSON object."), fields={"_schema": [_("Not an object.")]})
     try:
         data = EventInputSchema().load(raw)
     except ma.ValidationError as error:
         fields = {k: v if isinstance(v, list) else [str(v)] for k, v in error.normalized_messages().items()}
         first = next(iter(fields.items()))
-        raise ValidationFailed(f"{first[0]}: {' '.join(map(str, first[1]))}", fields=fields) from None
+        raise ValidationFailed(_("%(value)s: %(value2)s", value=first[0], value2=' '.join(map(str, first[1]))), fields=fields) from None
     moment = data["occurred_at"]
     try:
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=dt.timezone.utc if naive_in_utc else org_timezone())
         moment = as_utc(moment)
     except OverflowError:  # e.g. 0001-01-01T00:00+14:00 is before the year 1 in UTC
-        raise ValidationFailed("occurred_at is out of range.", fields={"occurred_at": ["Out of range."]}) from None
+        raise ValidationFailed(_("occurred_at is out of range."), fields={"occurred_at": [_("Out of range.")]}) from None
     if (moment - utcnow()).total_seconds() > FUTURE_TOLERANCE_HOURS * 3600:
         raise ValidationFailed(
-            "occurred_at is in the future; events are posted once they have happened.",
-            fields={"occurred_at": ["Must not be in the future."]},
+            _("occurred_at is in the future; events are posted once they have happened."),
+            fields={"occurred_at": [_("Must not be in the future.")]},
         )
     participants = list(dict.fromkeys(p for p in data["participants"] if p != data["user_id"]))
     return EventInput(
@@ -296,8 +297,7 @@ def _known(i: int, item: EventInput, stored: Event) -> EventResult:
     if stored.payload_hash == item.payload_hash:
         return EventResult(i, item.external_id, "duplicate", event=stored)
     error = Conflict(
-        f"Event {item.external_id} was already received with different details; send a new external_id "
-        "for a new event, or ask an admin to reverse the stored one.",
+        _("Event %(external_id)s was already received with different details; send a new external_id for a new event, or ask an admin to reverse the stored one.", external_id=item.external_id),
         external_id=item.external_id,
         event_id=stored.id,
     )
@@ -404,15 +404,15 @@ def _award(event: Event, rule: Rule | None) -> list[LedgerEntry]:
 def reverse_event(actor: User | None, event_id: int, reason: str) -> tuple[Event, list[LedgerEntry]]:
     """Reverse everything an event produced (see ``corrections``) with linked entries."""
     if actor is not None:
-        policy.require(policy.can_reverse_events(actor), "Only administrators can reverse events.")
+        policy.require(policy.can_reverse_events(actor), _("Only administrators can reverse events."))
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed("Say why the event is reversed; the people affected will see it.", fields={"reason": ["A reason is required."]})
+        raise ValidationFailed(_("Say why the event is reversed; the people affected will see it."), fields={"reason": [_("A reason is required.")]})
     event = db.session.get(Event, event_id)
     if event is None:
-        raise NotFound(f"There is no event {event_id}.")
+        raise NotFound(_("There is no event %(event_id)s.", event_id=event_id))
     if not corrections.claim_reversal(event, actor_id=actor.id if actor else None, reason=reason):
-        raise InvalidTransition("This event has already been reversed.")
+        raise InvalidTransition(_("This event has already been reversed."))
     reversals = corrections.reverse_cascade(event, actor_id=actor.id if actor else None, reason=reason, actor=actor)
     audit.record(actor, "event.reversed", "event", event_id, {
         "reason": reason[:500], "reversals": [{"user_id": e.user_id, "points": e.points} for e in reversals],

@@ -18,6 +18,7 @@ import csv
 import io
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from pointsapp import earning, policy
 from pointsapp.errors import NotFound, ValidationFailed
@@ -42,7 +43,7 @@ def read_rows(text: str) -> list[tuple[int, dict]]:
     if missing:
         expected = ", ".join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)
         raise ValidationFailed(
-            f"Row 1: missing column(s) {', '.join(missing)}. Expected: {expected}.", fields={"file": ["Missing columns."]}
+            _("Row 1: missing column(s) %(value)s. Expected: %(expected)s.", value=', '.join(missing), expected=expected), fields={"file": [_("Missing columns.")]}
         )
     rows = []
     for line, raw in enumerate(reader, start=2):
@@ -59,14 +60,14 @@ def read_rows(text: str) -> list[tuple[int, dict]]:
                 event.pop(column)
         rows.append((line, event))
     if len(rows) > MAX_ROWS:
-        raise ValidationFailed(f"The file has {len(rows)} rows; split it into files of at most {MAX_ROWS}.")
+        raise ValidationFailed(_("The file has %(value)s rows; split it into files of at most %(MAX_ROWS)s.", value=len(rows), MAX_ROWS=MAX_ROWS))
     return rows
 
 
 def report_lines(rows: list[tuple[int, dict]], results: list[earning.EventResult]) -> list[dict]:
     """One report line per row: row, external_id, status, points, column and message."""
     lines = []
-    for (line, _), result in zip(rows, results, strict=True):
+    for (line, _row), result in zip(rows, results, strict=True):
         entry = {
             "row": line,
             "external_id": result.external_id,
@@ -118,16 +119,16 @@ def with_user_ids(rows: list[tuple[int, dict]]) -> list[tuple[int, dict]]:
 
 def start_import(actor: User, filename: str, data: bytes) -> EventImport:
     """Store an uploaded CSV for chunked processing; bad files are refused at once."""
-    policy.require(policy.can_import_events(actor), "Only administrators can import events.")
+    policy.require(policy.can_import_events(actor), _("Only administrators can import events."))
     if len(data) > MAX_BYTES:
-        raise ValidationFailed("The file is larger than 5 MB; split it into smaller files.", fields={"file": ["Too large."]})
+        raise ValidationFailed(_("The file is larger than 5 MB; split it into smaller files."), fields={"file": [_("Too large.")]})
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ValidationFailed("The file is not UTF-8 text; save it as 'CSV UTF-8'.", fields={"file": ["Not UTF-8."]}) from None
+        raise ValidationFailed(_("The file is not UTF-8 text; save it as 'CSV UTF-8'."), fields={"file": [_("Not UTF-8.")]}) from None
     rows = read_rows(text)
     if not rows:
-        raise ValidationFailed("The file has a header but no rows.", fields={"file": ["No rows."]})
+        raise ValidationFailed(_("The file has a header but no rows."), fields={"file": [_("No rows.")]})
     job = EventImport(filename=(filename or "events.csv")[:255], content=text, total_rows=len(rows),
                       processed_rows=0, status="pending", results=[], created_by_id=actor.id, created_at=utcnow())
     db.session.add(job)
@@ -136,10 +137,10 @@ def start_import(actor: User, filename: str, data: bytes) -> EventImport:
 
 
 def get_import(actor: User, import_id: int) -> EventImport:
-    policy.require(policy.can_import_events(actor), "Only administrators can import events.")
+    policy.require(policy.can_import_events(actor), _("Only administrators can import events."))
     job = db.session.get(EventImport, import_id)
     if job is None:
-        raise NotFound("There is no such import.")
+        raise NotFound(_("There is no such import."))
     return job
 
 

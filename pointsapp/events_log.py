@@ -7,6 +7,7 @@ import datetime as dt
 from collections import defaultdict
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from pointsapp import pagination, policy
 from pointsapp.extensions import db
@@ -61,7 +62,7 @@ class LogRow:
 
 def search_events(actor: User, filters: EventFilters, cursor: str | None = None) -> tuple[list[LogRow], str | None]:
     """Events newest first (by occurred_at) with their awards, reversals and cascades; four queries a page."""
-    policy.require(policy.can_import_events(actor), "Only administrators can see the events log.")
+    policy.require(policy.can_import_events(actor), _("Only administrators can see the events log."))
     stmt = sa.select(Event)
     if filters.event_id:
         stmt = stmt.where(Event.id == filters.event_id)

@@ -14,7 +14,7 @@ import io
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from pointsapp import policy
+from pointsapp import names, policy
 from pointsapp.errors import ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.models import Redemption, Reward, Team, User
@@ -24,7 +24,7 @@ PAYROLL_COLUMNS = (
     "redemption_id", "employee_email", "employee_name", "reward", "quantity", "amount", "currency", "approved_at",
 )
 HR_COLUMNS = (
-    "redemption_id", "employee_email", "employee_name", "team", "kind", "days", "reward", "approved_at",
+    "redemption_id", "employee_email", "employee_name", "team", "kind", "days", "first_day", "last_day", "reward", "approved_at",
 )
 HR_KINDS = ("leave_day", "remote_day")
 CURRENCY = "CNY"
@@ -66,7 +66,7 @@ def payroll_rows(actor: User | None, month: str) -> list[dict]:
             "redemption_id": redemption.id,
             "employee_email": user.email,
             "employee_name": user.name,
-            "reward": reward.name,
+            "reward": names.localized(reward),
             "quantity": redemption.quantity,
             # Blank when the reward has no cash amount set: payroll must look it up, not pay 0.
             "amount": f"{redemption.cash_amount:.2f}" if redemption.cash_amount is not None else "",
@@ -89,7 +89,9 @@ def hr_rows(actor: User | None, month: str) -> list[dict]:
             "team": team_name or "",
             "kind": reward.kind,
             "days": redemption.quantity,
-            "reward": reward.name,
+            "first_day": redemption.starts_on.isoformat() if redemption.starts_on else "",
+            "last_day": redemption.ends_on.isoformat() if redemption.ends_on else "",
+            "reward": names.localized(reward),
             "approved_at": local(redemption.decided_at).isoformat(timespec="seconds"),
         }
         for redemption, reward, user, team_name in _approved(HR_KINDS, month)

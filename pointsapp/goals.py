@@ -20,6 +20,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 
 from pointsapp import policy
 from pointsapp.errors import NotFound, ValidationFailed
@@ -91,12 +92,12 @@ def set_goal(actor: User, user_id: int, weekly_points: int) -> Goal:
     """Set a member's weekly target (their lead or an admin)."""
     target = get_by_id(User, user_id)
     if target is None:
-        raise NotFound(f"There is no user {user_id}.")
-    policy.require(policy.can_set_goal(actor, target), "Only the member's lead or an admin can set their weekly goal.")
+        raise NotFound(_("There is no user %(user_id)s.", user_id=user_id))
+    policy.require(policy.can_set_goal(actor, target), _("Only the member's lead or an admin can set their weekly goal."))
     if not isinstance(weekly_points, int) or isinstance(weekly_points, bool) or not 0 <= weekly_points <= MAX_WEEKLY_POINTS:
         raise ValidationFailed(
-            "The weekly goal must be a whole number of points, 0 or more.",
-            fields={"weekly_points": [f"Between 0 and {MAX_WEEKLY_POINTS}."]},
+            _("The weekly goal must be a whole number of points, 0 or more."),
+            fields={"weekly_points": [_("Between 0 and %(MAX_WEEKLY_POINTS)s.", MAX_WEEKLY_POINTS=MAX_WEEKLY_POINTS)]},
         )
     goal = db.session.get(Goal, user_id)
     if goal is None:

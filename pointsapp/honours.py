@@ -11,6 +11,7 @@ has the title for the period is skipped, so running it twice changes nothing.
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from pointsapp import audit, challenges, earning, notify, policy
 from pointsapp.errors import Duplicate, NotFound, PeriodNotEnded, ValidationFailed
@@ -33,7 +34,7 @@ def require_period_ended(key: str) -> None:
         return
     if end > utcnow():
         raise PeriodNotEnded(
-            f"{key} has not ended yet; honours are given once the period is over.", fields={"period_key": ["Not over yet."]}
+            _("%(key)s has not ended yet; honours are given once the period is over.", key=key), fields={"period_key": [_("Not over yet.")]}
         )
 
 
@@ -49,7 +50,7 @@ def _grant(user: User, title: str, key: str, *, actor: User | None, team_id: int
             db.session.add(honor)
             db.session.flush()
     except sa.exc.IntegrityError:
-        raise Duplicate(f"{user.name} already holds '{title}' for {key}.") from None
+        raise Duplicate(_("%(name)s already holds '%(title)s' for %(key)s.", name=user.name, title=title, key=key)) from None
     audit.record(actor, "honor.created", "honor", honor.id, {"user_id": user.id, "title": title, "period_key": key, "team_id": team_id})
     notify.queue(
         user.id, "badge", "honour_awarded", {"title": title, "period_key": key},
@@ -60,23 +61,23 @@ def _grant(user: User, title: str, key: str, *, actor: User | None, team_id: int
 
 def award_honor(actor: User, *, user_id: int, title: str, period_key: str) -> Honor:
     """Give a member an honour title for a period (admin)."""
-    policy.require(policy.can_award_honors(actor), "Only administrators can award honour titles.")
+    policy.require(policy.can_award_honors(actor), _("Only administrators can award honour titles."))
     user = get_by_id(User, user_id)
     if user is None:
-        raise NotFound(f"There is no user {user_id}.", fields={"user_id": [f"No user {user_id}."]})
+        raise NotFound(_("There is no user %(user_id)s.", user_id=user_id), fields={"user_id": [_("No user %(user_id)s.", user_id=user_id)]})
     title, period_key = (title or "").strip(), (period_key or "").strip()
     fields: dict[str, list[str]] = {}
     if not title:
-        fields["title"] = ["Give the title, e.g. Best customer manager."]
+        fields["title"] = [_("Give the title, e.g. Best customer manager.")]
     if not period_key or len(period_key) > 10:
-        fields["period_key"] = ["Give the period, e.g. 2026-11 (at most 10 characters)."]
+        fields["period_key"] = [_("Give the period, e.g. 2026-11 (at most 10 characters).")]
     if fields:
         raise ValidationFailed("The honour is not valid: " + " ".join(v[0] for v in fields.values()), fields=fields)
     require_period_ended(period_key)
     if _vetoed(user.id, period_key):
         raise ValidationFailed(
-            f"{user.name} is under a compliance veto for {period_key} and cannot be honoured.",
-            fields={"user_id": ["Under a compliance veto for this period."]},
+            _("%(name)s is under a compliance veto for %(period_key)s and cannot be honoured.", name=user.name, period_key=period_key),
+            fields={"user_id": [_("Under a compliance veto for this period.")]},
         )
     return _grant(user, title[:120], period_key, actor=actor, team_id=user.team_id)
 
@@ -84,11 +85,11 @@ def award_honor(actor: User, *, user_id: int, title: str, period_key: str) -> Ho
 def award_best_managers(period: str, key: str, *, actor: User | None = None) -> list[Honor]:
     """Name each team's Best customer manager for the period (once per period)."""
     if period not in PERIODS:
-        raise ValidationFailed(f"Unknown period '{period}'; use one of: {', '.join(PERIODS)}.")
+        raise ValidationFailed(_("Unknown period '%(period)s'; use one of: %(value)s.", period=period, value=', '.join(PERIODS)))
     try:
         period_bounds(period, key)
     except ValueError:
-        raise ValidationFailed(f"'{key}' is not a {period} key (e.g. 2026-11 for a month).") from None
+        raise ValidationFailed(_("'%(key)s' is not a %(period)s key (e.g. 2026-11 for a month).", key=key, period=period)) from None
     require_period_ended(key)
     vetoed = earning.vetoed_user_ids(period, key)
     done_teams = set(
@@ -120,15 +121,15 @@ def award_best_managers(period: str, key: str, *, actor: User | None = None) -> 
 def honour_top_contributors(actor: User, challenge_id: int) -> list[Honor]:
     """Name the top two contributors of a closed challenge "Team contribution" (its lead)."""
     result = challenges.get_challenge(actor, challenge_id)
-    policy.require(policy.can_manage_challenge(actor, result.team_id), "Only the team's lead or an admin can do this.")
+    policy.require(policy.can_manage_challenge(actor, result.team_id), _("Only the team's lead or an admin can do this."))
     if result.status == "active":
-        raise ValidationFailed("Close the challenge first; its contributions are not final yet.")
+        raise ValidationFailed(_("Close the challenge first; its contributions are not final yet."))
     key = f"C{challenge_id}"[:10]
     if db.session.scalar(sa.select(Honor.id).where(Honor.title == TEAM_CONTRIBUTION, Honor.period_key == key)):
-        raise Duplicate("The top contributors of this challenge have already been honoured.")
+        raise Duplicate(_("The top contributors of this challenge have already been honoured."))
     vetoed = challenges.vetoed_during(db.session.get(Challenge, challenge_id))
     top = [c for c in result.contributions if c["value"] > 0 and c["user_id"] not in vetoed][:2]
     if not top:
-        raise ValidationFailed("Nobody contributed to this challenge.")
+        raise ValidationFailed(_("Nobody contributed to this challenge."))
     users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_([c["user_id"] for c in top])))}
     return [_grant(users[c["user_id"]], TEAM_CONTRIBUTION, key, actor=actor, team_id=result.team_id) for c in top]

@@ -1,13 +1,19 @@
 """HTTP plumbing shared by pages and the API: the error envelope, the id converter, the JSON provider.
 
-Errors under ``/api/v1`` always have the body ``{"error": {"code", "message", "fields"?}}``;
-pages elsewhere get HTML. This module imports nothing from the rest of the project.
+Errors under ``/api/v1`` always have the body ``{"error": {"code", "message", "fields"?}}``,
+its messages in the caller's language (also what marshmallow and HTTP errors write in English:
+looked up in the catalog, then by the shape of marshmallow's messages with numbers or choices
+in them); pages elsewhere get HTML. This module imports nothing from the rest of the project.
 """
 
 from __future__ import annotations
 
+import re
+
 import flask_smorest
 from flask import jsonify, make_response, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask.json.provider import DefaultJSONProvider
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -17,18 +23,60 @@ API_PREFIX = "/api/v1"
 MAX_ID = 2**31 - 1  # ids are 32-bit INTEGER columns; a larger one cannot exist, and looking it up would overflow
 
 _HTTP_CODES = {
-    400: ("bad_request", "The request body is not valid JSON."),
-    401: ("unauthorized", "Sign in or send a valid bearer token."),
-    403: ("forbidden", "You are not allowed to do that."),
-    404: ("not_found", "There is nothing here."),
-    405: ("method_not_allowed", "This method is not allowed here."),
-    409: ("conflict", "The request conflicts with the current state."),
-    413: ("payload_too_large", "The request body is too large."),
-    415: ("unsupported_media_type", "Send JSON with Content-Type: application/json."),
-    422: ("validation_error", "Some fields are not valid."),
-    429: ("rate_limited", "Too many requests; wait a moment and try again."),
-    500: ("internal_error", "Something went wrong on our side; it has been logged."),
+    400: ("bad_request", _l("The request body is not valid JSON.")),
+    401: ("unauthorized", _l("Sign in or send a valid bearer token.")),
+    403: ("forbidden", _l("You are not allowed to do that.")),
+    404: ("not_found", _l("There is nothing here.")),
+    405: ("method_not_allowed", _l("This method is not allowed here.")),
+    409: ("conflict", _l("The request conflicts with the current state.")),
+    413: ("payload_too_large", _l("The request body is too large.")),
+    415: ("unsupported_media_type", _l("Send JSON with Content-Type: application/json.")),
+    422: ("validation_error", _l("Some fields are not valid.")),
+    429: ("rate_limited", _l("Too many requests; wait a moment and try again.")),
+    500: ("internal_error", _l("Something went wrong on our side; it has been logged.")),
 }
+
+
+# Marshmallow's fixed messages, listed so that the catalog carries them.
+LIBRARY_MESSAGES = (
+    _l("Missing data for required field."), _l("Field may not be null."), _l("Invalid input type."), _l("Unknown field."),
+    _l("Not a valid integer."), _l("Not a valid string."), _l("Not a valid boolean."), _l("Not a valid number."),
+    _l("Not a valid date."), _l("Not a valid datetime."), _l("Not a valid email address."), _l("Not a valid list."),
+    _l("Not a valid mapping type."), _l("Not a valid URL."), _l("Invalid value."), _l("Invalid input."), _l("Invalid type."),
+    _l("Not a valid aware datetime."), _l("String does not match expected pattern."), _l("Number too large."),
+    _l("Special numeric values (nan or infinity) are not permitted."), _l("Not a valid utf-8 string."),
+)
+
+_SHAPES = (
+    (re.compile(r"^Must be one of: (?P<choices>.+)\.$"), lambda m: _("Must be one of: %(choices)s.", choices=m["choices"])),
+    (re.compile(r"^Length must be between (?P<low>\d+) and (?P<high>\d+)\.$"),
+     lambda m: _("Length must be between %(low)s and %(high)s.", low=m["low"], high=m["high"])),
+    (re.compile(r"^Shorter than minimum length (?P<low>\d+)\.$"), lambda m: _("Shorter than minimum length %(low)s.", low=m["low"])),
+    (re.compile(r"^Longer than maximum length (?P<high>\d+)\.$"), lambda m: _("Longer than maximum length %(high)s.", high=m["high"])),
+    (re.compile(r"^Must be greater than or equal to (?P<low>-?[\d.]+) and less than or equal to (?P<high>-?[\d.]+)\.$"),
+     lambda m: _("Must be greater than or equal to %(low)s and less than or equal to %(high)s.", low=m["low"], high=m["high"])),
+    (re.compile(r"^Must be greater than or equal to (?P<low>-?[\d.]+)\.$"),
+     lambda m: _("Must be greater than or equal to %(low)s.", low=m["low"])),
+    (re.compile(r"^Must be less than or equal to (?P<high>-?[\d.]+)\.$"),
+     lambda m: _("Must be less than or equal to %(high)s.", high=m["high"])),
+)
+
+
+def translated(message):
+    """A message (or a list / dict of them, as in ``fields``) in the caller's language where the catalog has it."""
+    if isinstance(message, list):
+        return [translated(item) for item in message]
+    if isinstance(message, dict):
+        return {key: translated(value) for key, value in message.items()}
+    if not isinstance(message, str) or not message:
+        return message
+    text = _(message)
+    if text != message:
+        return text
+    for shape, render in _SHAPES:
+        if match := shape.match(message):
+            return render(match)
+    return message
 
 
 def is_api_request() -> bool:
@@ -38,9 +86,9 @@ def is_api_request() -> bool:
 
 def error_response(status: int, code: str, message: str, fields: dict | None = None, **extra):
     """A response with the contract's error body."""
-    body = {"code": code, "message": message}
+    body = {"code": code, "message": translated(str(message))}
     if fields:
-        body["fields"] = fields
+        body["fields"] = translated(fields)
     body.update(extra)
     return make_response(jsonify(error=body), status)
 
@@ -87,7 +135,7 @@ class Api(flask_smorest.Api):
             return render_template("errors/error.html", status=status, error=error), status
         code, message = _HTTP_CODES.get(status, ("error", error.description or "Request failed."))
         if isinstance(error, CSRFError):
-            return error_response(403, "csrf_failed", f"{error.description} Send it in the X-CSRFToken header.")
+            return error_response(403, "csrf_failed", _("The CSRF token is missing or invalid. Send it in the X-CSRFToken header."))
         data = getattr(error, "data", None) or {}
         fields = None
         if status in (400, 422) and "messages" in data:

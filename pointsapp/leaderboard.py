@@ -6,9 +6,10 @@ None when the user has no place.
 
 Who has a place
 ---------------
-* Individual boards: every active user who is not an admin, inside the scope
-  (the whole company, or a team and its sub-teams); users without points in
-  the period stand at 0.
+* Individual boards: every active employee inside the scope (the whole
+  company, or a team and its sub-teams), and leads who earned points in the
+  period; employees without points in the period stand at 0. Admins, and
+  leads without points, are not ranked.
 * Team boards: every team in scope with at least one active non-admin member;
   a team's points are the sum of its *own* members' points (sub-teams count
   for themselves). ``me`` is the caller's own team.
@@ -30,8 +31,9 @@ import hashlib
 import secrets
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
-from pointsapp import challenges, policy
+from pointsapp import challenges, names, policy
 from pointsapp.errors import NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.limits import get_by_id
@@ -93,18 +95,18 @@ def standing_of(places: list[Place], row_id: int | None) -> Standing | None:
 def _check(period: str, kind: str, key: str | None) -> str:
     if period not in PERIODS:
         raise ValidationFailed(
-            f"Unknown period '{period}'; use one of: {', '.join(PERIODS)}.", fields={"period": [f"Must be one of: {', '.join(PERIODS)}."]}
+            _("Unknown period '%(period)s'; use one of: %(value)s.", period=period, value=', '.join(PERIODS)), fields={"period": [_("Must be one of: %(value)s.", value=', '.join(PERIODS))]}
         )
     if kind not in KINDS:
         raise ValidationFailed(
-            f"Unknown kind '{kind}'; use individual or team.", fields={"kind": ["Must be one of: individual, team."]}
+            _("Unknown kind '%(kind)s'; use individual or team.", kind=kind), fields={"kind": [_("Must be one of: individual, team.")]}
         )
     if key is None:
         return current_key(period)
     try:
         period_bounds(period, key)
     except ValueError:
-        raise ValidationFailed(f"'{key}' is not a {period} key.", fields={"period_key": [f"Not a {period} key."]}) from None
+        raise ValidationFailed(_("'%(key)s' is not a %(period)s key.", key=key, period=period), fields={"period_key": [_("Not a %(period)s key.", period=period)]}) from None
     return key
 
 
@@ -112,11 +114,25 @@ def _points_join(period: str, key: str):
     return sa.and_(PeriodTotal.user_id == User.id, PeriodTotal.period == period, PeriodTotal.period_key == key)
 
 
+def _ranked():
+    """Who has a place: active employees, and leads with points in the period (never admins)."""
+    has_points = sa.func.coalesce(PeriodTotal.points, 0) != 0
+    return sa.and_(User.is_active_account.is_(True), sa.or_(User.role == "employee", sa.and_(User.role == "lead", has_points)))
+
+
+def around(places: list[Place], row_id: int | None, reach: int = 2) -> list[Place]:
+    """My place with up to ``reach`` places above and below it (empty when I have none)."""
+    index = next((i for i, place in enumerate(places) if place.id == row_id), None)
+    if index is None:
+        return []
+    return places[max(0, index - reach): index + reach + 1]
+
+
 def _people(period: str, key: str, teams: set[int] | None) -> list[tuple[int, str, int]]:
     stmt = (
         sa.select(User.id, User.name, sa.func.coalesce(PeriodTotal.points, 0))
         .outerjoin(PeriodTotal, _points_join(period, key))
-        .where(User.role != "admin", User.is_active_account.is_(True))
+        .where(_ranked())
     )
     if teams is not None:
         stmt = stmt.where(User.team_id.in_(teams))
@@ -128,12 +144,14 @@ def _teams(period: str, key: str, teams: set[int] | None) -> list[tuple[int, str
         sa.select(Team.id, Team.name, sa.func.coalesce(sa.func.sum(PeriodTotal.points), 0))
         .join(User, User.team_id == Team.id)
         .outerjoin(PeriodTotal, _points_join(period, key))
-        .where(User.role != "admin", User.is_active_account.is_(True))
+        .where(_ranked())
         .group_by(Team.id, Team.name)
     )
     if teams is not None:
         stmt = stmt.where(Team.id.in_(teams))
-    return [(tid, name, int(points)) for tid, name, points in db.session.execute(stmt)]
+    rows = [(tid, name, int(points)) for tid, name, points in db.session.execute(stmt)]
+    translated = {t.id: names.localized(t) for t in db.session.scalars(sa.select(Team).where(Team.id.in_([r[0] for r in rows])))}
+    return [(tid, translated.get(tid, name), points) for tid, name, points in rows]
 
 
 def board(
@@ -150,7 +168,7 @@ def board(
     teams = None
     if team_id is not None:
         if get_by_id(Team, team_id) is None:
-            raise NotFound(f"There is no team {team_id}.", fields={"team_id": [f"No team {team_id}."]})
+            raise NotFound(_("There is no team %(team_id)s.", team_id=team_id), fields={"team_id": [_("No team %(team_id)s.", team_id=team_id)]})
         teams = team_subtree_ids(team_id)
     rows = _people(period, key, teams) if kind == "individual" else _teams(period, key, teams)
     places = rank_rows(rows)
@@ -200,8 +218,8 @@ def _hash(token: str) -> str:
 def create_link(actor: User, team_id: int, label: str = "") -> tuple[BoardLink, str]:
     """Create a board link for a team the actor leads; return it and its token (shown once)."""
     if get_by_id(Team, team_id) is None:
-        raise NotFound(f"There is no team {team_id}.", fields={"team_id": [f"No team {team_id}."]})
-    policy.require(policy.can_open_board(actor, team_id), "You can only open boards for the teams you lead.")
+        raise NotFound(_("There is no team %(team_id)s.", team_id=team_id), fields={"team_id": [_("No team %(team_id)s.", team_id=team_id)]})
+    policy.require(policy.can_open_board(actor, team_id), _("You can only open boards for the teams you lead."))
     token = secrets.token_urlsafe(24)
     link = BoardLink(team_id=team_id, token_hash=_hash(token), created_by_id=actor.id, label=(label or "").strip()[:120])
     db.session.add(link)
@@ -221,7 +239,7 @@ def revoke_link(actor: User, link_id: int) -> BoardLink:
     """Revoke a board link (a lead of its team, or an admin)."""
     link = db.session.get(BoardLink, link_id)
     if link is None or not policy.can_open_board(actor, link.team_id):
-        raise NotFound(f"There is no board link {link_id}.")
+        raise NotFound(_("There is no board link %(link_id)s.", link_id=link_id))
     if link.revoked_at is None:
         link.revoked_at = utcnow()
         db.session.flush()

@@ -45,6 +45,7 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from flask_babel import gettext as _
 
 from pointsapp.errors import InsufficientPoints, InvalidTransition, NotFound, ValidationFailed
 from pointsapp.extensions import db
@@ -64,7 +65,7 @@ def open_wallet(user_id: int) -> None:
 def wallet_of(user_id: int) -> Wallet:
     wallet = db.session.get(Wallet, user_id, populate_existing=True)
     if wallet is None:
-        raise NotFound("This user has no wallet.")
+        raise NotFound(_("This user has no wallet."))
     return wallet
 
 
@@ -138,14 +139,14 @@ def post(
     if kind not in ENTRY_KINDS:
         raise ValueError(f"unknown entry kind {kind!r}")
     if not isinstance(points, int) or isinstance(points, bool) or points == 0:
-        raise ValidationFailed("Points must be a whole number other than zero.", fields={"points": ["Must not be zero."]})
+        raise ValidationFailed(_("Points must be a whole number other than zero."), fields={"points": [_("Must not be zero.")]})
     if abs(points) > MAX_ENTRY_POINTS:
         raise ValidationFailed(
-            f"Points must be between -{MAX_ENTRY_POINTS:,} and {MAX_ENTRY_POINTS:,}.",
-            fields={"points": [f"Between -{MAX_ENTRY_POINTS:,} and {MAX_ENTRY_POINTS:,}."]},
+            _("Points must be between -%(MAX_ENTRY_POINTS)s and %(MAX_ENTRY_POINTS)s.", MAX_ENTRY_POINTS=format(MAX_ENTRY_POINTS, ",")),
+            fields={"points": [_("Between -%(MAX_ENTRY_POINTS)s and %(MAX_ENTRY_POINTS)s.", MAX_ENTRY_POINTS=format(MAX_ENTRY_POINTS, ","))]},
         )
     if not reason or not reason.strip():
-        raise ValidationFailed("A reason is required.", fields={"reason": ["A reason is required."]})
+        raise ValidationFailed(_("A reason is required."), fields={"reason": [_("A reason is required.")]})
     if dedupe_key is not None and (first := _entry_by_dedupe_key(user_id, dedupe_key)) is not None:
         return first
     now = utcnow()
@@ -182,7 +183,7 @@ def post(
         _CREDIT_WALLET, {"b_user_id": user_id, "b_points": points, "b_earned": earned, "b_now": now}
     ).rowcount
     if updated != 1:
-        raise NotFound("This user has no wallet.")
+        raise NotFound(_("This user has no wallet."))
     if kind not in SPEND_KINDS:
         _add_to_rollups(user_id, points, entry.effective_at)
     return entry
@@ -231,7 +232,7 @@ def _add_to_rollups(user_id: int, points: int, moment: dt.datetime) -> None:
 def reverse(entry: LedgerEntry, *, actor_id: int | None, reason: str, cause_event_id: int | None = None) -> LedgerEntry:
     """Reverse one entry with a linked entry of the opposite sign, in the same periods."""
     if entry.kind in SPEND_KINDS or entry.kind == "reversal":
-        raise InvalidTransition("Spending and reversals cannot be reversed.")
+        raise InvalidTransition(_("Spending and reversals cannot be reversed."))
     try:
         with db.session.begin_nested():
             return post(
@@ -249,7 +250,7 @@ def reverse(entry: LedgerEntry, *, actor_id: int | None, reason: str, cause_even
                 reversed_part=earned_part(entry.kind, entry.points, corrects_id=entry.corrects_id),
             )
     except sa.exc.IntegrityError:
-        raise InvalidTransition("This entry has already been reversed.") from None
+        raise InvalidTransition(_("This entry has already been reversed.")) from None
 
 
 # --- holds -------------------------------------------------------------------
@@ -258,7 +259,7 @@ def reverse(entry: LedgerEntry, *, actor_id: int | None, reason: str, cause_even
 def place_hold(user_id: int, points: int, *, reason: str) -> Hold:
     """Set points aside if the available balance covers them; InsufficientPoints if not."""
     if points <= 0:
-        raise ValidationFailed("A hold must be for a positive number of points.")
+        raise ValidationFailed(_("A hold must be for a positive number of points."))
     now = utcnow()
     placed = db.session.execute(
         sa.update(Wallet)
@@ -269,7 +270,7 @@ def place_hold(user_id: int, points: int, *, reason: str) -> Hold:
         wallet = wallet_of(user_id)
         missing = points - (wallet.balance - wallet.held)
         raise InsufficientPoints(
-            f"You need {missing} more points for this.", missing=missing, available=wallet.balance - wallet.held
+            _("You need %(missing)s more points for this.", missing=missing), missing=missing, available=wallet.balance - wallet.held
         )
     hold = Hold(user_id=user_id, points=points, status="open", reason=reason[:500], created_at=now)
     db.session.add(hold)
@@ -285,9 +286,9 @@ def _close_hold(hold_id: int, status: str) -> Hold:
     ).rowcount
     hold = db.session.get(Hold, hold_id, populate_existing=True)
     if hold is None:
-        raise NotFound("No such hold.")
+        raise NotFound(_("No such hold."))
     if closed != 1:
-        raise InvalidTransition(f"This hold is already {hold.status}.")
+        raise InvalidTransition(_("This hold is already %(status)s.", status=hold.status))
     db.session.execute(
         sa.update(Wallet).where(Wallet.user_id == hold.user_id).values(held=Wallet.held - hold.points)
     )

@@ -14,6 +14,7 @@ import logging
 
 from flask import Flask, current_app, g, redirect, render_template, request, url_for
 from werkzeug.exceptions import Conflict, HTTPException, InternalServerError
+from flask_babel import gettext as _
 
 from pointsapp.errors import DomainError
 from pointsapp.extensions import api, db, login_manager
@@ -67,7 +68,7 @@ def refused() -> bool:
 
 def load_user(session_id: str) -> User | None:
     """The signed-in user of a session, unless their sessions were ended or they left."""
-    user_id, _, version = session_id.partition(":")
+    user_id, _sep, version = session_id.partition(":")
     if not user_id.isdigit():
         return None
     user = db.session.get(User, int(user_id))
@@ -125,7 +126,7 @@ def end_request(response):
             if is_api_request():
                 response = error_response(409, "conflict", "A concurrent change got there first; please retry.")
             else:
-                response = api.handle_http_exception(Conflict("A concurrent change got there first; please try again."))
+                response = api.handle_http_exception(Conflict(_("A concurrent change got there first; please try again.")))
                 response = current_app.make_response(response)
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")

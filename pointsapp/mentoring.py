@@ -15,6 +15,7 @@ link to the triggering event, so reversing that event reverses the bonus too
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from pointsapp import audit, ledger, policy
 from pointsapp.errors import Duplicate, InvalidTransition, NotFound, ValidationFailed
@@ -30,11 +31,11 @@ def create_mentorship(actor: User, mentor_id: int, mentee_id: int) -> Mentorship
     users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(wanted)))}
     missing = {name: [f"There is no user {uid}."] for name, uid in (("mentor_id", mentor_id), ("mentee_id", mentee_id)) if uid not in users}
     if missing:
-        raise ValidationFailed("Choose two existing people.", fields=missing)
+        raise ValidationFailed(_("Choose two existing people."), fields=missing)
     if mentor_id == mentee_id:
-        raise ValidationFailed("Nobody can mentor themselves.", fields={"mentee_id": ["Choose someone other than the mentor."]})
+        raise ValidationFailed(_("Nobody can mentor themselves."), fields={"mentee_id": [_("Choose someone other than the mentor.")]})
     mentor, mentee = users[mentor_id], users[mentee_id]
-    policy.require(policy.can_pair_mentors(actor, mentor, mentee), "You can pair only members of the teams you lead.")
+    policy.require(policy.can_pair_mentors(actor, mentor, mentee), _("You can pair only members of the teams you lead."))
     active = list(
         db.session.scalars(
             sa.select(Mentorship).where(
@@ -45,18 +46,18 @@ def create_mentorship(actor: User, mentor_id: int, mentee_id: int) -> Mentorship
     for row in active:
         if row.mentee_id == mentor_id and row.mentor_id == mentee_id:
             raise ValidationFailed(
-                f"{mentee.name} already mentors {mentor.name}; a pair cannot mentor each other.",
-                fields={"mentor_id": ["Reciprocal mentorships are not allowed."]},
+                _("%(name)s already mentors %(name2)s; a pair cannot mentor each other.", name=mentee.name, name2=mentor.name),
+                fields={"mentor_id": [_("Reciprocal mentorships are not allowed.")]},
             )
         if row.mentee_id == mentee_id:
-            raise Duplicate(f"{mentee.name} already has an active mentor; end that mentorship first.")
+            raise Duplicate(_("%(name)s already has an active mentor; end that mentorship first.", name=mentee.name))
     mentorship = Mentorship(mentor_id=mentor_id, mentee_id=mentee_id, created_by_id=actor.id, started_at=utcnow())
     try:
         with db.session.begin_nested():
             db.session.add(mentorship)
             db.session.flush()
     except sa.exc.IntegrityError:
-        raise Duplicate(f"{mentee.name} already has an active mentor; end that mentorship first.") from None
+        raise Duplicate(_("%(name)s already has an active mentor; end that mentorship first.", name=mentee.name)) from None
     audit.record(actor, "mentorship.created", "mentorship", mentorship.id, {"mentor_id": mentor_id, "mentee_id": mentee_id})
     return mentorship
 
@@ -65,14 +66,14 @@ def end_mentorship(actor: User, mentorship_id: int) -> Mentorship:
     """End an active mentorship (the mentee may then get a new mentor)."""
     mentorship = db.session.get(Mentorship, mentorship_id)
     if mentorship is None:
-        raise NotFound("There is no such mentorship.")
+        raise NotFound(_("There is no such mentorship."))
     mentor, mentee = db.session.get(User, mentorship.mentor_id), db.session.get(User, mentorship.mentee_id)
-    policy.require(policy.can_pair_mentors(actor, mentor, mentee), "You can manage only mentorships in your teams.")
+    policy.require(policy.can_pair_mentors(actor, mentor, mentee), _("You can manage only mentorships in your teams."))
     ended = db.session.execute(
         sa.update(Mentorship).where(Mentorship.id == mentorship_id, Mentorship.ended_at.is_(None)).values(ended_at=utcnow())
     ).rowcount
     if ended != 1:
-        raise InvalidTransition("This mentorship has already ended.")
+        raise InvalidTransition(_("This mentorship has already ended."))
     db.session.refresh(mentorship)
     return mentorship
 

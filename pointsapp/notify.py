@@ -193,7 +193,7 @@ def mark_read(user: User, notification_id: int) -> Notification:
     """Mark one of my notifications as read (404 for anyone else's)."""
     notification = db.session.get(Notification, notification_id)
     if notification is None or notification.user_id != user.id:
-        raise NotFound("There is no such notification.")
+        raise NotFound(_("There is no such notification."))
     if notification.read_at is None:
         notification.read_at = periods.utcnow()
     return notification
@@ -286,7 +286,7 @@ def subscribe(
     if problem:
         raise ValidationFailed(problem, fields={"endpoint": [problem]})
     if problems := push.key_problems(p256dh, auth):
-        raise ValidationFailed("The subscription keys are not valid.", fields={"keys": problems})
+        raise ValidationFailed(_("The subscription keys are not valid."), fields={"keys": problems})
     expires_at = None
     if expiration_ms:
         expires_at = dt.datetime.fromtimestamp(expiration_ms / 1000, dt.timezone.utc)

@@ -23,12 +23,12 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 def create_team(actor: User, *, name: str, parent_id: int | None = None, translations: dict | None = None) -> Team:
     """Create a team, optionally under a parent team."""
-    policy.require(policy.can_manage_org(actor), "Only administrators can create teams.")
+    policy.require(policy.can_manage_org(actor), _("Only administrators can create teams."))
     name = (name or "").strip()
     if not name:
-        raise ValidationFailed("A team needs a name.", fields={"name": ["Required."]})
+        raise ValidationFailed(_("A team needs a name."), fields={"name": [_("Required.")]})
     if parent_id is not None and get_by_id(Team, parent_id) is None:
-        raise NotFound(f"There is no team {parent_id}.", fields={"parent_id": [f"No team {parent_id}."]})
+        raise NotFound(_("There is no team %(parent_id)s.", parent_id=parent_id), fields={"parent_id": [_("No team %(parent_id)s.", parent_id=parent_id)]})
     team = Team(name=name, parent_id=parent_id, translations=names.clean_translations(translations))
     db.session.add(team)
     db.session.flush()
@@ -49,15 +49,15 @@ def create_user(
 ) -> User:
     """Create a user with an empty wallet. ``actor`` None means the CLI or the seed."""
     if actor is not None:
-        policy.require(policy.can_manage_org(actor), "Only administrators can create users.")
+        policy.require(policy.can_manage_org(actor), _("Only administrators can create users."))
     email = (email or "").strip().lower()
     fields: dict[str, list[str]] = {}
     if not EMAIL_RE.match(email):
-        fields["email"] = ["Not a valid email address."]
+        fields["email"] = [_("Not a valid email address.")]
     if not (name or "").strip():
-        fields["name"] = ["Required."]
+        fields["name"] = [_("Required.")]
     if role not in ROLES:
-        fields["role"] = [f"Must be one of: {', '.join(ROLES)}."]
+        fields["role"] = [_("Must be one of: %(value)s.", value=', '.join(ROLES))]
     if password:
         try:
             auth.check_password_strength(password)
@@ -67,13 +67,13 @@ def create_user(
     duplicate = "email" not in fields and db.session.scalar(sa.select(User.id).where(sa.func.lower(User.email) == email)) is not None
     if fields:
         if duplicate:
-            fields["email"] = ["Already in use."]
+            fields["email"] = [_("Already in use.")]
         details = "; ".join(f"{name}: {messages[0]}" for name, messages in fields.items())
-        raise ValidationFailed(f"Some fields are not valid ({details}).", fields=fields)
+        raise ValidationFailed(_("Some fields are not valid (%(details)s).", details=details), fields=fields)
     if team_id is not None and get_by_id(Team, team_id) is None:
-        raise NotFound(f"There is no team {team_id}.", fields={"team_id": [f"No team {team_id}."]})
+        raise NotFound(_("There is no team %(team_id)s.", team_id=team_id), fields={"team_id": [_("No team %(team_id)s.", team_id=team_id)]})
     if duplicate:
-        raise Duplicate(f"A user with the email {email} already exists.", fields={"email": ["Already in use."]})
+        raise Duplicate(_("A user with the email %(email)s already exists.", email=email), fields={"email": [_("Already in use.")]})
     user = User(
         email=email,
         name=name.strip(),
@@ -88,7 +88,7 @@ def create_user(
         with db.session.begin_nested():
             db.session.flush()
     except sa.exc.IntegrityError:
-        raise Duplicate(f"A user with the email {email} already exists.", fields={"email": ["Already in use."]}) from None
+        raise Duplicate(_("A user with the email %(email)s already exists.", email=email), fields={"email": [_("Already in use.")]}) from None
     ledger.open_wallet(user.id)
     audit.record(actor, "user.created", "user", user.id, {"email": email, "role": role, "team_id": team_id})
     return user
@@ -98,14 +98,14 @@ def get_user(actor: User, user_id: int) -> User:
     """A user the actor may see: themselves, their team members if a lead, anyone if admin."""
     user = get_by_id(User, user_id)
     if user is None:
-        raise NotFound(f"There is no user {user_id}.")
-    policy.require(policy.can_view_user(actor, user), "You may only look at yourself and the teams you lead.")
+        raise NotFound(_("There is no user %(user_id)s.", user_id=user_id))
+    policy.require(policy.can_view_user(actor, user), _("You may only look at yourself and the teams you lead."))
     return user
 
 
 def set_password(actor: User, user: User, new: str) -> None:
     """An administrator sets a member's password (first login, or a forgotten one); their sessions end."""
-    policy.require(policy.can_manage_org(actor), "Only administrators can set passwords.")
+    policy.require(policy.can_manage_org(actor), _("Only administrators can set passwords."))
     user.password_hash = auth.hash_password(new)
     auth.revoke_all(user)
 
@@ -117,9 +117,9 @@ def set_locale(user: User, locale: str | None) -> None:
 def create_integration(name: str) -> Integration:
     name = (name or "").strip()
     if not name:
-        raise ValidationFailed("An integration needs a name.")
+        raise ValidationFailed(_("An integration needs a name."))
     if db.session.scalar(sa.select(Integration).where(Integration.name == name)) is not None:
-        raise Duplicate(f"An integration named {name} already exists.")
+        raise Duplicate(_("An integration named %(name)s already exists.", name=name))
     integration = Integration(name=name)
     db.session.add(integration)
     db.session.flush()
@@ -145,7 +145,7 @@ def import_users(actor: User, data: str) -> ImportReport:
     ``team`` is a team name or id. Every bad row is reported with its line
     number; if any row is bad nothing is written.
     """
-    policy.require(policy.can_manage_org(actor), "Only administrators can import users.")
+    policy.require(policy.can_manage_org(actor), _("Only administrators can import users."))
     report = ImportReport()
     reader = csv.DictReader(io.StringIO(data.lstrip("\ufeff")))
     header = [h.strip().lower() for h in (reader.fieldnames or [])]

@@ -8,6 +8,7 @@ import datetime as dt
 import json
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from pointsapp.errors import ValidationFailed
 from pointsapp.extensions import db
@@ -19,7 +20,7 @@ def encode_cursor(*values) -> str:
 
 
 def _bad_cursor() -> ValidationFailed:
-    return ValidationFailed("The cursor is not one this server gave out.", fields={"cursor": ["Not a valid cursor."]})
+    return ValidationFailed(_("The cursor is not one this server gave out."), fields={"cursor": [_("Not a valid cursor.")]})
 
 
 MAX_ID = 2**31 - 1  # ids are 32-bit INTEGER columns

@@ -60,17 +60,17 @@ def qualifying_user_ids(rule: Rule, start: dt.datetime, end: dt.datetime) -> set
 def close_period(actor: User | None, period: str, key: str) -> list[CloseResult]:
     """Award every active period rule of this period kind for ``key``, once per user."""
     if actor is not None:
-        policy.require(policy.can_edit_rules(actor), "Only administrators can close a period.")
+        policy.require(policy.can_edit_rules(actor), _("Only administrators can close a period."))
     if period not in PERIODS:
         raise ValidationFailed(_("Choose week, month, quarter or year."), fields={"period": [_("Choose week, month, quarter or year.")]})
     try:
         start, end = period_bounds(period, key)
     except ValueError:
         raise ValidationFailed(
-            f"'{key}' is not a {period} key (e.g. 2026-Q3, 2026-11, 2026-W48, 2026).", fields={"period_key": ["Not a valid key."]}
+            _("'%(key)s' is not a %(period)s key (e.g. 2026-Q3, 2026-11, 2026-W48, 2026).", key=key, period=period), fields={"period_key": [_("Not a valid key.")]}
         ) from None
     if end > utcnow():
-        raise ValidationFailed(f"{key} has not ended yet; close it once it is over.", fields={"period_key": ["Not over yet."]})
+        raise ValidationFailed(_("%(key)s has not ended yet; close it once it is over.", key=key), fields={"period_key": [_("Not over yet.")]})
     period_rules = list(
         db.session.scalars(sa.select(Rule).where(Rule.kind == "period", Rule.period == period, Rule.active.is_(True)))
     )

@@ -45,7 +45,7 @@ def period_key(kind: str, moment: dt.datetime, tz: ZoneInfo | None = None) -> st
     """Return the key of the period of ``kind`` that contains ``moment``."""
     day = local(moment, tz).date()
     if kind == "week":
-        year, week, _ = day.isocalendar()
+        year, week, _weekday = day.isocalendar()
         return f"{year}-W{week:02d}"
     if kind == "month":
         return f"{day.year}-{day.month:02d}"

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from flask import current_app
 from py_vapid import Vapid
 from pywebpush import WebPushException, webpush
+from flask_babel import gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -172,12 +173,12 @@ def key_problems(p256dh: object, auth: object) -> dict[str, list[str]]:
             raise ValueError
         ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
     except (ValueError, TypeError):
-        problems["p256dh"] = ["Must be a URL-safe base64 uncompressed P-256 public key (65 bytes)."]
+        problems["p256dh"] = [_("Must be a URL-safe base64 uncompressed P-256 public key (65 bytes).")]
     try:
         if len(b64url_decode(auth)) != 16:  # type: ignore[arg-type]
             raise ValueError
     except (ValueError, TypeError):
-        problems["auth"] = ["Must be a URL-safe base64 16-byte authentication secret."]
+        problems["auth"] = [_("Must be a URL-safe base64 16-byte authentication secret.")]
     return problems
 
 

@@ -30,7 +30,7 @@ import decimal
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from pointsapp import audit, ledger, names, policy
+from pointsapp import audit, leave_dates, ledger, names, policy
 from pointsapp.errors import DomainError, LimitReached, NotFound, OutOfStock, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.models import Redemption, RedemptionStep, Reward, User
@@ -170,25 +170,38 @@ class Quote:
     after: int
     missing: int
     problem: str | None  # why it would be refused (other than points), if it would
+    starts_on: dt.date | None = None
+    ends_on: dt.date | None = None
 
 
-def quote(user: User, reward_id: int, quantity: int = 1) -> Quote:
-    """Price a redemption for the confirmation step, without changing anything."""
+def quote(user: User, reward_id: int, quantity: int = 1, starts_on: dt.date | None = None, ends_on: dt.date | None = None) -> Quote:
+    """Price a redemption for the confirmation step (the days asked for set the quantity), without changing anything."""
     reward = get_reward(reward_id)
+    problem = None
+    if starts_on is not None:
+        try:
+            starts_on, ends_on = leave_dates.check_days(reward, starts_on, ends_on)
+            quantity = leave_dates.days_of(starts_on, ends_on)
+            if (clash := leave_dates.overlapping(user.id, starts_on, ends_on)) is not None:
+                problem = leave_dates.overlap_message(clash)
+        except DomainError as error:
+            problem = error.message
     points = reward.cost * quantity
     available = ledger.wallet_summary(user.id).available
-    problem = None
     try:
         _check_rules(user, reward, quantity, utcnow())
         if reward.stock is not None and reward.stock < quantity:
             raise OutOfStock(_("%(name)s is out of stock.", name=reward.name))
     except DomainError as error:
-        problem = error.message
-    return Quote(reward, quantity, points, available, available - points, max(0, points - available), problem)
+        problem = problem or error.message
+    return Quote(reward, quantity, points, available, available - points, max(0, points - available), problem, starts_on, ends_on)
 
 
-def redeem(actor: User, reward_id: int, quantity: int = 1, *, request_token: str | None = None) -> Redemption:
-    """Redeem a reward: reserve stock, hold the points, open a pending redemption."""
+def redeem(
+    actor: User, reward_id: int, quantity: int = 1, *, request_token: str | None = None,
+    starts_on: dt.date | None = None, ends_on: dt.date | None = None,
+) -> Redemption:
+    """Redeem a reward: reserve stock, hold the points, open a pending redemption (with its days, for leave)."""
     if not isinstance(quantity, int) or not 1 <= quantity <= MAX_QUANTITY:
         raise ValidationFailed(
             _("Quantity must be between 1 and %(max)d.", max=MAX_QUANTITY),
@@ -208,10 +221,14 @@ def redeem(actor: User, reward_id: int, quantity: int = 1, *, request_token: str
     if request_token and (first := _by_request_token(actor.id, request_token)) is not None:
         return first
     now = utcnow()
+    if starts_on is not None or ends_on is not None:
+        starts_on, ends_on = leave_dates.check_days(reward, starts_on, ends_on)
+        quantity = leave_dates.days_of(starts_on, ends_on)  # the days asked for are what is redeemed
+        leave_dates.refuse_overlap(actor.id, starts_on, ends_on)
     _check_rules(actor, reward, quantity, now)
     redemption = Redemption(
         user_id=actor.id, reward_id=reward.id, quantity=quantity, points=reward.cost * quantity,
-        status="pending", created_at=now, request_token=request_token or None,
+        status="pending", created_at=now, request_token=request_token or None, starts_on=starts_on, ends_on=ends_on,
     )
     db.session.add(redemption)
     db.session.flush()

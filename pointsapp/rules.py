@@ -15,6 +15,7 @@ import datetime as dt
 import re
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from pointsapp import audit, names, policy
 from pointsapp.default_rules import DEFAULT_EVENT_RULES, DEFAULT_PERIOD_RULES, DEFAULT_RULE_NAMES_ZH
@@ -42,13 +43,13 @@ def list_rules(*, include_history: bool = False, kind: str | None = None) -> lis
 def _validate(event_type: str, name: str, points: int, period: str | None, kind: str) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if not EVENT_TYPE_RE.match(event_type or ""):
-        errors["event_type"] = ["Use lower-case letters, digits and _ . : - (at most 64 characters)."]
+        errors["event_type"] = [_("Use lower-case letters, digits and _ . : - (at most 64 characters).")]
     if not (name or "").strip():
-        errors["name"] = ["Give the rule a name people will recognise, e.g. 'Loan signed'."]
+        errors["name"] = [_("Give the rule a name people will recognise, e.g. 'Loan signed'.")]
     if not isinstance(points, int) or isinstance(points, bool) or points == 0 or abs(points) > MAX_POINTS:
-        errors["points"] = [f"A whole number other than zero, between -{MAX_POINTS} and {MAX_POINTS}."]
+        errors["points"] = [_("A whole number other than zero, between -%(MAX_POINTS)s and %(MAX_POINTS)s.", MAX_POINTS=MAX_POINTS)]
     if kind == "period" and period not in PERIODS:
-        errors["period"] = [f"One of: {', '.join(PERIODS)}."]
+        errors["period"] = [_("One of: %(value)s.", value=', '.join(PERIODS))]
     return errors
 
 
@@ -77,14 +78,14 @@ def publish_rule(
 ) -> Rule:
     """Publish a rule; one for a type that already has one replaces it from now on."""
     if actor is not None:
-        policy.require(policy.can_edit_rules(actor), "Only administrators can change the points rules.")
+        policy.require(policy.can_edit_rules(actor), _("Only administrators can change the points rules."))
     event_type = (event_type or "").strip()
     errors = _validate(event_type, name, points, period, kind)
     translations = names.clean_translations(translations) if translations is not None else None
     if kind == "period" and not requires_event_type:
-        errors["requires_event_type"] = ["A period bonus needs the event type that qualifies for it, e.g. loan_signed."]
+        errors["requires_event_type"] = [_("A period bonus needs the event type that qualifies for it, e.g. loan_signed.")]
     if errors:
-        raise ValidationFailed("Some fields of the rule are not valid.", fields=errors)
+        raise ValidationFailed(_("Some fields of the rule are not valid."), fields=errors)
     now = utcnow()
     previous = db.session.scalar(
         sa.select(Rule).where(Rule.kind == kind, Rule.event_type == event_type).order_by(Rule.version.desc()).limit(1)
@@ -95,7 +96,7 @@ def publish_rule(
             sa.update(Rule).where(Rule.id == current.id, Rule.active.is_(True)).values(active=False, valid_to=now)
         ).rowcount
         if closed != 1:
-            raise Conflict("This rule was changed at the same moment by someone else; reload and try again.")
+            raise Conflict(_("This rule was changed at the same moment by someone else; reload and try again."))
     rule = Rule(
         kind=kind,
         event_type=event_type,
@@ -118,7 +119,7 @@ def publish_rule(
             db.session.add(rule)
             db.session.flush()
     except sa.exc.IntegrityError:
-        raise Conflict("This rule was changed at the same moment by someone else; reload and try again.") from None
+        raise Conflict(_("This rule was changed at the same moment by someone else; reload and try again.")) from None
     if current is not None:
         db.session.expire(current)
     audit.record(actor, "rule.created", "rule", rule.id, {
@@ -130,10 +131,10 @@ def publish_rule(
 
 def set_rule_active(actor: User, rule_id: int, active: bool) -> Rule:
     """Switch a rule off (events from now on earn nothing) or back on (a new version from now)."""
-    policy.require(policy.can_edit_rules(actor), "Only administrators can change the points rules.")
+    policy.require(policy.can_edit_rules(actor), _("Only administrators can change the points rules."))
     rule = db.session.get(Rule, rule_id)
     if rule is None:
-        raise NotFound("There is no such rule.")
+        raise NotFound(_("There is no such rule."))
     if active == rule.active:
         return rule
     if not active:

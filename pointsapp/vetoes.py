@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from pointsapp import audit, policy
 from pointsapp.errors import InvalidTransition, NotFound, ValidationFailed
@@ -75,19 +76,19 @@ def active_vetoes(user_id: int) -> list[Veto]:
 def lift_veto(actor: User | None, veto_id: int, reason: str) -> Veto:
     """Lift a veto with a recorded reason (admins)."""
     if actor is not None:
-        policy.require(policy.can_lift_veto(actor), "Only administrators can lift a compliance veto.")
+        policy.require(policy.can_lift_veto(actor), _("Only administrators can lift a compliance veto."))
     if not (reason or "").strip():
-        raise ValidationFailed("Say why the veto is lifted.", fields={"reason": ["A reason is required."]})
+        raise ValidationFailed(_("Say why the veto is lifted."), fields={"reason": [_("A reason is required.")]})
     veto = db.session.get(Veto, veto_id)
     if veto is None:
-        raise NotFound("There is no such veto.")
+        raise NotFound(_("There is no such veto."))
     lifted = db.session.execute(
         sa.update(Veto)
         .where(Veto.id == veto_id, Veto.lifted_at.is_(None))
         .values(lifted_at=utcnow(), lifted_by_id=actor.id if actor else None, lift_reason=reason.strip()[:500])
     ).rowcount
     if lifted != 1:
-        raise InvalidTransition("This veto has already been lifted.")
+        raise InvalidTransition(_("This veto has already been lifted."))
     db.session.refresh(veto)
     audit.record(actor, "veto.lifted", "veto", veto.id, {"user_id": veto.user_id, "period_key": veto.period_key, "reason": veto.lift_reason})
     return veto

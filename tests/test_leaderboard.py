@@ -32,10 +32,11 @@ def test_ranks_share_places_and_show_the_gaps(org, api_as):
 
 def test_users_without_points_stand_at_zero_and_admins_have_no_place(org, api_as):
     factories.give_points(org.alice, 50)
-    body = api_as(org.wealth_lead).get("/leaderboard?period=year").json
+    body = api_as(org.bob).get("/leaderboard?period=year").json
     ids = [i["id"] for i in body["items"]]
-    assert org.admin.id not in ids and org.wealth_lead.id in ids
+    assert org.admin.id not in ids and org.wealth_lead.id not in ids  # a lead without points has no place
     assert body["me"] == {"rank": 2, "points": 0, "gap_to_next": 50, "gap_to_top3": 0}
+    assert api_as(org.wealth_lead).get("/leaderboard?period=year").json["me"] is None
     assert api_as(org.admin).get("/leaderboard?period=year").json["me"] is None
 
 
@@ -45,6 +46,9 @@ def test_the_gap_to_the_top_3_counts_from_the_third_place(org, api_as):
     me = api_as(org.wealth_lead).get("/leaderboard?period=quarter").json["me"]
     assert me == {"rank": 4, "points": 100, "gap_to_next": 150, "gap_to_top3": 150}
     me = api_as(org.loans_lead).get("/leaderboard?period=quarter").json["me"]
+    assert me is None  # a lead without points is not ranked
+    dave = factories.user("employee", org.loans, name="Dave")
+    me = api_as(dave).get("/leaderboard?period=quarter").json["me"]
     assert me == {"rank": 5, "points": 0, "gap_to_next": 100, "gap_to_top3": 250}
 
 
@@ -52,10 +56,10 @@ def test_a_team_narrows_the_board_to_it_and_its_sub_teams(org, api_as):
     factories.give_points(org.alice, 30)
     factories.give_points(org.carol, 80)
     body = api_as(org.alice).get(f"/leaderboard?period=month&team_id={org.wealth.id}").json
-    assert {i["id"] for i in body["items"]} == {org.wealth_lead.id, org.alice.id, org.bob.id}
+    assert {i["id"] for i in body["items"]} == {org.alice.id, org.bob.id}  # the lead has no points: no place
     assert body["me"]["rank"] == 1
     branch = api_as(org.alice).get(f"/leaderboard?period=month&team_id={org.branch.id}").json
-    assert branch["items"][0]["id"] == org.carol.id and len(branch["items"]) == 6
+    assert branch["items"][0]["id"] == org.carol.id and len(branch["items"]) == 3
     assert api_as(org.carol).get(f"/leaderboard?period=month&team_id={org.wealth.id}").json["me"] is None
 
 
@@ -123,7 +127,7 @@ def test_standings_gives_every_place_at_once():
     everyone = leaderboard.standings("month")
     assert everyone[org.alice.id] == everyone[org.carol.id] == leaderboard.Standing(1, 40, 0, 0)
     assert everyone[org.bob.id] == leaderboard.Standing(3, 10, 30, 0)
-    assert everyone[org.wealth_lead.id].rank == 4 and everyone[org.wealth_lead.id].gap_to_top3 == 10
+    assert org.wealth_lead.id not in everyone  # no points, no place
     assert org.admin.id not in everyone
     assert all(everyone[uid] == leaderboard.standing(db_user, "month") for uid, db_user in [(org.bob.id, org.bob)])
 

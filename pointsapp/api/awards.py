@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask.views import MethodView
+from flask_babel import gettext as _
 
 from pointsapp import awards
 from pointsapp.api.base import Blueprint, Id, Schema, acting_user, idempotent, login_required
@@ -20,14 +21,14 @@ class AwardSchema(Schema):
     created_at = ma.fields.DateTime(dump_only=True)
 
     @ma.validates("points")
-    def _not_zero(self, value, **_):
+    def _not_zero(self, value, **kwargs):
         if value == 0:
-            raise ma.ValidationError("Must not be zero.")
+            raise ma.ValidationError(_("Must not be zero."))
 
     @ma.validates("reason")
-    def _not_blank(self, value, **_):
+    def _not_blank(self, value, **kwargs):
         if not value.strip():
-            raise ma.ValidationError("A reason is required.")
+            raise ma.ValidationError(_("A reason is required."))
 
 
 @blp.route("/awards")

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import g, make_response, request
 from flask_login import current_user
 from webargs.flaskparser import FlaskParser
+from flask_babel import gettext as _
 
 from pointsapp import idempotency, lifecycle, pagination, text
 from pointsapp.auth import Principal, principal_for_token
@@ -50,7 +51,7 @@ def in_utc_range(moment) -> None:
         if moment is not None and moment.tzinfo is not None:
             moment.astimezone(dt.timezone.utc)
     except OverflowError:
-        raise ma.ValidationError("Out of range.") from None
+        raise ma.ValidationError(_("Out of range.")) from None
 
 
 class Schema(ma.Schema):
@@ -64,7 +65,7 @@ class Schema(ma.Schema):
     TEXT_CHECKED_ELSEWHERE: frozenset[str] = frozenset()
 
     @ma.pre_load
-    def _refuse_unstorable(self, data, **_):
+    def _refuse_unstorable(self, data, **kwargs):
         # NUL or a lone surrogate would fail on INSERT: refuse it up front, naming the field.
         text.refuse_unstorable(data, self.TEXT_CHECKED_ELSEWHERE)
         return data
@@ -139,7 +140,7 @@ def caller_required(view):
 
 def bearer_token() -> str | None:
     """The token of a bearer-authenticated request, else None."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
@@ -152,7 +153,7 @@ def authenticate_request():
     g.principal = None
     header = request.headers.get("Authorization", "")
     if header:
-        scheme, _, token = header.partition(" ")
+        scheme, _sep, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return error_response(401, "unauthorized", "Use 'Authorization: Bearer <token>'.")
         found = principal_for_token(token.strip())

@@ -6,6 +6,7 @@ import functools
 
 import marshmallow as ma
 from flask.views import MethodView
+from flask_babel import gettext as _
 
 from pointsapp import earning, mentoring, policy, rules
 from pointsapp.api.base import Blueprint, Id, Schema, acting_user, caller_required, idempotent, login_required, principal
@@ -108,7 +109,7 @@ def event_poster_required(view):
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
-        policy.require(policy.can_post_events(principal()), "Only administrators and integrations may post events.")
+        policy.require(policy.can_post_events(principal()), _("Only administrators and integrations may post events."))
         return view(*args, **kwargs)
 
     return wrapper

@@ -77,6 +77,8 @@ class RedemptionSchema(Schema):
     decided_at = ma.fields.DateTime(allow_none=True, dump_only=True)
     decided_by_id = ma.fields.Integer(allow_none=True, dump_only=True)
     reason = ma.fields.String(attribute="decision_reason", allow_none=True, dump_only=True)
+    starts_on = ma.fields.Date(allow_none=True, metadata={"description": "Leave and remote days: the first day asked for"})
+    ends_on = ma.fields.Date(allow_none=True, metadata={"description": "The last day (defaults to the first); the days are the quantity"})
 
 
 class RedemptionDetailSchema(RedemptionSchema):
@@ -96,7 +98,7 @@ class RejectArgsSchema(Schema):
     reason = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=500))
 
     @ma.pre_load
-    def _null_is_empty(self, data, **_):
+    def _null_is_empty(self, data, **kwargs):
         # Actions accept an empty body; a JSON null is as empty as it gets.
         return {} if data is None else data
 
@@ -148,7 +150,9 @@ class Redemptions(MethodView):
     @blp.response(201, RedemptionSchema)
     def post(self, data):
         """Redeem a reward: the points are held at once and the redemption is pending."""
-        return rewards.redeem(acting_user(), data["reward_id"], data["quantity"])
+        return rewards.redeem(
+            acting_user(), data["reward_id"], data["quantity"], starts_on=data.get("starts_on"), ends_on=data.get("ends_on")
+        )
 
 
 @blp.route("/me/redemptions")

@@ -27,7 +27,7 @@ def seed_earning(people: dict, rng: random.Random) -> None:
     mentorship.started_at = now - dt.timedelta(days=20)  # paired three weeks ago
     db.session.flush()
     events = []
-    for handle, _, team in ADVISORS:
+    for handle, _name, team in ADVISORS:
         mix = WEALTH_MIX if team == "wealth" else LOANS_MIX
         days = sorted(rng.sample(range(1, 35), rng.randint(8, 16)), reverse=True)
         if handle == "zhou.tao":  # the new hire starts earning once mentored

@@ -25,10 +25,10 @@ ADVISORS = [
 
 def seed_people() -> dict:
     """Create the teams and the people; return them by handle (teams under "_teams")."""
-    company = _team("Huaxia Commercial Bank")
-    branch = _team("Pudong Branch", company.id)
-    wealth = _team("Wealth Management Team", branch.id)
-    loans = _team("Retail Loans Team", branch.id)
+    company = _team("Huaxia Commercial Bank", zh="华夏商业银行")
+    branch = _team("Pudong Branch", company.id, zh="浦东支行")
+    wealth = _team("Wealth Management Team", branch.id, zh="财富管理团队")
+    loans = _team("Retail Loans Team", branch.id, zh="零售信贷团队")
     people = {
         "admin": org.create_user(None, email="hr.ma@demo.bank", name="Ma Lin 马琳 (HR)", role="admin", password=DEMO_PASSWORD),
         "lead_wealth": org.create_user(
@@ -63,8 +63,8 @@ def logins(people: dict) -> list[tuple[str, str, str]]:
     ]
 
 
-def _team(name: str, parent_id: int | None = None):
-    team = Team(name=name, parent_id=parent_id)
+def _team(name: str, parent_id: int | None = None, *, zh: str = ""):
+    team = Team(name=name, parent_id=parent_id, translations={"zh": {"name": zh}} if zh else {})
     db.session.add(team)
     db.session.flush()
     return team

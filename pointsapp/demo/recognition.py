@@ -16,6 +16,11 @@ DEMO_CHALLENGES = {
     "wealth": ("Year-end wealth push: 25 products sold", "wealth_product_sold", 25, 600),
     "loans": ("Quality loans sprint: 20 loans signed", "loan_signed", 20, 500),
 }
+DEMO_BADGES_ZH = {
+    "Loan star": ("贷款之星", "单月签约五笔贷款"),
+    "Client champion": ("客户维护标兵", "一周内三次客户回访获好评"),
+    "First high-net-worth client": ("首位高净值客户", "签约第一位高净值客户"),
+}
 DEMO_BADGES = [
     ("Loan star", "Five loans signed in one month", "loan_signed", 5, "month"),
     ("Client champion", "Three good client revisits in one week", "client_revisit_positive", 3, "week"),
@@ -28,7 +33,11 @@ def seed_recognition(people: dict, rng: random.Random) -> None:
     admin, now = people["admin"], utcnow()
     teams = people["_teams"]
     leads = {"wealth": people["lead_wealth"], "loans": people["lead_loans"]}
-    made = [badges.create_badge(admin, name=n, description=d, event_type=t, threshold=th, period=p) for n, d, t, th, p in DEMO_BADGES]
+    made = [
+        badges.create_badge(admin, name=n, description=d, event_type=t, threshold=th, period=p,
+                            translations={"zh": dict(zip(("name", "description"), DEMO_BADGES_ZH[n]))})
+        for n, d, t, th, p in DEMO_BADGES
+    ]
     advisors = [u for key, u in people.items() if not key.startswith("_") and getattr(u, "role", "") == "employee"]
     raw = []
     for advisor in advisors:

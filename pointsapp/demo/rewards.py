@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from decimal import Decimal
 
@@ -22,6 +23,16 @@ DEMO_CATALOG = [
 ]
 
 
+# The catalog in Chinese: (name, description) by English name.
+DEMO_CATALOG_ZH = {
+    "Paid leave day": ("带薪假一天", "额外带薪年假一天，由团队负责人审批，每年最多 5 天。"),
+    "Bonus cash ¥500": ("现金奖励 500 元", "500 元随下月工资发放，由人力资源部在月度预算内审批。"),
+    "Wealth management certification course": ("理财规划师认证培训", "AFP 理财规划师认证备考课程名额（本季度共 3 个）。"),
+    "Remote work day": ("远程办公一天", "居家办公一天，处理客户电话和资料，由团队负责人审批。"),
+    "Coffee voucher": ("咖啡券", "网点咖啡厅兑换券一张。"),
+}
+
+
 def seed_rewards(people: dict, rng: random.Random) -> None:
     """Create the demo catalog and a few pending and approved redemptions from earned points."""
     admin = people["admin"]
@@ -30,6 +41,7 @@ def seed_rewards(people: dict, rng: random.Random) -> None:
         catalog[kind] = rewards.create_reward(admin, {
             "name": name, "kind": kind, "cost": cost, "stock": stock, "limit_per_year": limit,
             "cash_amount": cash, "monthly_budget": budget, "description": description,
+            "translations": {"zh": dict(zip(("name", "description"), DEMO_CATALOG_ZH[name]))},
         })
     advisors = [u for key, u in people.items() if not key.startswith("_") and getattr(u, "role", "") == "employee"]
     advisors.sort(key=lambda u: -ledger.wallet_summary(u.id).available)
@@ -43,7 +55,9 @@ def seed_rewards(people: dict, rng: random.Random) -> None:
         if ledger.wallet_summary(advisor.id).available < catalog[kind].cost:
             continue  # only advisors who have earned enough redeem
         try:
-            redemption = rewards.redeem(advisor, catalog[kind].id)
+            first_day = dt.date.today() + dt.timedelta(days=7 + len(plan))
+            days = {"starts_on": first_day, "ends_on": first_day} if kind in ("leave_day", "remote_day") else {}
+            redemption = rewards.redeem(advisor, catalog[kind].id, **days)
         except DomainError:
             continue
         plan.pop(0)

@@ -105,7 +105,7 @@ AUDIT_GUARD_DROPS = {
 
 
 @sa.event.listens_for(AuditRecord.__table__, "after_create")
-def _guard_audit_records(table, connection, **_):
+def _guard_audit_records(table, connection, **kwargs):
     """``create_all`` installs the same guards as the migration."""
     for statement in AUDIT_GUARDS.get(connection.dialect.name, []):
         connection.exec_driver_sql(statement)

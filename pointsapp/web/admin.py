@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from pointsapp import awards, budgets, org, policy
+from pointsapp import awards, budgets, names, org, policy
 from pointsapp.errors import DomainError
 from pointsapp.extensions import db
 from pointsapp.lifecycle import refuse
@@ -54,7 +54,8 @@ def create_team():
         refuse()
         return _org_page(422, team_errors={"parent_id": [_("Choose a team from the list.")]}, team_form=request.form)
     try:
-        team = org.create_team(current_user, name=request.form.get("name", ""), parent_id=parent_id)
+        team = org.create_team(current_user, name=request.form.get("name", ""), parent_id=parent_id,
+                               translations=names.form_translations(request.form))
     except DomainError as error:
         refuse()
         return _org_page(422, team_errors=error.fields or {"name": [error.message]}, team_form=request.form)

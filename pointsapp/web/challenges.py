@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from pointsapp import budgets, challenges, honours, policy
+from pointsapp import budgets, challenges, honours, names, policy
 from pointsapp.errors import DomainError
 from pointsapp.extensions import db
 from pointsapp.lifecycle import refuse
@@ -51,8 +51,8 @@ def _event_types() -> dict[str, str]:
 
 def _metric_names() -> dict[str, str]:
     """Event types with the name of their points rule, for people who do not know the codes."""
-    rows = db.session.execute(sa.select(Rule.event_type, Rule.name).where(Rule.active.is_(True), Rule.kind == "event"))
-    return {event_type: name for event_type, name in rows}
+    rows = db.session.scalars(sa.select(Rule).where(Rule.active.is_(True), Rule.kind == "event"))
+    return {rule.event_type: names.localized(rule) for rule in rows}
 
 
 @bp.get("/challenges", endpoint="index")

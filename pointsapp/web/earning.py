@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from pointsapp import earning, events_import, mentoring, period_bonus, policy, rules, vetoes
+from pointsapp import earning, events_import, mentoring, names, period_bonus, policy, rules, vetoes
 from pointsapp.errors import DomainError
 from pointsapp.events_log import EventFilters, event_types, search_events, user_names
 from pointsapp.extensions import db
@@ -104,7 +104,9 @@ def publish_rule():
     except ValueError:
         points = None  # still validate the other fields, to report every problem at once
     try:
-        rule = rules.publish_rule(current_user, event_type=form.get("event_type", ""), name=form.get("name", ""), points=points)
+        translations = names.form_translations(form) if form.get("name_zh", "").strip() else None  # empty: keep the current ones
+        rule = rules.publish_rule(current_user, event_type=form.get("event_type", ""), name=form.get("name", ""), points=points,
+                                  translations=translations)
     except DomainError as error:
         refuse()
         errors = _errors(error, "event_type")

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from pointsapp import badges, goals, honours, leaderboard, ledger, levels, policy
+from pointsapp import badges, goals, honours, leaderboard, ledger, levels, names, policy
 from pointsapp.errors import DomainError
 from pointsapp.extensions import db
 from pointsapp.lifecycle import refuse
@@ -78,12 +78,13 @@ def admin_badges():
             badge = badges.create_badge(
                 current_user, name=form.get("name", ""), description=form.get("description", ""),
                 event_type=form.get("event_type", ""), threshold=threshold, period=form.get("period") or None,
+                translations=names.form_translations(form),
             )
         except DomainError as error:
             refuse()
             errors = error.fields or {"name": [error.message]}
         else:
-            flash(_("Badge %(name)s created.", name=badge.name), "success")
+            flash(_("Badge %(name)s created.", name=names.localized(badge)), "success")
             return redirect(url_for("recognition.admin_badges"))
     return _admin_page(422 if errors else 200, badge_errors=errors, badge_form=form)
 
@@ -204,8 +205,10 @@ def level_panel(user):
 
 def rank_panel(user):
     """My place on this week's company board, with the gap to the top 3."""
-    standing = leaderboard.standing(user, "week")
-    return {"standing": standing} if standing else None
+    board = leaderboard.board(user, "week")
+    if board.me is None:
+        return None
+    return {"standing": board.me, "around": leaderboard.around(board.items, board.me_id), "me_id": board.me_id}
 
 
 WALLET_PANELS.update({"goal": goal_panel, "level": level_panel, "rank": rank_panel})

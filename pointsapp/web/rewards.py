@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from pointsapp import exports, ledger, policy, redemptions, rewards
+from pointsapp import exports, leave_dates, ledger, names, periods, policy, redemptions, rewards
 from pointsapp.errors import DomainError
 from pointsapp.lifecycle import refuse
 from pointsapp.models.rewards import REWARD_KINDS
@@ -66,28 +66,47 @@ def confirm(reward_id: int):
     error = None
     if raw and typed != shown:  # say so rather than silently showing another quantity
         error = _("You can redeem from 1 to %(max)d at a time; showing %(shown)d.", max=rewards.MAX_QUANTITY, shown=shown)
-    return _confirm_page(reward_id, shown, error)
+    return _confirm_page(reward_id, shown, error, days=_days(request.args))
 
 
-def _confirm_page(reward_id: int, quantity: int, error: str | None = None, status: int = 200):
-    quote = rewards.quote(current_user, reward_id, quantity)
+def _days(values) -> tuple:
+    """The first and last day typed on the confirm form (None when empty or not a date)."""
+    def day(name):
+        try:
+            return dt.date.fromisoformat(values.get(name, "")) if values.get(name) else None
+        except ValueError:
+            return None
+    return day("starts_on"), day("ends_on")
+
+
+def _confirm_page(reward_id: int, quantity: int, error: str | None = None, status: int = 200, days: tuple = (None, None)):
+    quote = rewards.quote(current_user, reward_id, quantity, *days)
     template = "rewards/_confirm.html" if wants_fragment() else "rewards/confirm.html"
     token = secrets.token_urlsafe(16)
-    return render_template(template, quote=quote, token=token, error=error), status
+    today = periods.local(periods.utcnow()).date().isoformat()
+    return render_template(template, quote=quote, token=token, error=error, today=today), status
 
 
 @bp.post("/rewards/<int:reward_id>/redeem")
 @login_required
 def redeem(reward_id: int):
-    """Redeem once per confirm form: a double tap sends the same token and redeems once."""
-    quantity = request.form.get("quantity", 1, type=int) or 1
+    """Redeem what the form shows, priced again: a changed total is shown for a second look; a double tap redeems once."""
+    form = request.form
+    quantity, days = max(1, min(form.get("quantity", 1, type=int) or 1, rewards.MAX_QUANTITY)), _days(form)
+    quote = rewards.quote(current_user, reward_id, quantity, *days)
+    if quote.reward.kind in leave_dates.DATED_KINDS and days[0] is None:
+        return _confirm_page(reward_id, quantity, _("Choose the first day."), 422, days)
+    if form.get("quoted_points", type=int) not in (None, quote.points):
+        return _confirm_page(reward_id, quantity, _("The total is now %(points)s points; check it and redeem again.",
+                                                    points=format(quote.points, ",")), 409, days)
     try:
-        redemption = rewards.redeem(current_user, reward_id, quantity, request_token=request.form.get("token") or None)
+        redemption = rewards.redeem(current_user, reward_id, quote.quantity, request_token=form.get("token") or None,
+                                    starts_on=days[0], ends_on=days[1])
     except DomainError as error:
         refuse()
         if error.status == 404:
             raise
-        return _confirm_page(reward_id, quantity, error.message, error.status)
+        return _confirm_page(reward_id, quantity, error.message, error.status, days)
     flash(_("Redeemed %(name)s: %(points)d points are held until it is approved.",
             name=redemption.reward.name, points=redemption.points), "success")
     return redirect(url_for("rewards.my_redemptions"))
@@ -292,6 +311,7 @@ def _form_of(reward) -> dict:
         "active": "1" if reward.active else "",
         "available_from": reward.available_from.astimezone(tz).date().isoformat() if reward.available_from else "",
         "available_until": until.isoformat() if until else "",
+        "name_zh": names.translation(reward, "zh", "name"), "description_zh": names.translation(reward, "zh", "description"),
     }
 
 
@@ -302,7 +322,8 @@ def _blank(value) -> str:
 def _parse_reward_form(form) -> tuple[dict, dict]:
     """Typed values from the admin form, and a message per field that is not a valid value."""
     data: dict = {"name": form.get("name", ""), "kind": form.get("kind", ""),
-                  "description": form.get("description", ""), "active": form.get("active") == "1"}
+                  "description": form.get("description", ""), "active": form.get("active") == "1",
+                  "translations": names.form_translations(form)}
     errors: dict[str, list[str]] = {}
     numbers = {"cost": int, "stock": int, "limit_per_year": int, "cash_amount": decimal.Decimal, "monthly_budget": decimal.Decimal}
     for name, kind in numbers.items():

@@ -23,6 +23,10 @@
       if (document.execCommand && document.execCommand("copy")) done();
     }
   });
+  // Live points: a toast goes away once its animation has played.
+  document.addEventListener("animationend", function (event) {
+    if (event.target.classList && event.target.classList.contains("toast")) event.target.remove();
+  });
   // Budget checks before submitting: the selected <option data-remaining data-over-budget> of a
   // [data-budget-source] select bounds the form's [data-budget-input]; the server checks again.
   function checkBudget(form) {

@@ -30,6 +30,15 @@
     if (banner && !document.documentElement.hasAttribute("data-offline-at")) banner.hidden = true;
   }
 
+  // The connection is back: a page served from the cache is stale, so fetch it fresh; a live page just drops the banner.
+  function back() {
+    if (document.documentElement.hasAttribute("data-offline-at")) {
+      window.location.reload();
+      return;
+    }
+    hide();
+  }
+
   function init() {
     var root = document.documentElement;
     if (root.hasAttribute("data-offline-at")) {
@@ -41,8 +50,13 @@
   }
 
   window.addEventListener("offline", function () { show(loadedAt); });
-  window.addEventListener("online", hide);
+  window.addEventListener("online", back);
   document.addEventListener("htmx:sendError", function () { show(loadedAt); });
+  // Any answer from the server (a live-points poll included) proves the connection is back.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var xhr = event.detail && event.detail.xhr;
+    if (xhr && xhr.status > 0) back();
+  });
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", init);
   } else {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 import sqlalchemy as sa
 
@@ -30,6 +32,9 @@ def test_an_advisor_redeems_with_confirmation_and_watches_the_lead_approve(brows
     assert fits_the_phone(advisor)
     advisor.locator(".reward", has_text="Paid leave day").get_by_role("link", name="Redeem").click()
     advisor.wait_for_url("**/confirm")
+    advisor.fill("input[name=starts_on]", (dt.date.today() + dt.timedelta(days=10)).isoformat())
+    advisor.locator("input[name=starts_on]").dispatch_event("change")
+    advisor.get_by_role("button", name="Redeem for 800 points").wait_for()
     assert "200" in advisor.locator(".confirm .facts div", has_text="Available after").inner_text()
     advisor.get_by_role("button", name="Redeem for 800 points").dblclick()
     advisor.wait_for_url("**/rewards/mine")

@@ -117,3 +117,29 @@ def test_wallet_entries_read_in_the_readers_language_on_the_page_and_in_the_api(
     assert english == ["Cross-department referral (shared) (share 2 of 2 of 50)"]
     page = login(client, member).get("/wallet").get_data(as_text=True)
     assert "贷款签约 ×2" in page and "Loan signed" not in page
+
+
+def test_admin_forms_take_both_languages_side_by_side(app, client):
+    from tests.conftest import csrf_token, login
+
+    admin = factories.user("admin", password=factories.PASSWORD)
+    member = factories.user("employee", password=factories.PASSWORD, locale="zh")
+    db.session.commit()
+    login(client, admin)
+    form = client.get("/rewards/admin").get_data(as_text=True)
+    assert 'name="name_zh"' in form and 'name="description_zh"' in form
+    token = csrf_token(client, "/rewards/admin")
+    created = client.post("/rewards/admin", data={"csrf_token": token, "name": "Training seat: wealth certificate",
+                                                  "name_zh": "培训名额：财富管理师认证", "kind": "training_seat", "cost": "900",
+                                                  "description": "Two days", "description_zh": "两天课程", "active": "1"})
+    assert created.status_code in (200, 302), created.get_data(as_text=True)[:300]
+    from pointsapp.models import Reward
+
+    reward = db.session.scalar(sa.select(Reward))
+    assert reward.translations == {"zh": {"name": "培训名额：财富管理师认证", "description": "两天课程"}}
+    assert 'value="培训名额：财富管理师认证"' in client.get(f"/rewards/admin/{reward.id}").get_data(as_text=True)
+    client.post("/admin/rules", data={"csrf_token": token, "event_type": "card_issued", "name": "Card issued", "name_zh": "信用卡发卡", "points": "5"})
+    rule = db.session.scalar(sa.select(Rule).where(Rule.event_type == "card_issued"))
+    assert rule is not None and rule.translations == {"zh": {"name": "信用卡发卡"}}
+    catalog = login(app.test_client(), member).get("/rewards").get_data(as_text=True)
+    assert "培训名额：财富管理师认证" in catalog and "两天课程" in catalog and "wealth certificate" not in catalog

@@ -58,7 +58,7 @@ def test_the_cancel_form_on_my_redemptions_posts_with_a_valid_token(org, client)
     from pointsapp.models import Reward
     from tests import factories
 
-    reward = Reward(name="Remote day", kind="remote_day", cost=100, description="")
+    reward = Reward(name="Remote day", kind="other", cost=100, description="")
     db.session.add(reward)
     db.session.commit()
     factories.give_points(org.alice, 300)

@@ -45,12 +45,12 @@ def test_empty_catalog_says_so(client, org):
 
 
 def test_confirm_shows_the_balance_after_and_redeeming_twice_with_one_form_redeems_once(client, org):
-    reward = make_reward(cost=300, stock=2)
+    reward = make_reward(cost=300, stock=2, kind="training_seat")
     factories.give_points(org.alice, 1000)
     login(client, org.alice)
     html = page(client.get(f"/rewards/{reward.id}/confirm"))
     assert "1,000" in html and "700" in html and "Redeem for 300 points" in html
-    data = {"csrf_token": csrf_token(client, "/rewards"), "token": form_token(html), "quantity": "1"}
+    data = {"csrf_token": csrf_token(client, "/rewards"), "token": form_token(html), "quantity": "1", "quoted_points": "300"}
     first = client.post(f"/rewards/{reward.id}/redeem", data=data)
     second = client.post(f"/rewards/{reward.id}/redeem", data=data)
     assert first.status_code == second.status_code == 302
@@ -63,7 +63,7 @@ def test_confirm_shows_the_balance_after_and_redeeming_twice_with_one_form_redee
 
 
 def test_confirm_for_a_quantity_recalculates(client, org):
-    reward = make_reward(cost=300, kind="remote_day")
+    reward = make_reward(cost=300, kind="other")
     factories.give_points(org.alice, 1000)
     login(client, org.alice)
     html = page(client.get(f"/rewards/{reward.id}/confirm?quantity=3", headers={"HX-Request": "true"}))
@@ -71,7 +71,7 @@ def test_confirm_for_a_quantity_recalculates(client, org):
 
 
 def test_a_refused_redemption_re_renders_the_confirmation_with_the_reason(client, org):
-    reward = make_reward(cost=100, stock=1)
+    reward = make_reward(cost=100, stock=1, kind="training_seat")
     factories.give_points(org.alice, 1000)
     login(client, org.alice)
     html = page(client.get(f"/rewards/{reward.id}/confirm"))
@@ -277,7 +277,7 @@ def test_exports_page_shows_no_shell_commands(client, org):
 
 
 def test_confirm_page_explains_an_out_of_range_quantity(client, org):
-    reward = make_reward(cost=10)
+    reward = make_reward(cost=10, kind="other")
     factories.give_points(org.alice, 5000)
     login(client, org.alice)
     for typed, shown in (("500", 100), ("0", 1), ("-3", 1), ("--3", 1), ("abc", 1), (HUGE, 1)):
