@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 WORKERS ?= 2
 export FLASK_APP := pointsapp
 
-.PHONY: run test lint install migrate seed serve translations browser-deps bench clean
+.PHONY: run test lint fuzz install migrate seed serve translations browser-deps bench bench-quick bench-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,8 +48,23 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-bench: install
-	$(BIN)/python benchmarks/run.py
+# The suite's schemathesis run and model-based ledger test, long: many examples (FUZZ_EXAMPLES, LEDGER_EXAMPLES).
+fuzz: install
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-300} LEDGER_EXAMPLES=$${LEDGER_EXAMPLES:-200} \
+	  $(BIN)/pytest --timeout=3600 tests/api/test_openapi_fuzz.py tests/api/test_ledger_model.py $(PYTEST_ARGS)
+
+
+bench-deps:
+	@command -v wrk >/dev/null || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) || \
+	  echo "wrk is missing: install Debian's wrk package for the benchmarks"; }
+
+# gunicorn + wrk against a seeded database, beside hello-world (BENCH_DB=postgres for PostgreSQL); see docs/performance.md.
+bench: install bench-deps
+	$(BIN)/python benchmarks/http_bench.py
+
+bench-quick: install bench-deps
+	BENCH_QUICK=1 $(BIN)/python benchmarks/http_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -13,7 +13,7 @@ def create_app(config: dict | None = None) -> Flask:
     """Build the application: settings, extensions, blueprints — nothing else."""
     from pointsapp import api, cli, commands, database, lifecycle, web
     from pointsapp import config as settings
-    from pointsapp.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+    from pointsapp.extensions import babel, compress, compress_response, csrf, db, htmx, limiter, login_manager, migrate
     from pointsapp.i18n import select_locale, select_timezone
     from pointsapp.web import (
         account,
@@ -50,12 +50,15 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     htmx.init_app(app)
+    compress.init_app(app)  # COMPRESS_REGISTER is off: compress_response closes what it replaces
+    app.after_request(compress_response)
 
     lifecycle.init_app(app)  # first: the id converter must be in place before any route
     api.init_app(app)
     web.init_app(app)
     for page in (auth, account, wallet, admin, docs, earning, rewards, challenges, recognition, notifications, pwa, analytics, authority):
         app.register_blueprint(page.bp)
-    for group in (cli, commands.earning, commands.rewards, commands.challenges, commands.recognition, commands.push, commands.authority):
+    groups = (commands.earning, commands.rewards, commands.challenges, commands.recognition, commands.push, commands.authority)
+    for group in (cli, *groups, commands.bench):
         group.register(app)
     return app

@@ -1,6 +1,7 @@
 """Manual awards and deductions by a lead (own teams) or an admin."""
 
 from __future__ import annotations
+
 from flask_babel import gettext as _
 
 from pointsapp import audit, budgets, ledger, notify, policy

@@ -108,6 +108,13 @@ def check_event(event: Event) -> list[BadgeAward]:
     return awarded
 
 
+def check_events(events: list[Event]) -> list[BadgeAward]:
+    """Award the badges a batch of events reached; one query finds the types that have badges at all."""
+    types = {event.type for event in events}
+    with_badges = set(db.session.scalars(sa.select(Badge.event_type).where(Badge.event_type.in_(types), Badge.active.is_(True))))
+    return [award for event in events if event.type in with_badges for award in check_event(event)]
+
+
 # --- reading ---------------------------------------------------------------------
 
 

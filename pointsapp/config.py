@@ -52,6 +52,7 @@ def load_settings() -> dict:
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": os.environ.get("RATELIMIT_ENABLED", "1") != "0",
         "RATELIMIT_HEADERS_ENABLED": True,
+        "COMPRESS_REGISTER": False,  # create_app registers extensions.compress_response instead
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
         # Request bodies: 2 MB holds a 1,000-event batch many times over; CSV uploads have their own limit (CSV_UPLOAD_MAX_BYTES).
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", 2 * 1024 * 1024)),

@@ -143,6 +143,29 @@ def lock_challenges(rows: list[Challenge]) -> list[Challenge]:
     )
 
 
+def lock_before_wallets(related: list[Event], breaches: list[tuple[int, dt.datetime]]) -> None:
+    """Lock what a batch's clawbacks and breaches may correct, before the batch locks wallets (PostgreSQL).
+
+    The events to claw back in id order, then the challenges they or the
+    breaches may restate in id order: the order every reversal takes, so a
+    batch and a concurrent reversal queue instead of deadlocking.
+    """
+    if db.session.get_bind().dialect.name != "postgresql" or not (related or breaches):
+        return
+    claimed = []
+    if related and clawback_types():
+        claimed = list(
+            db.session.scalars(
+                sa.select(Event).where(Event.id.in_(sorted({e.id for e in related}))).order_by(Event.id).with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        )
+    found = [c for e in claimed if e.reversed_at is None for c in counted_challenges(e)]
+    for user_id, moment in breaches:
+        found += _paid_challenges_in(user_id, period_key(vetoes.VETO_PERIOD, moment))
+    lock_challenges(sorted({c.id: c for c in found}.values(), key=lambda c: c.id))
+
+
 # --- restating a closed challenge ------------------------------------------------
 
 

@@ -34,9 +34,14 @@ Design overview
   event's whole cascade in the clawback's own savepoint.
 * **Mentorship bonus.** Only the mentee's first event of a deal type
   (``MENTORSHIP_DEAL_TYPES``) pays it; a revisit or a renewal never does.
-* **Badges.** ``badges.check_event`` runs in the same transaction right after an
-  event and its awards are stored (not for duplicates).
-  ``vetoed_user_ids(period, key)`` answers compliance vetoes.
+* **Batches.** A batch is stored with one insert for its new events, one for
+  their entries, one wallet update per user and one rollup upsert (see
+  ``ledger.post_many``), inside the request's transaction; the unique identity
+  still decides what is new. Items naming a related event follow one by one,
+  each in its savepoint, once the rest of the batch is stored.
+* **Badges.** ``badges.check_events`` runs once per batch in the same
+  transaction, after the batch's events and awards are stored (not for
+  duplicates). ``vetoed_user_ids(period, key)`` answers compliance vetoes.
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ import marshmallow as ma
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy.dialects import postgresql, sqlite
 
 from pointsapp import audit, badges, corrections, ledger, mentoring, notify, policy, text, vetoes
 from pointsapp.errors import Conflict, DomainError, InvalidTransition, NotFound, ValidationFailed
@@ -61,6 +67,7 @@ from pointsapp.rules import COMPLIANCE_BREACH_TYPE, EVENT_TYPE_RE, MENTORSHIP_BO
 
 MAX_BATCH = 1000
 MAX_PARTICIPANTS = 50
+MAX_QUANTITY = 10_000
 FUTURE_TOLERANCE_HOURS = 24
 MAX_ID = 2**31 - 1  # ids are 32-bit INTEGER columns; a larger one cannot exist
 DEFAULT_MENTORSHIP_DEAL_TYPES = ("loan_signed", "hnw_client_signed", "wealth_product_sold")
@@ -101,7 +108,7 @@ class EventInputSchema(ma.Schema):
     participants = ma.fields.List(
         WholeNumber(validate=ma.validate.Range(min=1, max=MAX_ID)), load_default=list, validate=ma.validate.Length(max=MAX_PARTICIPANTS)
     )
-    quantity = WholeNumber(load_default=1, validate=ma.validate.Range(min=1, max=10_000))
+    quantity = WholeNumber(load_default=1, validate=ma.validate.Range(min=1, max=MAX_QUANTITY))
     related_external_id = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(min=1, max=255))
 
     @ma.validates("type")
@@ -121,6 +128,9 @@ class EventInputSchema(ma.Schema):
             if isinstance(data.get(key), int) and not isinstance(data[key], bool):
                 data[key] = str(data[key])  # many CRMs number their records
         return data
+
+
+_EVENT_SCHEMA = EventInputSchema()  # schemas are reusable; building one per event costs more than loading
 
 
 @dataclasses.dataclass
@@ -161,7 +171,7 @@ def parse_event(raw, *, naive_in_utc: bool = False) -> EventInput:
     if not isinstance(raw, dict):
         raise ValidationFailed(_("Each event must be a JSON object."), fields={"_schema": [_("Not an object.")]})
     try:
-        data = EventInputSchema().load(raw)
+        data = _EVENT_SCHEMA.load(raw)
     except ma.ValidationError as error:
         fields = {k: v if isinstance(v, list) else [str(v)] for k, v in error.normalized_messages().items()}
         first = next(iter(fields.items()))
@@ -249,25 +259,48 @@ def ingest_events(raw_items: list, *, source: str, actor_id: int | None, naive_i
     versions = rules_in_force({p.type for _, p in parsed} | {MENTORSHIP_BONUS_TYPE})
     mentorships = mentoring.open_mentorships(user_ids)
     new = [p for _, p in parsed if p.external_id not in known_events]
+    # Corrections lock events, then challenges, then wallets: take theirs before the wallets (no deadlock).
+    corrections.lock_before_wallets(
+        [known_events[p.related_external_id] for p in new if p.related_external_id in known_events],
+        [(p.user_id, p.occurred_at) for p in new if p.type == COMPLIANCE_BREACH_TYPE],
+    )
     _lock_wallets({p.user_id for p in new} | {u for p in new for u in p.participants} | _mentors(mentorships))
-    totals: dict[int, int] = defaultdict(int)
-    reasons: dict[int, list[str]] = defaultdict(list)
+    fresh: dict[str, tuple[int, EventInput]] = {}
+    twins: list[tuple[int, EventInput]] = []  # the same external_id again later in the batch
     for i, item in parsed:
         unknown = [uid for uid in [item.user_id, *item.participants] if uid not in known_users]
         if unknown:
             field = "user_id" if item.user_id in unknown else "participants"
             message = f"There is no user {unknown[0]}." if len(unknown) == 1 else f"There are no users {', '.join(map(str, unknown))}."
             results[i] = EventResult(i, item.external_id, "invalid", error=ValidationFailed(message, fields={field: [message]}))
-            continue
-        results[i] = _ingest_one(i, item, source, actor_id, known_events, versions, mentorships)
-        for award in results[i].awards:
+        elif item.external_id in known_events:
+            results[i] = _known(i, item, known_events[item.external_id])
+        elif item.external_id in fresh:
+            twins.append((i, item))
+        else:
+            fresh[item.external_id] = (i, item)
+    batch = [(i, item) for i, item in fresh.values() if item.related_external_id is None]
+    for result in _store_batch(batch, source, actor_id, versions, mentorships):
+        results[result.index] = result
+        known_events[result.external_id] = result.event
+    for i, item in fresh.values():  # clawbacks and corrections name an earlier event: one at a time, after the batch
+        if item.related_external_id is not None:
+            results[i] = _ingest_one(i, item, source, actor_id, known_events, versions, mentorships)
+    for i, item in twins:
+        results[i] = _known(i, item, known_events[item.external_id])
+    totals: dict[int, int] = defaultdict(int)
+    reasons: dict[int, list[str]] = defaultdict(list)
+    for result in results:
+        for award in result.awards:
             totals[award["user_id"]] += award["points"]
             reasons[award["user_id"]].append(award["reason"])
+    notices = []
     for user_id, points in totals.items():
         if points > 0:
             names = list(dict.fromkeys(reasons[user_id]))
             reason = "; ".join(names[:3]) + ("…" if len(names) > 3 else "")
-            notify.queue(user_id, "award", "points_awarded", {"points": points, "reason": reason}, url="/wallet")
+            notices.append((user_id, {"points": points, "reason": reason}))
+    notify.queue_many("award", "points_awarded", notices, url="/wallet")
     return results
 
 
@@ -302,6 +335,46 @@ def _known(i: int, item: EventInput, stored: Event) -> EventResult:
         event_id=stored.id,
     )
     return EventResult(i, item.external_id, "conflict", event=stored, error=error)
+
+
+def _store_batch(items: list[tuple[int, EventInput]], source, actor_id, versions, mentorships) -> list[EventResult]:
+    """Store new events and their awards for a whole batch: one insert each for events and entries.
+
+    The events go in with ``ON CONFLICT DO NOTHING``: the unique identity still
+    decides, and an event a concurrent request stored first is simply not
+    returned, so it is answered as that request stored it (duplicate or
+    conflict). Per-event work that is rare (a mentorship bonus, a compliance
+    veto) and the event listeners follow, in the order of the batch.
+    """
+    if not items:
+        return []
+    now = utcnow()
+    rules_of = {item.external_id: rule_at(versions.get(item.type, []), item.occurred_at) for _, item in items}
+    rows = [
+        {"source": source, "external_id": item.external_id, "type": item.type, "user_id": item.user_id,
+         "occurred_at": item.occurred_at, "quantity": item.quantity, "participants": item.participants,
+         "payload_hash": item.payload_hash, "rule_id": rules_of[item.external_id].id if rules_of[item.external_id] else None,
+         "created_by_id": actor_id, "created_at": now}
+        for _, item in items
+    ]
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(Event).on_conflict_do_nothing(index_elements=["source", "external_id"]).returning(Event)
+    stored = {event.external_id: event for event in db.session.scalars(stmt, rows)}
+    postings = [posting for _, item in items if item.external_id in stored for posting in _shares(stored[item.external_id], rules_of[item.external_id])]
+    entries: dict[int, list[LedgerEntry]] = defaultdict(list)
+    for entry in ledger.post_many(postings):
+        entries[entry.event_id].append(entry)
+    results = []
+    for i, item in items:
+        event = stored.get(item.external_id)
+        if event is None:  # a concurrent request stored this identity first: answer as it did
+            results.append(_known(i, item, db.session.scalar(
+                sa.select(Event).where(Event.source == source, Event.external_id == item.external_id))))
+            continue
+        awarded = entries[event.id] + _after_award(event, rules_of[item.external_id], entries[event.id], versions, mentorships, actor_id)
+        results.append(EventResult(i, item.external_id, "created", event=event, awards=award_dicts(awarded)))
+    badges.check_events([result.event for result in results if result.status == "created"])
+    return results
 
 
 def mentorship_deal_types() -> tuple[str, ...]:
@@ -357,7 +430,7 @@ def _ingest_one(i, item: EventInput, source, actor_id, known_events, versions, m
             if event.type == COMPLIANCE_BREACH_TYPE:
                 vetoes.veto_for_event(event, f"{rule.name if rule else 'Compliance breach'} (event {event.external_id})")
             corrections.event_stored(event, related=related, actor_id=actor_id)
-            badges.check_event(event)
+            badges.check_events([event])
     except sa.exc.IntegrityError:
         # Someone stored this identity first (a concurrent replay): answer as they did.
         stored = db.session.scalar(sa.select(Event).where(Event.source == source, Event.external_id == item.external_id))
@@ -368,7 +441,28 @@ def _ingest_one(i, item: EventInput, source, actor_id, known_events, versions, m
     return EventResult(i, item.external_id, "created", event=event, awards=award_dicts(entries))
 
 
-def _award(event: Event, rule: Rule | None) -> list[LedgerEntry]:
+def _after_award(event: Event, rule: Rule | None, entries: list, versions, mentorships, actor_id) -> list[LedgerEntry]:
+    """A mentee's first deal pays the mentorship bonus; a breach vetoes; corrections see the stored event."""
+    bonus: list[LedgerEntry] = []
+    deal = event.type in mentorship_deal_types()
+    mentorship = next((mentorships[e.user_id] for e in entries if deal and e.points > 0 and e.user_id in mentorships), None)
+    if mentorship is not None:
+        bonus = mentoring.pay_first_deal_bonus(mentorship, event, rule_at(versions[MENTORSHIP_BONUS_TYPE], event.occurred_at))
+        if bonus:
+            mentorships.pop(mentorship.mentee_id, None)
+    if event.type == COMPLIANCE_BREACH_TYPE:
+        vetoes.veto_for_event(event, f"{rule.name if rule else 'Compliance breach'} (event {event.external_id})")
+    corrections.event_stored(event, related=None, actor_id=actor_id)
+    return bonus
+
+
+def _award(event: Event, rule: Rule | None) -> list:
+    """Pay one event's shares (the path of items that name a related event)."""
+    return ledger.post_many(_shares(event, rule))
+
+
+def _shares(event: Event, rule: Rule | None) -> list[ledger.Posting]:
+    """The entries a rule pays for an event: the owner's, or equal shares with the participants."""
     if rule is None:
         return []
     total = rule.points * event.quantity
@@ -380,22 +474,14 @@ def _award(event: Event, rule: Rule | None) -> list[LedgerEntry]:
         kind = "event_award"
         shares = split_points(total, [event.user_id, *event.participants])
     count = len(shares)
-    entries = []
-    for n, (user_id, points) in enumerate(shares, start=1):
-        if points == 0:
-            continue
-        entries.append(
-            ledger.post(
-                user_id,
-                points,
-                kind=kind,
-                reason=reason if count == 1 else f"{reason} (share {n} of {count} of {total})",
-                event_id=event.id,
-                rule_id=rule.id,
-                effective_at=event.occurred_at,
-            )
+    return [
+        ledger.Posting(
+            user_id, points, kind, reason if count == 1 else f"{reason} (share {n} of {count} of {total})",
+            event_id=event.id, rule_id=rule.id, effective_at=event.occurred_at,
         )
-    return entries
+        for n, (user_id, points) in enumerate(shares, start=1)
+        if points != 0
+    ]
 
 
 # --- reversal ------------------------------------------------------------------

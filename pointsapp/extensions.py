@@ -2,6 +2,7 @@
 
 from flask import request
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -26,9 +27,19 @@ csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
 babel = Babel()
 htmx = Htmx()
+compress = Compress()  # gzip / brotli / zstd for HTML, JSON, CSS and JS, as the client accepts (see compress_response)
 api = Api()
 
 
 def client_address() -> str:
     """The caller's address, for rate-limit keys."""
     return request.remote_addr or "unknown"
+
+
+def compress_response(response):
+    """Compress as the client accepts, then close the file a static response was reading (Flask-Compress reads it whole)."""
+    original = response.response
+    response = compress.after_request(response)
+    if response.response is not original and hasattr(original, "close"):
+        original.close()
+    return response

@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 
 import flask_smorest
+import marshmallow as ma
 from flask import jsonify, make_response, render_template, request
+from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask.json.provider import DefaultJSONProvider
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
@@ -123,8 +124,27 @@ class JSONProvider(DefaultJSONProvider):
             raise ValueError("The JSON body is nested too deeply.") from None
 
 
+class ErrorDetailSchema(ma.Schema):
+    """What went wrong: a snake_case code, a sentence, and per-field messages for validation errors."""
+
+    class Meta:
+        unknown = ma.INCLUDE  # some errors say more (e.g. the points available)
+
+    code = ma.fields.String(required=True, metadata={"example": "validation_error"})
+    message = ma.fields.String(required=True)
+    fields = ma.fields.Dict(keys=ma.fields.String(), metadata={"description": "Field name → messages (validation errors only)."})
+
+
+class ErrorSchema(ma.Schema):
+    """The body of every error response under /api/v1."""
+
+    error = ma.fields.Nested(ErrorDetailSchema, required=True)
+
+
 class Api(flask_smorest.Api):
     """flask-smorest's Api with the contract's error body (and HTML pages elsewhere)."""
+
+    ERROR_SCHEMA = ErrorSchema  # documents every operation's default response
 
     def _register_error_handlers(self):
         """Leave the app's error handlers to the request lifecycle, which also rolls the request back."""

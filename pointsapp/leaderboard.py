@@ -42,6 +42,8 @@ from pointsapp.models.org import team_subtree_ids
 from pointsapp.periods import PERIODS, current_key, period_bounds, utcnow
 
 KINDS = ("individual", "team")
+ITEMS_SHOWN = 100  # rows an API board lists unless asked for fewer or more
+PAGE_ITEMS = 50  # rows the phone page lists (my own row and gaps are always shown)
 
 
 @dataclasses.dataclass(frozen=True)

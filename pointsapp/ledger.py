@@ -40,18 +40,19 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from flask_babel import gettext as _
+from sqlalchemy.dialects import postgresql, sqlite
 
 from pointsapp.errors import InsufficientPoints, InvalidTransition, NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.models import Hold, LedgerEntry, PeriodTotal, Wallet
 from pointsapp.models.ledger import EARN_KINDS, ENTRY_KINDS, SPEND_KINDS
-from pointsapp.periods import PERIODS, period_keys, utcnow
+from pointsapp.periods import PERIODS, org_timezone, period_keys, utcnow
 
 # --- wallets -----------------------------------------------------------------
 
@@ -82,13 +83,8 @@ def wallet_summary(user_id: int, at: dt.datetime | None = None) -> WalletView:
     """Balance, held, available, lifetime and this week/month/quarter/year's points."""
     wallet = wallet_of(user_id)
     keys = period_keys(at or utcnow())
-    rows = db.session.execute(
-        sa.select(PeriodTotal.period, PeriodTotal.points).where(
-            PeriodTotal.user_id == user_id,
-            sa.or_(*(sa.and_(PeriodTotal.period == p, PeriodTotal.period_key == k) for p, k in keys.items())),
-        )
-    ).all()
-    totals = {period: 0 for period in PERIODS} | {period: points for period, points in rows}
+    rows = db.session.execute(_PERIOD_POINTS, {"user_id": user_id, "keys": list(keys.values())})
+    totals = {period: 0 for period in PERIODS} | {period: points for period, key, points in rows if keys[period] == key}
     return WalletView(
         balance=wallet.balance,
         held=wallet.held,
@@ -96,6 +92,12 @@ def wallet_summary(user_id: int, at: dt.datetime | None = None) -> WalletView:
         lifetime_earned=wallet.lifetime_earned,
         period_points=totals,
     )
+
+
+# Built once: the wallet is the most read page (keys of different periods never collide: 2026-W48, 2026-11, 2026-Q4, 2026).
+_PERIOD_POINTS = sa.select(PeriodTotal.period, PeriodTotal.period_key, PeriodTotal.points).where(
+    PeriodTotal.user_id == sa.bindparam("user_id"), PeriodTotal.period_key.in_(sa.bindparam("keys", expanding=True))
+)
 
 
 # --- entries -----------------------------------------------------------------
@@ -136,17 +138,7 @@ def post(
     With a ``dedupe_key`` already used for this user, return that first entry
     and change nothing.
     """
-    if kind not in ENTRY_KINDS:
-        raise ValueError(f"unknown entry kind {kind!r}")
-    if not isinstance(points, int) or isinstance(points, bool) or points == 0:
-        raise ValidationFailed(_("Points must be a whole number other than zero."), fields={"points": [_("Must not be zero.")]})
-    if abs(points) > MAX_ENTRY_POINTS:
-        raise ValidationFailed(
-            _("Points must be between -%(MAX_ENTRY_POINTS)s and %(MAX_ENTRY_POINTS)s.", MAX_ENTRY_POINTS=format(MAX_ENTRY_POINTS, ",")),
-            fields={"points": [_("Between -%(MAX_ENTRY_POINTS)s and %(MAX_ENTRY_POINTS)s.", MAX_ENTRY_POINTS=format(MAX_ENTRY_POINTS, ","))]},
-        )
-    if not reason or not reason.strip():
-        raise ValidationFailed(_("A reason is required."), fields={"reason": [_("A reason is required.")]})
+    _validate(points, kind, reason)
     if dedupe_key is not None and (first := _entry_by_dedupe_key(user_id, dedupe_key)) is not None:
         return first
     now = utcnow()
@@ -189,6 +181,79 @@ def post(
     return entry
 
 
+def _validate(points: int, kind: str, reason: str) -> None:
+    if kind not in ENTRY_KINDS:
+        raise ValueError(f"unknown entry kind {kind!r}")
+    if not isinstance(points, int) or isinstance(points, bool) or points == 0:
+        raise ValidationFailed(_("Points must be a whole number other than zero."), fields={"points": [_("Must not be zero.")]})
+    if abs(points) > MAX_ENTRY_POINTS:
+        raise ValidationFailed(
+            _("Points must be between -%(MAX_ENTRY_POINTS)s and %(MAX_ENTRY_POINTS)s.", MAX_ENTRY_POINTS=format(MAX_ENTRY_POINTS, ",")),
+            fields={"points": [_("Between -%(MAX_ENTRY_POINTS)s and %(MAX_ENTRY_POINTS)s.", MAX_ENTRY_POINTS=format(MAX_ENTRY_POINTS, ","))]},
+        )
+    if not reason or not reason.strip():
+        raise ValidationFailed(_("A reason is required."), fields={"reason": [_("A reason is required.")]})
+
+
+@dataclasses.dataclass(frozen=True)
+class Posting:
+    """One entry for ``post_many``: what ``post`` takes, without a dedupe key or a hold."""
+
+    user_id: int
+    points: int
+    kind: str
+    reason: str
+    event_id: int | None = None
+    rule_id: int | None = None
+    actor_id: int | None = None
+    effective_at: dt.datetime | None = None
+
+
+def post_many(postings: list[Posting]) -> list[sa.Row]:
+    """Append many entries at once (an ingestion batch), in order, with the same effects as ``post``.
+
+    One multi-row insert for the entries, one wallet update per user with the
+    sum of their points, one upsert per (user, period) rollup row touched. The
+    caller locks the wallets first (in id order) when batches may overlap.
+    """
+    if not postings:
+        return []
+    for posting in postings:
+        _validate(posting.points, posting.kind, posting.reason)
+    now = utcnow()
+    rows = [
+        {"user_id": p.user_id, "points": p.points, "kind": p.kind, "reason": p.reason.strip()[:500], "actor_id": p.actor_id,
+         "event_id": p.event_id, "rule_id": p.rule_id, "effective_at": p.effective_at or now, "created_at": now}
+        for p in postings
+    ]
+    # Core rows (id, user_id, points, kind, reason, …), not ORM objects: loading a thousand objects costs more than the insert.
+    entries = list(db.session.execute(_entries.insert().returning(*_entries.c, sort_by_parameter_order=True), rows))
+    points: dict[int, int] = defaultdict(int)
+    earned: dict[int, int] = defaultdict(int)
+    rollups: dict[tuple[int, str, str], int] = defaultdict(int)
+    tz = org_timezone()
+    keys_of = functools.lru_cache(maxsize=None)(lambda day_hour: period_keys(day_hour, tz))
+    for row in rows:
+        points[row["user_id"]] += row["points"]
+        earned[row["user_id"]] += earned_part(row["kind"], row["points"])
+        if row["kind"] not in SPEND_KINDS:
+            # Period boundaries fall on whole quarter hours in every zone: the keys of a quarter hour are shared.
+            moment = row["effective_at"]
+            slot = moment.replace(minute=moment.minute - moment.minute % 15, second=0, microsecond=0)
+            for period, key in keys_of(slot).items():
+                rollups[(row["user_id"], period, key)] += row["points"]
+    users = sorted(points)
+    updated = db.session.execute(
+        _CREDIT_WALLET, [{"b_user_id": u, "b_points": points[u], "b_earned": earned[u], "b_now": now} for u in users]
+    ).rowcount
+    if updated not in (-1, len(users)):
+        raise NotFound(_("This user has no wallet."))
+    touched = [{"user_id": u, "period": p, "period_key": k, "points": v} for (u, p, k), v in sorted(rollups.items()) if v]
+    if touched:
+        db.session.execute(_ROLLUP_UPSERT[db.session.get_bind().dialect.name], touched)
+    return entries
+
+
 def _entry_by_dedupe_key(user_id: int, dedupe_key: str) -> LedgerEntry | None:
     return db.session.scalar(
         sa.select(LedgerEntry).where(LedgerEntry.user_id == user_id, LedgerEntry.dedupe_key == dedupe_key)
@@ -198,6 +263,7 @@ def _entry_by_dedupe_key(user_id: int, dedupe_key: str) -> LedgerEntry | None:
 # Hot-path statements, built once so that SQLAlchemy compiles them once (Core
 # tables: no ORM session synchronisation on each call).
 _wallet = Wallet.__table__
+_entries = LedgerEntry.__table__
 _CREDIT_WALLET = (
     sa.update(_wallet)
     .where(_wallet.c.user_id == sa.bindparam("b_user_id"))

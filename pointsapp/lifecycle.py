@@ -13,8 +13,8 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, current_app, g, redirect, render_template, request, url_for
-from werkzeug.exceptions import Conflict, HTTPException, InternalServerError
 from flask_babel import gettext as _
+from werkzeug.exceptions import Conflict, HTTPException, InternalServerError
 
 from pointsapp.errors import DomainError
 from pointsapp.extensions import api, db, login_manager

@@ -79,6 +79,15 @@ def queue(
     return notification
 
 
+def queue_many(kind: str, template: str, items: list[tuple[int, dict]], *, url: str = "/") -> None:
+    """Queue one notification per (user_id, params) in a single flush (an ingestion batch)."""
+    if items:
+        db.session.execute(
+            sa.insert(Notification),
+            [{"user_id": user_id, "kind": kind, "template": template, "params": params, "url": url} for user_id, params in items],
+        )
+
+
 # --- what each message says -----------------------------------------------------
 
 

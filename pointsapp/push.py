@@ -23,9 +23,9 @@ from urllib.parse import urlsplit
 import requests
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask import current_app
+from flask_babel import gettext as _
 from py_vapid import Vapid
 from pywebpush import WebPushException, webpush
-from flask_babel import gettext as _
 
 log = logging.getLogger(__name__)
 

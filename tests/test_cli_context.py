@@ -38,6 +38,7 @@ def _invocations(org, tmp_path) -> dict[str, tuple[list[str], str]]:
         "revoke-tokens": (["revoke-tokens", org.alice.email], f"token(s) of {org.alice.email}"),
         "check-ledger": (["check-ledger"], "Ledger consistent"),
         "seed-demo": (["seed-demo"], "The database already has users; nothing seeded."),
+        "seed-bench": (["seed-bench", "--users", "100"], "The database already has users; nothing seeded"),
         "seed-rules": (["seed-rules"], "rule(s) created."),
         "import-events": (["import-events", str(events)], "1 rows: 1 created"),
         "close-period": (["close-period", "quarter", "2026-Q3"], "quarter bonus rule"),

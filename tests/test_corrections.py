@@ -405,3 +405,24 @@ def test_a_clawback_is_audited_as_a_reversal_by_the_integration_that_posted_it(o
     from pointsapp.models import AuditRecord
 
     assert db.session.get(AuditRecord, record["id"]).integration_id == crm_row.id
+
+
+def test_a_clawback_racing_an_admin_reversal_of_the_same_loan_reverses_it_once(app, org, api_as):
+    seeded(org)
+    crm_row = factories.integration()
+    loan = post_events(api_as(crm_row), ev("L1", "loan_signed", org.alice, ago(5)), ev("L2", "loan_signed", org.bob, ago(5)))[0]
+    closed = launch_and_close(api_as(org.admin), org.wealth, target=2, pool=200)
+    tokens = [factories.token_for(org.admin), factories.token_for(crm_row)]
+
+    def race(i):
+        client = ApiClient(app, tokens[i])
+        if i == 0:
+            return client.post(f"/events/{loan['id']}/reverse", {"reason": "Cancelled"}).status_code
+        return client.post("/events", ev("BL1", "bad_loan", org.alice, now(), related_external_id="L1")).status_code
+
+    admin_status, clawback_status = run_concurrently(race, 2)
+    assert clawback_status == 201 and admin_status in (200, 409)  # whoever comes second finds it reversed
+    assert (balance(org.alice), balance(org.bob)) == (0, 30)
+    assert db.session.scalar(sa.select(sa.func.count(LedgerEntry.id)).where(LedgerEntry.kind == "reversal")) == 3
+    assert db.session.scalar(sa.select(sa.func.count(ChallengeRestatement.id))) == 1
+    assert api_as(org.admin).get(f"/challenges/{closed['id']}").json["status"] == "failed"

@@ -54,7 +54,7 @@ def replay(events: list[dict], reversed_ids: set[str], closes: dict[int, int], m
     return expected
 
 
-@settings(max_examples=30, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(ops=operations)
 def test_every_balance_equals_a_replay_of_the_unreversed_events(app, ops):
     db.session.remove()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from pointsapp import leaderboard
+from pointsapp.extensions import db
 from pointsapp.periods import period_key
 from tests import factories
 from tests.conftest import login
@@ -146,3 +147,4 @@ def test_competition_ranking_matches_its_definition_on_random_boards():
             assert mine.gap_to_next == (min(above) - place.points if above else 0)
             third = sorted((p for _, _, p in rows), reverse=True)[2] if len(rows) >= 3 else None
             assert mine.gap_to_top3 == (third - place.points if place.rank > 3 else 0)
+

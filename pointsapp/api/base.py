@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import functools
 import json
+import re
+from collections.abc import Mapping
 
 import flask_smorest
 import marshmallow as ma
 import sqlalchemy as sa
 from flask import g, make_response, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from webargs.flaskparser import FlaskParser
-from flask_babel import gettext as _
 
 from pointsapp import idempotency, lifecycle, pagination, text
 from pointsapp.auth import Principal, principal_for_token
-from pointsapp.extensions import csrf, db, login_manager
+from pointsapp.extensions import api, csrf, db, login_manager
 from pointsapp.http import MAX_ID, error_response
 
 
@@ -66,14 +69,52 @@ class Schema(ma.Schema):
 
     @ma.pre_load
     def _refuse_unstorable(self, data, **kwargs):
-        # NUL or a lone surrogate would fail on INSERT: refuse it up front, naming the field.
-        text.refuse_unstorable(data, self.TEXT_CHECKED_ELSEWHERE)
+        # NUL or a lone surrogate would fail on INSERT: refuse it up front, naming the field. Keys this schema
+        # drops (unknown = EXCLUDE) are never stored, so whatever they hold is no concern.
+        if isinstance(data, Mapping) and self.unknown == ma.EXCLUDE:
+            kept = {field.data_key or name for name, field in self.load_fields.items()}
+            data_to_check = {k: v for k, v in data.items() if k in kept}
+        else:
+            data_to_check = data
+        text.refuse_unstorable(data_to_check, self.TEXT_CHECKED_ELSEWHERE)
         return data
 
 
 class PageArgsSchema(Schema):
     limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=200))
-    cursor = ma.fields.String(load_default=None)
+    cursor = ma.fields.String(
+        load_default=None,
+        validate=[ma.validate.Length(max=400), ma.validate.Regexp(r"^[A-Za-z0-9_-]*$")],
+        metadata={"description": "The next_cursor of the previous page (opaque)."},
+    )
+
+
+MONEY_RE = r"^[0-9]{1,10}(\.[0-9]{1,2})?$"
+
+
+class Money(ma.fields.Decimal):
+    """An amount of money (yuan): answered as a decimal string with two places ("500.00").
+
+    A request may send it as that string or as a JSON number; a string must look
+    like one (``MONEY_RE``), so "1e3" or " 5" is refused rather than guessed at.
+    """
+
+    def __init__(self, *, maximum: int, **kwargs):
+        kwargs.setdefault("validate", ma.validate.Range(min=0, max=maximum))
+        metadata = {
+            "description": 'Money, two decimal places; answered as a string ("500.00"), sent as that string or a number.',
+            "anyOf": [{"type": "string", "pattern": MONEY_RE}, {"type": "number", "minimum": 0, "maximum": maximum}],
+            **kwargs.pop("metadata", {}),
+        }
+        super().__init__(places=2, as_string=True, metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or (isinstance(value, str) and not re.match(MONEY_RE, value)):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+api.register_field(Money, None, None)  # no single type in the document: its anyOf says what is accepted
 
 
 def keyset_page(stmt, model, args: dict, *, time_column=None):
@@ -174,6 +215,15 @@ def authenticate_request():
 # --- idempotency ---------------------------------------------------------------
 
 
+IDEMPOTENCY_KEY_PARAMETER = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "description": "Same key and body again → the first answer again, nothing done twice; another body → 409.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
+
+
 def idempotent(view):
     """Honour ``Idempotency-Key``: same key and body → the first response again.
 
@@ -213,4 +263,6 @@ def idempotent(view):
             return response
         return error_response(409, "conflict", "This request is being processed; retry shortly.")
 
+    wrapper._apidoc = copy.deepcopy(getattr(wrapper, "_apidoc", {}))  # flask-smorest's doc of the view
+    wrapper._apidoc.setdefault("arguments", {}).setdefault("parameters", []).append(IDEMPOTENCY_KEY_PARAMETER)
     return wrapper

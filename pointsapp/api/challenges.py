@@ -9,6 +9,7 @@ from flask.views import MethodView
 
 from pointsapp import challenges
 from pointsapp.api.base import Blueprint, Id, Schema, acting_user, idempotent, in_utc_range, list_schema, login_required
+from pointsapp.models.teams import CHALLENGE_STATUSES
 
 blp = Blueprint("Challenges", __name__, description="Team challenges with a point pool shared by contribution")
 
@@ -35,7 +36,7 @@ class ChallengeSchema(Schema):
     # Times carry their UTC offset (the contract); a bare "2026-11-20T09:00" is read as UTC.
     starts_at = ma.fields.AwareDateTime(required=True, default_timezone=dt.timezone.utc, validate=in_utc_range)
     ends_at = ma.fields.AwareDateTime(required=True, default_timezone=dt.timezone.utc, validate=in_utc_range)
-    status = ma.fields.String(dump_only=True)
+    status = ma.fields.String(dump_only=True, metadata={"enum": list(CHALLENGE_STATUSES)})
     progress = ma.fields.Integer(dump_only=True)
     team_name = ma.fields.String(dump_only=True)
     closed_at = ma.fields.AwareDateTime(dump_only=True, allow_none=True)

@@ -9,8 +9,9 @@ from flask.views import MethodView
 from flask_babel import gettext as _
 
 from pointsapp import earning, mentoring, policy, rules
-from pointsapp.api.base import Blueprint, Id, Schema, acting_user, caller_required, idempotent, login_required, principal
+from pointsapp.api.base import MAX_ID, Blueprint, Id, Schema, acting_user, caller_required, idempotent, login_required, principal
 from pointsapp.api.translated import Localized, Translations
+from pointsapp.models.ledger import ENTRY_KINDS
 from pointsapp.periods import PERIODS
 
 blp = Blueprint("Earning", __name__, description="Points rules, business events, reversals and mentorships")
@@ -65,10 +66,45 @@ class EventsRequestSchema(Schema):
     )
 
 
+# The body is one event or a batch; marshmallow cannot say "one of", so the document is written here.
+_ID_DOC = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+EVENT_DOC = {
+    "type": "object",
+    "required": ["external_id", "type", "user_id", "occurred_at"],
+    "properties": {
+        "external_id": {
+            "description": "Your id for the event, unique per integration (a number is read as its digits)",
+            "anyOf": [{"type": "string", "minLength": 1, "maxLength": 255}, {"type": "integer"}],
+        },
+        "type": {"type": "string", "pattern": rules.EVENT_TYPE_RE.pattern, "description": "Event type, e.g. loan_signed"},
+        "user_id": _ID_DOC,
+        "occurred_at": {"type": "string", "format": "date-time", "description": "ISO 8601; without an offset it is UTC"},
+        "participants": {"type": "array", "maxItems": earning.MAX_PARTICIPANTS, "items": _ID_DOC,
+                         "description": "User ids sharing the points"},
+        "quantity": {"type": "integer", "minimum": 1, "maximum": earning.MAX_QUANTITY, "description": "Multiplies the points"},
+        "related_external_id": {
+            "type": "string", "maxLength": 255, "nullable": True,
+            "description": "The external_id of an earlier event from the same source (a clawback reverses it); blank means none",
+        },
+    },
+}
+EVENTS_REQUEST_DOC = {
+    "description": "One event, or {events: [...]} with up to 1,000; each item of a batch is checked alone and reported.",
+    "anyOf": [
+        EVENT_DOC,
+        {
+            "type": "object",
+            "required": ["events"],
+            "properties": {"events": {"type": "array", "minItems": 1, "maxItems": earning.MAX_BATCH, "items": {}}},
+        },
+    ],
+}
+
+
 class EventAwardSchema(Schema):
     user_id = ma.fields.Integer()
     points = ma.fields.Integer()
-    kind = ma.fields.String()
+    kind = ma.fields.String(metadata={"enum": list(ENTRY_KINDS)})
     entry_id = ma.fields.Integer()
 
 
@@ -76,7 +112,7 @@ class EventResultSchema(Schema):
     index = ma.fields.Integer()
     external_id = ma.fields.String(allow_none=True)
     id = ma.fields.Integer(allow_none=True)
-    status = ma.fields.String()
+    status = ma.fields.String(metadata={"enum": ["created", "duplicate", "conflict", "invalid"]})
     awards = ma.fields.List(ma.fields.Nested(EventAwardSchema))
     error = ma.fields.Dict()
 
@@ -139,6 +175,7 @@ class Events(MethodView):
     @event_poster_required
     @idempotent
     @blp.arguments(EventsRequestSchema)
+    @blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": EVENTS_REQUEST_DOC}}})
     @blp.response(201, EventResultsSchema)
     @blp.alt_response(200, schema=EventResultsSchema, description="Every event was already known")
     def post(self, data):

@@ -47,7 +47,8 @@ class TeamSchema(Schema):
 
 
 def _login_key() -> str:
-    email = ((request.get_json(silent=True) or {}).get("email") or "") if request.is_json else ""
+    body = request.get_json(silent=True) if request.is_json else None
+    email = (body.get("email") or "") if isinstance(body, dict) else ""  # any JSON may arrive: [null], "x", 5
     return f"{client_address()}:{str(email).strip().lower()}"
 
 
@@ -58,6 +59,7 @@ class Tokens(MethodView):
         key_func=_login_key,
         deduct_when=lambda response: response.status_code == 401,
     )
+    @blp.doc(security=[])
     @blp.arguments(TokenRequestSchema)
     @blp.response(200, TokenSchema)
     def post(self, data):

@@ -25,7 +25,10 @@ class SubscriptionSchema(Schema):
     """A browser's ``PushSubscription.toJSON()``."""
 
     id = ma.fields.Integer(dump_only=True)
-    endpoint = ma.fields.String(required=True)
+    endpoint = ma.fields.String(
+        required=True, validate=ma.validate.Length(min=1, max=push.MAX_ENDPOINT_LENGTH),
+        metadata={"format": "uri", "description": "https:// URL of a public push service (or one the allowlist names)."},
+    )
     # Milliseconds since the epoch (a DOMHighResTimeStamp, so possibly fractional).
     expirationTime = ma.fields.Float(  # noqa: N815
         load_default=None, allow_none=True, load_only=True, validate=ma.validate.Range(min=0, max=1e14)
@@ -40,6 +43,7 @@ class UnsubscribeSchema(Schema):
 
 @blp.route("/push/vapid-public-key")
 class VapidPublicKey(MethodView):
+    @blp.doc(security=[])
     @blp.response(200, VapidKeySchema)
     def get(self):
         """Get the VAPID public key to subscribe with (URL-safe base64 P-256 point)."""
@@ -51,6 +55,7 @@ class Subscriptions(MethodView):
     @login_required
     @blp.arguments(SubscriptionSchema)
     @blp.response(201, SubscriptionSchema)
+    @blp.alt_response(200, schema=SubscriptionSchema, description="This endpoint was already subscribed")
     def post(self, data):
         """Save this browser's push subscription (201 new, 200 already known)."""
         subscription, created = notify.subscribe(

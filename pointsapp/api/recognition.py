@@ -15,10 +15,16 @@ blp = Blueprint("Recognition", __name__, description="Leaderboards, badges, hono
 
 
 class LeaderboardArgsSchema(Schema):
-    period = ma.fields.String(load_default="week")
-    kind = ma.fields.String(load_default="individual")
+    period = ma.fields.String(load_default="week", validate=ma.validate.OneOf(PERIODS))
+    kind = ma.fields.String(load_default="individual", validate=ma.validate.OneOf(leaderboard.KINDS))
     team_id = ma.fields.Integer(load_default=None, allow_none=True, validate=ma.validate.Range(min=1, max=MAX_ID))
-    period_key = ma.fields.String(load_default=None)
+    period_key = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.Regexp(r"^[0-9]{4}(-W[0-9]{2}|-Q[1-4]|-[0-9]{2})?$"),
+        metadata={"description": "A key of the period: 2026-W48, 2026-11, 2026-Q4 or 2026 (default: the current one)."},
+    )
+    # At bank scale a board lists its top rows; ``me`` is computed whatever the limit.
+    limit = ma.fields.Integer(load_default=leaderboard.ITEMS_SHOWN, validate=ma.validate.Range(min=1, max=1000))
 
 
 class PlaceSchema(Schema):
@@ -36,9 +42,9 @@ class StandingSchema(Schema):
 
 
 class LeaderboardSchema(Schema):
-    period = ma.fields.String()
+    period = ma.fields.String(metadata={"enum": list(PERIODS)})
     period_key = ma.fields.String()
-    kind = ma.fields.String()
+    kind = ma.fields.String(metadata={"enum": list(leaderboard.KINDS)})
     team_id = ma.fields.Integer(allow_none=True)
     items = ma.fields.List(ma.fields.Nested(PlaceSchema))
     me = ma.fields.Nested(StandingSchema, allow_none=True)
@@ -100,7 +106,8 @@ class Leaderboard(MethodView):
     def get(self, args):
         """A leaderboard for a period, company-wide or within a team, with my place and gaps."""
         return leaderboard.board(
-            acting_user(), args["period"], kind=args["kind"], team_id=args["team_id"], key=args["period_key"]
+            acting_user(), args["period"], kind=args["kind"], team_id=args["team_id"], key=args["period_key"],
+            limit=args["limit"],
         )
 
 

@@ -10,6 +10,7 @@ from flask.views import MethodView
 from pointsapp import names, redemptions, rewards
 from pointsapp.api.base import (
     Blueprint,
+    Money,
     PageArgsSchema,
     Schema,
     acting_user,
@@ -35,16 +36,9 @@ class RewardSchema(Schema):
     stock = ma.fields.Integer(strict=True, allow_none=True, validate=ma.validate.Range(min=0, max=1_000_000))
     description = Localized(validate=ma.validate.Length(max=2000))
     translations = Translations()
-    # The bounds are repeated as numbers: apispec would print the Range as strings, which OpenAPI refuses.
-    cash_amount = ma.fields.Decimal(
-        places=2, as_string=True, allow_none=True, validate=ma.validate.Range(min=0, max=10_000_000),
-        metadata={"minimum": 0, "maximum": 10_000_000},
-    )
+    cash_amount = Money(maximum=10_000_000, allow_none=True)
     limit_per_year = ma.fields.Integer(strict=True, allow_none=True, validate=ma.validate.Range(min=1, max=366))
-    monthly_budget = ma.fields.Decimal(
-        places=2, as_string=True, allow_none=True, validate=ma.validate.Range(min=0, max=1_000_000_000),
-        metadata={"minimum": 0, "maximum": 1_000_000_000},
-    )
+    monthly_budget = Money(maximum=1_000_000_000, allow_none=True)
     active = ma.fields.Boolean()
     available_from = ma.fields.AwareDateTime(default_timezone=_utc, allow_none=True, validate=in_utc_range)
     available_until = ma.fields.AwareDateTime(default_timezone=_utc, allow_none=True, validate=in_utc_range)
@@ -72,7 +66,7 @@ class RedemptionSchema(Schema):
     user_id = ma.fields.Integer(dump_only=True)
     reward_name = ma.fields.Function(lambda redemption: names.localized(redemption.reward), dump_only=True)
     kind = ma.fields.String(attribute="reward.kind", dump_only=True)
-    cash_amount = ma.fields.Decimal(places=2, as_string=True, allow_none=True, dump_only=True)
+    cash_amount = Money(maximum=10_000_000, allow_none=True, dump_only=True)
     created_at = ma.fields.DateTime(dump_only=True)
     decided_at = ma.fields.DateTime(allow_none=True, dump_only=True)
     decided_by_id = ma.fields.Integer(allow_none=True, dump_only=True)
@@ -87,7 +81,7 @@ class RedemptionDetailSchema(RedemptionSchema):
 
 class DecisionSchema(Schema):
     id = ma.fields.Integer()
-    status = ma.fields.String()
+    status = ma.fields.String(metadata={"enum": list(REDEMPTION_STATUSES)})
     reward_id = ma.fields.Integer()
     points = ma.fields.Integer()
     reason = ma.fields.String(attribute="decision_reason", allow_none=True)

@@ -9,6 +9,7 @@ from flask.views import MethodView
 from pointsapp import ledger, names, org
 from pointsapp.api.base import Blueprint, PageArgsSchema, Schema, acting_user, keyset_page, login_required, page_schema
 from pointsapp.models import LedgerEntry
+from pointsapp.models.ledger import ENTRY_KINDS
 
 blp = Blueprint("Wallet", __name__, description="Balances and ledger entries")
 
@@ -31,7 +32,7 @@ class WalletSchema(Schema):
 class LedgerEntrySchema(Schema):
     id = ma.fields.Integer()
     points = ma.fields.Integer()
-    kind = ma.fields.String()
+    kind = ma.fields.String(metadata={"enum": list(ENTRY_KINDS)})
     reason = ma.fields.Function(lambda entry: getattr(entry, "reason_in_language", entry.reason))
     created_at = ma.fields.DateTime()
     effective_at = ma.fields.DateTime()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from urllib.parse import urlsplit
 
@@ -114,6 +115,22 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(names.localized, "tr")  # a rule's, badge's, reward's or team's name in the reader's language
 
 
+@functools.lru_cache(maxsize=32)
+def _number_symbols(locale: str) -> tuple[str, str, str]:
+    from babel import numbers
+
+    return numbers.get_group_symbol(locale), numbers.get_plus_sign_symbol(locale), numbers.get_minus_sign_symbol(locale)
+
+
+def _whole(n, *, signed: bool = False) -> str | None:
+    """A whole number with the locale's grouping, without parsing a Babel pattern per call (a page shows dozens)."""
+    if not isinstance(n, int) or isinstance(n, bool):
+        return None
+    group, plus, minus = _number_symbols(str(get_locale() or "en"))
+    text = f"{abs(n):,}".replace(",", group)
+    return (minus if n < 0 else plus if signed else "") + text
+
+
 def _register_formats(app: Flask) -> None:
     """Add the locale-aware number, money and date filters every page uses.
 
@@ -121,8 +138,8 @@ def _register_formats(app: Flask) -> None:
     thousands separators for points and money and one date-and-time style for the whole app
     ("Nov 24, 2026, 4:33 PM" / "2026年11月24日 16:33"), so no page mixes short and medium dates.
     """
-    app.add_template_filter(lambda n: format_decimal(n or 0), "number")
-    app.add_template_filter(lambda n: format_decimal(n or 0, format="+#,##0;-#,##0"), "signed")
+    app.add_template_filter(lambda n: _whole(n or 0) or format_decimal(n or 0), "number")
+    app.add_template_filter(lambda n: _whole(n or 0, signed=True) or format_decimal(n or 0, format="+#,##0;-#,##0"), "signed")
     app.add_template_filter(lambda amount, currency="CNY": format_currency(amount or 0, currency), "money")
 
     def when(value):

@@ -5,9 +5,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
+from stat import S_ISREG
 
 from flask import Blueprint, current_app, request
 from flask_babel import get_locale
+from werkzeug.security import safe_join
 
 from pointsapp.config import PROJECT_ROOT, STATIC
 
@@ -59,3 +62,46 @@ def service_worker():
     response.headers["Service-Worker-Allowed"] = "/"
     response.headers["Cache-Control"] = "no-cache, no-store, must-revalidate"
     return response
+
+
+# --- static files: content-hashed URLs, cached for a year --------------------------
+#
+# ``url_for("static", filename=…)`` adds ``?v=<hash of the content>``; a request
+# whose ``v`` names the file's current content may be cached for a year, any
+# other is revalidated (ETag). The service worker matches static files with
+# ``ignoreSearch``, so its precache serves the versioned URLs too.
+
+STATIC_MAX_AGE = 365 * 24 * 3600
+
+
+@functools.lru_cache(maxsize=1024)
+def _digest(path: str, mtime_ns: int) -> str:
+    with open(path, "rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()[:12]
+
+
+def static_version(filename: str) -> str | None:
+    """The hash of a static file's content, or None for no such file."""
+    path = safe_join(str(STATIC), filename or "")
+    try:
+        stat = os.stat(path) if path else None
+    except OSError:
+        return None
+    return _digest(path, stat.st_mtime_ns) if stat and S_ISREG(stat.st_mode) else None
+
+
+@bp.app_url_defaults
+def _versioned_static(endpoint: str, values: dict) -> None:
+    if endpoint == "static" and "v" not in values and (version := static_version(values.get("filename", ""))):
+        values["v"] = version
+
+
+def _static_max_age(filename: str | None) -> int | None:
+    """A year for a URL that names the file's current content; otherwise revalidate."""
+    version = request.args.get("v")
+    return STATIC_MAX_AGE if version and version == static_version(filename or "") else None
+
+
+@bp.record_once
+def _cache_static(state) -> None:
+    state.app.get_send_file_max_age = _static_max_age

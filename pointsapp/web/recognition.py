@@ -37,7 +37,8 @@ def leaderboard_page():
     """Show the leaderboard with my row highlighted and my gaps."""
     args = request.args
     team_id = args.get("team_id", type=int)
-    board = leaderboard.board(current_user, args.get("period", "week"), kind=args.get("kind", "individual"), team_id=team_id)
+    board = leaderboard.board(current_user, args.get("period", "week"), kind=args.get("kind", "individual"), team_id=team_id,
+                              limit=leaderboard.PAGE_ITEMS)
     context = {"board": board, "periods": PERIODS, "my_team_id": current_user.team_id}
     return _fragment_or_page("recognition/_board.html", "recognition/leaderboard.html", **context)
 

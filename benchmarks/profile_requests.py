@@ -1,0 +1,70 @@
+"""Time (and optionally profile) single requests in-process against a seeded database; prints, asserts nothing.
+
+    .venv/bin/python benchmarks/profile_requests.py sqlite:///instance/bench/bench-10000-12.db
+    PROFILE=/api/v1/me/wallet .venv/bin/python benchmarks/profile_requests.py URL    # pyinstrument tree for one path
+
+One request at a time as the median earner (so my rank is counted, not read off
+the top rows): median and p95 per path over ``REQUESTS`` calls.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("POINTSAPP_INSTANCE", tempfile.mkdtemp(prefix="pointsapp-profile-"))
+
+import sqlalchemy as sa  # noqa: E402
+
+from pointsapp import auth, bench_seed, create_app  # noqa: E402
+from pointsapp.extensions import db  # noqa: E402
+from pointsapp.models import User, Wallet  # noqa: E402
+
+PATHS = ("/api/v1/me/wallet", "/wallet", "/api/v1/leaderboard?period=month", "/rewards")
+REQUESTS = int(os.environ.get("REQUESTS", "100"))
+
+
+def main(url: str) -> None:
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False})
+    with app.app_context():
+        ids = list(db.session.scalars(
+            sa.select(User.id).join(Wallet, Wallet.user_id == User.id).where(User.role == "employee").order_by(Wallet.lifetime_earned, User.id)))
+        user = db.session.get(User, ids[len(ids) // 2])
+        token = auth.issue_token(user=user, label="profile")
+        db.session.commit()
+        email = user.email
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    client.post("/login", data={"email": email, "password": bench_seed.PASSWORD, "csrf_token": csrf})
+    headers = {"Authorization": f"Bearer {token}"}
+    profiled = os.environ.get("PROFILE")
+    for path in PATHS:
+        call = functools.partial(client.get, path, headers=headers if path.startswith("/api") else None)
+        assert call().status_code == 200, path
+        if profiled == path:
+            from pyinstrument import Profiler
+
+            with Profiler(interval=0.0005) as profiler:
+                for _ in range(REQUESTS):
+                    call()
+            print(profiler.output_text(unicode=True, show_all=False))
+            continue
+        times = []
+        for _ in range(REQUESTS):
+            started = time.perf_counter()
+            call()
+            times.append((time.perf_counter() - started) * 1000)
+        times.sort()
+        print(f"{path:<40} median {statistics.median(times):7.1f} ms   p95 {times[int(len(times) * 0.95) - 1]:7.1f} ms")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
