@@ -52,6 +52,8 @@ class EventsRequestSchema(Schema):
     class Meta:
         unknown = ma.INCLUDE
 
+    TEXT_CHECKED_ELSEWHERE = frozenset({"events"})  # each event alone, so one bad item is reported alone
+
     events = ma.fields.List(ma.fields.Raw(), validate=ma.validate.Length(min=1, max=earning.MAX_BATCH))
     external_id = ma.fields.Raw(metadata={"description": "Your id for the event, unique per integration"})
     type = ma.fields.Raw(metadata={"description": "Event type, e.g. loan_signed"})
