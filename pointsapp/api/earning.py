@@ -43,7 +43,13 @@ class RuleListSchema(Schema):
 
 
 class RuleQueryArgsSchema(Schema):
-    all = ma.fields.Boolean(load_default=False, truthy={"1", "true", "yes", "True"}, falsy={"0", "false", "no", "False", ""})
+    # Documented as the words it reads: "?all=" (empty) means no, as browsers send an unticked box.
+    all = ma.fields.Boolean(
+        load_default=False,
+        truthy={"1", "true", "yes", "True"},
+        falsy={"0", "false", "no", "False", ""},
+        metadata={"type": "string", "default": "0", "enum": ["1", "true", "yes", "True", "0", "false", "no", "False", ""]},
+    )
 
 
 class EventsRequestSchema(Schema):
