@@ -325,7 +325,7 @@ def lock_wallet(user_id: int) -> Wallet:
         sa.select(Wallet).where(Wallet.user_id == user_id).with_for_update().execution_options(populate_existing=True)
     )
     if wallet is None:
-        raise NotFound("This user has no wallet.")
+        raise NotFound(_("This user has no wallet."))
     return wallet
 
 

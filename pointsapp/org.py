@@ -130,25 +130,25 @@ class LastAdmin(ValidationFailed):
 def update_user(actor: User | Integration | None, user_id: int, changes: dict) -> User:
     """Change a user's name, role, team or ``active`` (an admin, the HR system's integration, or None for the CLI)."""
     if isinstance(actor, User):
-        policy.require(policy.can_manage_org(actor), "Only administrators can change users.")
+        policy.require(policy.can_manage_org(actor), _("Only administrators can change users."))
     user = get_by_id(User, user_id)
     if user is None:
-        raise NotFound(f"There is no user {user_id}.")
+        raise NotFound(_("There is no user %(user_id)s.", user_id=user_id))
     before = {"name": user.name, "role": user.role, "team_id": user.team_id, "active": user.is_active_account}
     if "name" in changes:
         name = (changes["name"] or "").strip()
         if not name:
-            raise ValidationFailed("A user needs a name.", fields={"name": ["Required."]})
+            raise ValidationFailed(_("A user needs a name."), fields={"name": [_("Required.")]})
         user.name = name[:120]
     if "team_id" in changes and changes["team_id"] != user.team_id:
         team_id = changes["team_id"]
         team = get_by_id(Team, team_id) if team_id is not None else None
         if team_id is not None and (team is None or team.archived_at is not None):
-            raise NotFound(f"There is no team {team_id}.", fields={"team_id": [f"No team {team_id}."]})
+            raise NotFound(_("There is no team %(team_id)s.", team_id=team_id), fields={"team_id": [_("No team %(team_id)s.", team_id=team_id)]})
         user.team_id = team_id
     if "role" in changes and changes["role"] != user.role:
         if changes["role"] not in ROLES:
-            raise ValidationFailed("Unknown role.", fields={"role": [f"Must be one of: {', '.join(ROLES)}."]})
+            raise ValidationFailed(_("Unknown role."), fields={"role": [_("Must be one of: %(value)s.", value=', '.join(ROLES))]})
         if user.role == "admin":
             _require_another_admin(user)
         user.role = changes["role"]
@@ -170,8 +170,8 @@ def _require_another_admin(user: User) -> None:
     )
     if not others:
         raise LastAdmin(
-            "This is the last active administrator; make someone else an administrator first.",
-            fields={"active": ["The last active administrator cannot be deactivated or demoted."]},
+            _("This is the last active administrator; make someone else an administrator first."),
+            fields={"active": [_("The last active administrator cannot be deactivated or demoted.")]},
         )
 
 
