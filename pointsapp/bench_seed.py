@@ -146,10 +146,10 @@ def _organisation(users: int, rng: random.Random) -> tuple[list[Team], list[tupl
         uid = ids.take("user_account")
         name = f"{rng.choice(SURNAMES)} {rng.choice(GIVEN)} {n + 1:05d}"
         hired = (now - dt.timedelta(days=rng.randint(30, 3650))).date()
-        rows.append((uid, f"u{n + 1:05d}@bench.example", name, role, team.id, password_hash, None, hired, True, 0, now))
+        rows.append((uid, f"u{n + 1:05d}@bench.example", name, role, team.id, password_hash, None, hired, True, 0, now, now))
         people.append((uid, team.id, role))
     _bulk("user_account", ("id", "email", "name", "role", "team_id", "password_hash", "locale", "hired_on",
-                           "is_active_account", "session_version", "created_at"), rows)
+                           "is_active_account", "session_version", "created_at", "updated_at"), rows)
     _reset_sequences(User)
     return teams, people
 

@@ -58,7 +58,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
 
-from pointsapp import audit, badges, corrections, ledger, mentoring, notify, policy, vetoes
+from pointsapp import audit, badges, corrections, ledger, mentoring, notify, policy, text, vetoes
 from pointsapp.errors import Conflict, DomainError, InvalidTransition, NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.models import Event, LedgerEntry, Rule, User, Wallet
@@ -120,6 +120,7 @@ class EventInputSchema(ma.Schema):
 
     @ma.pre_load
     def _normalise(self, data, **kwargs):
+        text.refuse_unstorable(data)
         # CSV cells are strings: an empty quantity or participants cell means "not given".
         blank_means_none = ("quantity", "participants", "related_external_id")
         data = {k: v for k, v in data.items() if not (isinstance(v, str) and not v.strip() and k in blank_means_none)}
@@ -250,6 +251,7 @@ def ingest_events(raw_items: list, *, source: str, actor_id: int | None, naive_i
             parsed.append((i, parse_event(raw, naive_in_utc=naive_in_utc)))
         except ValidationFailed as error:
             ext = raw.get("external_id") if isinstance(raw, dict) and isinstance(raw.get("external_id"), str) else None
+            ext = ext if text.storable(ext) else None
             results[i] = EventResult(i, ext, "invalid", error=error)
     user_ids = {p.user_id for _, p in parsed} | {u for _, p in parsed for u in p.participants}
     known_users = set(db.session.scalars(sa.select(User.id).where(User.id.in_(user_ids)))) if user_ids else set()

@@ -32,7 +32,7 @@ REQUIRED_COLUMNS = ("external_id", "type", "user_id", "occurred_at")
 OPTIONAL_COLUMNS = ("quantity", "participants")
 CHUNK_SIZE = 250
 MAX_ROWS = 20_000
-MAX_BYTES = 5 * 1024 * 1024
+MAX_BYTES = 5 * 1024 * 1024  # the web layer lets such an upload through (pointsapp.web.CSV_UPLOAD_MAX_BYTES)
 
 
 def read_rows(text: str) -> list[tuple[int, dict]]:

@@ -46,8 +46,17 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(DomainError, domain_error)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, unexpected_error)
+    # Before every other hook: the CSRF check reads the form, so a view's own body limit must be in place first.
+    app.before_request_funcs.setdefault(None, []).insert(0, apply_body_limit)
     app.after_request(end_request)
     app.teardown_request(_forget_refusal)
+
+
+def apply_body_limit() -> None:
+    """A view marked with ``upload_limit`` (a CSV upload) may take a larger body than MAX_CONTENT_LENGTH."""
+    limit = getattr(current_app.view_functions.get(request.endpoint), "upload_limit", None)
+    if limit:
+        request.max_content_length = limit
 
 
 def refuse() -> None:

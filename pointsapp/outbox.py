@@ -8,6 +8,12 @@ notification after the attempt: sent, retried later with backoff (5xx, 429
 Retry-After), or failed after ``MAX_ATTEMPTS``; a subscription answered 404 or
 410 is deleted. Preferences and quiet hours come from ``notify``.
 
+The lease (``claimed_until``) is short, ``LEASE``, and renewed before each
+notification of a batch and before each send, so a crashed worker's rows go to
+another worker within a minute. A subscription whose endpoint no longer passes
+the rules in force now (``PUSH_ENDPOINT_ALLOWLIST`` changed since it was saved)
+is skipped, not contacted and kept, so restoring the rule brings it back.
+
 WeCom goes the same way: a ``WecomDelivery`` row (one per notification) is
 committed before ``wecom.send_text`` is called, so a worker that dies mid-send
 never sends a second copy; a busy answer deletes the row and retries the
@@ -33,7 +39,7 @@ from pointsapp.periods import utcnow
 
 log = logging.getLogger(__name__)
 
-LEASE = dt.timedelta(minutes=5)
+LEASE = dt.timedelta(seconds=60)  # renewed while working; a crash delays a message by at most this
 BATCH_SIZE = 50
 MAX_ATTEMPTS = 6
 BACKOFF_BASE_SECONDS, BACKOFF_MAX_SECONDS = 30, 3600
@@ -53,6 +59,7 @@ class DeliveryReport:
     failed: int = 0
     skipped: int = 0
     deferred: int = 0
+    refused: int = 0
 
     def __str__(self) -> str:
         return ", ".join(f"{name} {value}" for name, value in dataclasses.asdict(self).items())
@@ -117,9 +124,11 @@ def deliver_due(*, once: bool = False, now: dt.datetime | None = None) -> Delive
     upto_id = db.session.scalar(sa.select(sa.func.max(Notification.id))) if once else None
     db.session.commit()
     while ids := claim_due(clock(), upto_id=upto_id):
-        for notification_id in ids:
+        for position, notification_id in enumerate(ids):
+            rest = ids[position:]
+            renew_lease(rest, clock())
             try:
-                _deliver_one(notification_id, clock(), report)
+                _deliver_one(notification_id, clock, report, keep_alive=lambda rest=rest: renew_lease(rest, clock()))
             except Exception:  # one bad row must not stop the queue
                 db.session.rollback()
                 log.exception("notification %s could not be delivered", notification_id)
@@ -128,7 +137,21 @@ def deliver_due(*, once: bool = False, now: dt.datetime | None = None) -> Delive
     return report
 
 
-def _deliver_one(notification_id: int, now: dt.datetime, report: DeliveryReport) -> None:
+def renew_lease(ids: list[int], now: dt.datetime) -> None:
+    """Extend this worker's lease on still-queued notifications by ``LEASE`` from now, and commit."""
+
+    db.session.execute(
+        sa.update(Notification)
+        .where(Notification.id.in_(ids), Notification.status == "queued", Notification.claimed_until.is_not(None))
+        .values(claimed_until=now + LEASE)
+    )
+    db.session.commit()
+
+
+def _deliver_one(notification_id: int, clock, report: DeliveryReport, *, keep_alive) -> None:
+    """Send one leased notification to each of its recipient's subscriptions (and WeCom), then settle it."""
+
+    now = clock()
 
     notification = db.session.get(Notification, notification_id)
     user = db.session.get(User, notification.user_id)
@@ -160,6 +183,11 @@ def _deliver_one(notification_id: int, now: dt.datetime, report: DeliveryReport)
             notify.delete_subscription(subscription.id)
             db.session.commit()
             continue
+        if not push.allowed_now(subscription.endpoint):
+            report.refused += 1  # saved under an older allowlist: skipped, never contacted
+            log.warning("subscription %s no longer allowed by PUSH_ENDPOINT_ALLOWLIST; skipped", subscription.id)
+            continue
+        keep_alive()  # a send may take seconds: keep this batch's rows ours
         delivery = _claim_delivery(notification.id, subscription.id)
         if delivery is None:
             continue  # another worker has it
@@ -174,6 +202,9 @@ def _deliver_one(notification_id: int, now: dt.datetime, report: DeliveryReport)
                 sa.update(PushSubscription).where(PushSubscription.id == subscription.id).values(last_success_at=now)
             )
             report.sent += 1
+        elif result.refused:
+            db.session.delete(delivery)
+            report.refused += 1
         elif result.gone:
             notify.delete_subscription(subscription.id)
             report.gone += 1

@@ -23,7 +23,7 @@ from pointsapp import audit, ledger, notify, policy, vetoes
 from pointsapp.errors import ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.models import Event, LedgerEntry, PeriodClose, Rule, User
-from pointsapp.periods import period_bounds, utcnow
+from pointsapp.periods import PERIODS, period_bounds, utcnow
 
 
 @dataclasses.dataclass
@@ -61,6 +61,8 @@ def close_period(actor: User | None, period: str, key: str) -> list[CloseResult]
     """Award every active period rule of this period kind for ``key``, once per user."""
     if actor is not None:
         policy.require(policy.can_edit_rules(actor), _("Only administrators can close a period."))
+    if period not in PERIODS:
+        raise ValidationFailed(_("Choose week, month, quarter or year."), fields={"period": [_("Choose week, month, quarter or year.")]})
     try:
         start, end = period_bounds(period, key)
     except ValueError:

@@ -185,12 +185,25 @@ def key_problems(p256dh: object, auth: object) -> dict[str, list[str]]:
 # --- sending --------------------------------------------------------------------
 
 
+class _NoRedirects(requests.Session):
+    """A session that hands back a 3xx as the answer instead of following its Location."""
+
+    def get_redirect_target(self, resp):
+        return None
+
+
+def allowed_now(endpoint: str) -> bool:
+    """Whether the endpoint passes the rules in force now (PUSH_ENDPOINT_ALLOWLIST or the public services)."""
+    return endpoint_problem(endpoint, current_app.config.get("PUSH_ENDPOINT_ALLOWLIST")) is None
+
+
 @dataclasses.dataclass(frozen=True)
 class PushResult:
-    """What the push service answered; status 0 when it could not be reached."""
+    """What the push service answered; status 0 when it could not be reached or was not contacted (``refused``)."""
 
     status: int
     retry_after: int | None = None
+    refused: bool = False
 
     @property
     def delivered(self) -> bool:
@@ -202,7 +215,7 @@ class PushResult:
 
     @property
     def retryable(self) -> bool:
-        return self.status == 0 or self.status == 429 or self.status >= 500
+        return not self.refused and (self.status == 0 or self.status == 429 or self.status >= 500)
 
 
 def _retry_after(value: str | None) -> int | None:
@@ -219,12 +232,20 @@ def _retry_after(value: str | None) -> int | None:
 
 
 def send(endpoint: str, p256dh: str, auth: str, payload: str, *, ttl: int, urgency: str) -> PushResult:
-    """Encrypt (aes128gcm) and POST one message to a subscription, signed with our VAPID key."""
+    """Encrypt (aes128gcm) and POST one message to a subscription, signed with our VAPID key.
+
+    The endpoint is checked again against the rules in force now (it may have been stored under an older
+    allowlist): a refused one is never contacted. Redirects are never followed: a 3xx is a failed send.
+    """
+    if not allowed_now(endpoint):
+        log.warning("push endpoint on %s no longer allowed; not contacted", urlsplit(endpoint).hostname)
+        return PushResult(0, refused=True)
     keys = vapid_keys()
     vapid = Vapid(private_key=keys.private_key)
     # pywebpush writes "aud" and "exp" into the claims it is given: a fresh dict
     # per call, or one endpoint's audience would leak into the next one's token.
     claims = {"sub": current_app.config["VAPID_SUBJECT"]}
+    session = _NoRedirects()
     try:
         response = webpush(
             {"endpoint": endpoint, "keys": {"p256dh": p256dh, "auth": auth}},
@@ -234,6 +255,7 @@ def send(endpoint: str, p256dh: str, auth: str, payload: str, *, ttl: int, urgen
             ttl=ttl,
             timeout=SEND_TIMEOUT_SECONDS,
             headers={"Urgency": urgency},
+            requests_session=session,
         )
     except WebPushException as error:
         if error.response is None:
@@ -243,4 +265,6 @@ def send(endpoint: str, p256dh: str, auth: str, payload: str, *, ttl: int, urgen
     except requests.RequestException as error:
         log.warning("push service %s unreachable: %s", urlsplit(endpoint).hostname, type(error).__name__)
         return PushResult(0)
+    finally:
+        session.close()
     return PushResult(response.status_code)

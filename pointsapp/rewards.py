@@ -40,6 +40,7 @@ from pointsapp.periods import period_bounds, period_key, utcnow
 # Redemptions that count against limits and budgets (cancelled/rejected/expired give them back).
 COUNTING_STATUSES = ("pending", "approved")
 MAX_QUANTITY = 100
+MAX_REQUEST_TOKEN = 64  # redemption.request_token is VARCHAR(64)
 MAX_COST = 10_000_000
 MAX_STOCK = 1_000_000
 MAX_CASH = decimal.Decimal("1000000000")  # fits Numeric(12, 2)
@@ -206,6 +207,9 @@ def redeem(
             _("Quantity must be between 1 and %(max)d.", max=MAX_QUANTITY),
             fields={"quantity": [_("Between 1 and %(max)d.", max=MAX_QUANTITY)]},
         )
+    if request_token is not None and len(request_token) > MAX_REQUEST_TOKEN:
+        message = _("This form is out of date; open the reward again.")
+        raise ValidationFailed(message, fields={"token": [message]})
     get_reward(reward_id)  # 404 before taking any lock
     reward = db.session.scalar(
         sa.select(Reward)

@@ -17,20 +17,24 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from webargs.flaskparser import FlaskParser
 
-from pointsapp import idempotency, lifecycle, pagination
+from pointsapp import idempotency, lifecycle, pagination, text
 from pointsapp.auth import Principal, principal_for_token
 from pointsapp.extensions import api, csrf, db, login_manager
 from pointsapp.http import MAX_ID, error_response
 
 
 class Parser(FlaskParser):
-    """webargs' parser, where a body nested too deeply is malformed JSON (400)."""
+    """webargs' parser, where a body nested too deeply or a number too long to read is malformed JSON (400)."""
 
     def _raw_load_json(self, req):
         try:
             return super()._raw_load_json(req)
         except RecursionError:
             raise json.JSONDecodeError("The JSON body is nested too deeply.", "[", 0) from None  # doc "" would read as no body
+        except json.JSONDecodeError:
+            raise
+        except ValueError:  # an integer past Python's digit limit
+            raise json.JSONDecodeError("A number in the JSON body is too long.", "[", 0) from None
 
 
 class Blueprint(flask_smorest.Blueprint):
@@ -53,18 +57,6 @@ def in_utc_range(moment) -> None:
         raise ma.ValidationError(_("Out of range.")) from None
 
 
-def _has_nul(value, depth: int = 0) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if depth > 50:
-        return False
-    if isinstance(value, dict):
-        return any(_has_nul(k, depth + 1) or _has_nul(v, depth + 1) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v, depth + 1) for v in value)
-    return False
-
-
 class Schema(ma.Schema):
     """Base schema: unknown input keys are ignored (clients may send more)."""
 
@@ -72,15 +64,19 @@ class Schema(ma.Schema):
         unknown = ma.EXCLUDE
         ordered = True
 
+    # Keys whose text is checked elsewhere (e.g. each event of a batch, on its own).
+    TEXT_CHECKED_ELSEWHERE: frozenset[str] = frozenset()
+
     @ma.pre_load
-    def _refuse_nul(self, data, **kwargs):
-        # PostgreSQL cannot store U+0000 in text; refuse it up front instead of failing on INSERT.
-        if isinstance(data, Mapping):
-            # Keys this schema drops (unknown = EXCLUDE) are never stored, so whatever they hold is no concern.
-            kept = None if self.unknown != ma.EXCLUDE else {field.data_key or name for name, field in self.load_fields.items()}
-            bad = [name for name in data if (kept is None or name in kept) and (_has_nul(name) or _has_nul(data.get(name)))]
-            if bad:
-                raise ma.ValidationError({str(name).replace("\x00", ""): ["Must not contain NUL characters."] for name in bad})
+    def _refuse_unstorable(self, data, **kwargs):
+        # NUL or a lone surrogate would fail on INSERT: refuse it up front, naming the field. Keys this schema
+        # drops (unknown = EXCLUDE) are never stored, so whatever they hold is no concern.
+        if isinstance(data, Mapping) and self.unknown == ma.EXCLUDE:
+            kept = {field.data_key or name for name, field in self.load_fields.items()}
+            data_to_check = {k: v for k, v in data.items() if k in kept}
+        else:
+            data_to_check = data
+        text.refuse_unstorable(data_to_check, self.TEXT_CHECKED_ELSEWHERE)
         return data
 
 

@@ -43,7 +43,13 @@ class RuleListSchema(Schema):
 
 
 class RuleQueryArgsSchema(Schema):
-    all = ma.fields.Boolean(load_default=False, truthy={"1", "true", "yes", "True"}, falsy={"0", "false", "no", "False", ""})
+    # Documented as the words it reads: "?all=" (empty) means no, as browsers send an unticked box.
+    all = ma.fields.Boolean(
+        load_default=False,
+        truthy={"1", "true", "yes", "True"},
+        falsy={"0", "false", "no", "False", ""},
+        metadata={"type": "string", "default": "0", "enum": ["1", "true", "yes", "True", "0", "false", "no", "False", ""]},
+    )
 
 
 class EventsRequestSchema(Schema):
@@ -51,6 +57,8 @@ class EventsRequestSchema(Schema):
 
     class Meta:
         unknown = ma.INCLUDE
+
+    TEXT_CHECKED_ELSEWHERE = frozenset({"events"})  # each event alone, so one bad item is reported alone
 
     events = ma.fields.List(ma.fields.Raw(), validate=ma.validate.Length(min=1, max=earning.MAX_BATCH))
     external_id = ma.fields.Raw(metadata={"description": "Your id for the event, unique per integration"})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from babel.dates import format_skeleton, get_datetime_format
@@ -55,6 +56,34 @@ def form_id(values, name: str) -> int:
     """An id from a form or query string; 0 (no such row) when missing, not a number, or beyond any INTEGER id."""
     value = values.get(name, type=int)
     return value if value is not None and 0 < value <= INT_MAX else 0
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """``target`` when it is a path on this site, else ``fallback``: never another host.
+
+    Browsers read ``//host``, ``/\\host`` and paths with tabs or newlines in them
+    (which they strip) as another host, so those are refused as well as full URLs.
+    """
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not any(ch.isspace() or not ch.isprintable() for ch in target)
+        and urlsplit(target).netloc == ""
+    ):
+        return target
+    return fallback
+
+
+CSV_UPLOAD_MAX_BYTES = 5 * 1024 * 1024  # an uploaded CSV file (events, users); the request adds form overhead
+_MULTIPART_OVERHEAD = 64 * 1024
+
+
+def upload_limit(view):
+    """This view takes a CSV upload: its request body may exceed MAX_CONTENT_LENGTH up to the CSV limit."""
+    view.upload_limit = CSV_UPLOAD_MAX_BYTES + _MULTIPART_OVERHEAD
+    return view
 
 
 def init_app(app: Flask) -> None:

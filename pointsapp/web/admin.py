@@ -14,7 +14,7 @@ from pointsapp.extensions import db
 from pointsapp.lifecycle import refuse
 from pointsapp.models import Team, User
 from pointsapp.models.org import ROLES
-from pointsapp.web import form_id
+from pointsapp.web import form_id, upload_limit
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 ROLE_LABELS = {"employee": _l("Employee"), "lead": _l("Team lead"), "admin": _l("Administrator (HR)")}
@@ -31,6 +31,11 @@ def _org_page(status: int = 200, **context):
     return render_template("admin/org.html", teams=teams, users=users, roles=ROLES, role_labels=ROLE_LABELS, **context), status
 
 
+def _optional_team_id(form, name: str) -> int | None:
+    """None when the field is empty, else the id chosen (0 when it is not one)."""
+    return form_id(form, name) if form.get(name, "").strip() else None
+
+
 @bp.get("/org")
 @login_required
 def org_page():
@@ -44,9 +49,12 @@ def org_page():
 def create_team():
     """Create a team."""
     _require_admin()
-    parent = request.form.get("parent_id") or None
+    parent_id = _optional_team_id(request.form, "parent_id")
+    if parent_id == 0:
+        refuse()
+        return _org_page(422, team_errors={"parent_id": [_("Choose a team from the list.")]}, team_form=request.form)
     try:
-        team = org.create_team(current_user, name=request.form.get("name", ""), parent_id=int(parent) if parent else None,
+        team = org.create_team(current_user, name=request.form.get("name", ""), parent_id=parent_id,
                                translations=names.form_translations(request.form))
     except DomainError as error:
         refuse()
@@ -61,13 +69,17 @@ def create_user():
     """Create a user."""
     _require_admin()
     form = request.form
+    team_id = _optional_team_id(form, "team_id")
+    if team_id == 0:
+        refuse()
+        return _org_page(422, user_errors={"team_id": [_("Choose a team from the list.")]}, user_form=form)
     try:
         user = org.create_user(
             current_user,
             email=form.get("email", ""),
             name=form.get("name", ""),
             role=form.get("role", "employee"),
-            team_id=int(form["team_id"]) if form.get("team_id") else None,
+            team_id=team_id,
             password=form.get("password") or None,
         )
     except DomainError as error:
@@ -125,6 +137,7 @@ def set_wecom_userid(user_id: int):
 
 
 @bp.post("/users/import")
+@upload_limit
 @login_required
 def import_users():
     """Import users from a CSV file: every row, or none when a row is bad."""

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from pointsapp import auth, org, sso
 from pointsapp.extensions import client_address, limiter
+from pointsapp.web import safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -20,9 +21,7 @@ def _login_key() -> str:
 
 def _safe_next(target: str | None) -> str:
     """Only same-site paths: never redirect to another host after login."""
-    if target and urlsplit(target).netloc == "" and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("wallet.index")
+    return safe_next(target, url_for("wallet.index"))
 
 
 @bp.route("/login", methods=["GET", "POST"])

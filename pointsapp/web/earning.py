@@ -16,7 +16,7 @@ from pointsapp.extensions import db
 from pointsapp.lifecycle import refuse
 from pointsapp.models import Integration, User, Veto
 from pointsapp.periods import PERIODS, period_key, utcnow
-from pointsapp.web import period_label, wants_fragment
+from pointsapp.web import form_id, period_label, safe_next, upload_limit, wants_fragment
 from pointsapp.web.wallet import WALLET_PANELS
 
 bp = Blueprint("earning", __name__)
@@ -184,7 +184,7 @@ def reverse_event(event_id: int):
         flash(error.message, "error")
     else:
         flash(_("Event %(id)s reversed: %(count)d entries.", id=event.external_id, count=len(entries)), "success")
-    return redirect(request.form.get("next") or url_for("earning.events_log"))
+    return redirect(safe_next(request.form.get("next"), url_for("earning.events_log")))
 
 
 @bp.post("/admin/vetoes/<int:veto_id>/lift")
@@ -221,6 +221,7 @@ def _import_form(errors: dict, status: int = 200):
 
 
 @bp.post("/admin/events/import")
+@upload_limit
 @login_required
 def start_import():
     """Store the upload and go to its progress page."""
@@ -276,10 +277,11 @@ def mentorships():
 def create_mentorship():
     """Pair a mentor with a mentee."""
     form = request.form
-    if not (form.get("mentor_id", "").isdigit() and form.get("mentee_id", "").isdigit()):
+    mentor_id, mentee_id = form_id(form, "mentor_id"), form_id(form, "mentee_id")
+    if not (mentor_id and mentee_id):
         return _mentorships_page(422, {"mentor_id": [_("Choose a mentor and a mentee.")]}, form)
     try:
-        mentoring.create_mentorship(current_user, int(form["mentor_id"]), int(form["mentee_id"]))
+        mentoring.create_mentorship(current_user, mentor_id, mentee_id)
     except DomainError as error:
         refuse()
         return _mentorships_page(error.status, _errors(error, "mentee_id"), form, error.message)
