@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from pointsapp.config import STATIC, TEMPLATES
+from pointsapp.config import MIGRATIONS, STATIC, TEMPLATES
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -42,9 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     db.init_app(app)
     database.init_database(app)
-    migrate.init_app(
-        app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"), render_as_batch=True, compare_type=True
-    )
+    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True, compare_type=True)
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)

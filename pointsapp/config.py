@@ -8,8 +8,12 @@ import secrets
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-TEMPLATES = PROJECT_ROOT / "templates"
-STATIC = PROJECT_ROOT / "static"
+# A checkout (or an editable install) reads the top-level folders; an installed wheel carries copies in pointsapp/bundle/.
+RESOURCES = PROJECT_ROOT if (PROJECT_ROOT / "migrations").is_dir() else Path(__file__).resolve().parent / "bundle"
+TEMPLATES = RESOURCES / "templates"
+STATIC = RESOURCES / "static"
+MIGRATIONS = RESOURCES / "migrations"
+MANIFEST = RESOURCES / "manifest.json"
 INSTANCE_DIR = Path(os.environ.get("POINTSAPP_INSTANCE", PROJECT_ROOT / "instance"))
 
 

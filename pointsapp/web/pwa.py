@@ -12,11 +12,10 @@ from flask import Blueprint, current_app, request
 from flask_babel import get_locale
 from werkzeug.security import safe_join
 
-from pointsapp.config import PROJECT_ROOT, STATIC
+from pointsapp.config import MANIFEST, STATIC
 
 bp = Blueprint("pwa", __name__)
 
-MANIFEST = PROJECT_ROOT / "manifest.json"
 SERVICE_WORKER = STATIC / "sw.js"
 # Files whose content is part of the service worker's version: change one and
 # browsers install a new worker with a fresh precache.
