@@ -58,8 +58,13 @@ def database_url() -> str:
 def environment(url: str) -> dict:
     instance = ROOT / "instance" / "bench"
     instance.mkdir(parents=True, exist_ok=True)
-    return {**os.environ, "DATABASE_URL": url, "POINTSAPP_INSTANCE": str(instance), "FLASK_APP": "pointsapp",
-            "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-secret-key")}
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "POINTSAPP_INSTANCE": str(instance),
+        "FLASK_APP": "pointsapp",
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-secret-key"),
+    }
 
 
 def flask(env: dict, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -86,9 +91,22 @@ class Server:
     def __init__(self, app: str, env: dict, chdir: Path):
         self.port = free_port()
         self.process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{self.port}", "--workers", WORKERS, "--no-control-socket",
-             "--chdir", str(chdir), app],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            [
+                str(BIN / "gunicorn"),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                WORKERS,
+                "--no-control-socket",
+                "--chdir",
+                str(chdir),
+                app,
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         deadline = time.time() + 60
         while time.time() < deadline:
@@ -149,8 +167,11 @@ def sign_in(base: str, email: str) -> tuple[str, str]:
     form = urllib.parse.urlencode({"email": email, "password": PASSWORD, "csrf_token": csrf}).encode()
     opener.open(f"{base}/login", data=form).read()
     cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
-    request = urllib.request.Request(f"{base}/api/v1/auth/token", data=json.dumps({"email": email, "password": PASSWORD}).encode(),
-                                     headers={"Content-Type": "application/json", "User-Agent": AGENT})
+    request = urllib.request.Request(
+        f"{base}/api/v1/auth/token",
+        data=json.dumps({"email": email, "password": PASSWORD}).encode(),
+        headers={"Content-Type": "application/json", "User-Agent": AGENT},
+    )
     token = json.loads(urllib.request.urlopen(request).read())["token"]
     return cookie, token
 
@@ -182,8 +203,13 @@ def wrk(server: Server, url: str, header: str | None = None) -> dict:
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     count = int(re.search(r"(\d+) requests in", out).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": rps, "p50": _ms(out, "50%"), "p99": _ms(out, "99%"), "errors": int(errors.group(1)) if errors else 0,
-            "cpu_ms": cpu * 1000 / max(count, 1)}
+    return {
+        "rps": rps,
+        "p50": _ms(out, "50%"),
+        "p99": _ms(out, "99%"),
+        "errors": int(errors.group(1)) if errors else 0,
+        "cpu_ms": cpu * 1000 / max(count, 1),
+    }
 
 
 def _ms(out: str, label: str) -> float:
@@ -201,13 +227,20 @@ def ingest(server: Server, token: str, user_ids: list[int]) -> tuple[float, floa
     started = time.perf_counter()
     for n in range(INGEST_BATCHES):
         events = [
-            {"external_id": f"bench-{stamp}-{n}-{i}", "type": types[i % 5], "user_id": user_ids[(n * 1009 + i * 31) % len(user_ids)],
-             "occurred_at": (now - dt.timedelta(minutes=i)).isoformat(),
-             **({"participants": [user_ids[(i * 17) % len(user_ids)]]} if i % 5 == 4 else {})}
+            {
+                "external_id": f"bench-{stamp}-{n}-{i}",
+                "type": types[i % 5],
+                "user_id": user_ids[(n * 1009 + i * 31) % len(user_ids)],
+                "occurred_at": (now - dt.timedelta(minutes=i)).isoformat(),
+                **({"participants": [user_ids[(i * 17) % len(user_ids)]]} if i % 5 == 4 else {}),
+            }
             for i in range(1000)
         ]
-        request = urllib.request.Request(f"{base}/api/v1/events", data=json.dumps({"events": events}).encode(),
-                                         headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+        request = urllib.request.Request(
+            f"{base}/api/v1/events",
+            data=json.dumps({"events": events}).encode(),
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+        )
         urllib.request.urlopen(request, timeout=300).read()
     elapsed, cpu = time.perf_counter() - started, server.cpu_seconds() - cpu
     return INGEST_BATCHES * 1000 / elapsed, INGEST_BATCHES * 1000 / max(cpu, 1e-9)
@@ -221,7 +254,9 @@ def bare_loop(url: str) -> tuple[float, float]:
     with engine.begin() as conn:
         conn.exec_driver_sql("DROP TABLE IF EXISTS bench_scratch_event")
         conn.exec_driver_sql("DROP TABLE IF EXISTS bench_scratch_wallet")
-        conn.exec_driver_sql("CREATE TABLE bench_scratch_event (id INTEGER PRIMARY KEY, external_id VARCHAR(64) UNIQUE, user_id INTEGER, points INTEGER)")
+        conn.exec_driver_sql(
+            "CREATE TABLE bench_scratch_event (id INTEGER PRIMARY KEY, external_id VARCHAR(64) UNIQUE, user_id INTEGER, points INTEGER)"
+        )
         conn.exec_driver_sql("CREATE TABLE bench_scratch_wallet (user_id INTEGER PRIMARY KEY, balance BIGINT)")
         conn.execute(sa.text("INSERT INTO bench_scratch_wallet VALUES (:u, 0)"), [{"u": u} for u in range(1000)])
     insert = sa.text("INSERT INTO bench_scratch_event (id, external_id, user_id, points) VALUES (:i, :x, :u, 30)")
@@ -247,9 +282,12 @@ def people(url: str) -> tuple[str, list[int]]:
 
     engine = sa.create_engine(url)
     with engine.connect() as conn:
-        rows = conn.execute(sa.text(
-            "SELECT u.id, u.email FROM user_account u JOIN wallet w ON w.user_id = u.id "
-            "WHERE u.role = 'employee' ORDER BY w.lifetime_earned, u.id")).all()
+        rows = conn.execute(
+            sa.text(
+                "SELECT u.id, u.email FROM user_account u JOIN wallet w ON w.user_id = u.id "
+                "WHERE u.role = 'employee' ORDER BY w.lifetime_earned, u.id"
+            )
+        ).all()
     engine.dispose()
     return rows[len(rows) // 2][1], [r[0] for r in rows]
 
@@ -259,8 +297,11 @@ def main() -> None:
         raise SystemExit("wrk is missing: install Debian's wrk package (make bench installs it when run as root)")
     url = database_url()
     env = environment(url)
-    print(f"database: {url.split('@')[-1]}  users: {USERS:,}  months: {MONTHS}  rounds: {ROUNDS} x {SECONDS}s  "
-          f"gunicorn workers: {WORKERS}  wrk -t2 -c16", flush=True)
+    print(
+        f"database: {url.split('@')[-1]}  users: {USERS:,}  months: {MONTHS}  rounds: {ROUNDS} x {SECONDS}s  "
+        f"gunicorn workers: {WORKERS}  wrk -t2 -c16",
+        flush=True,
+    )
     if os.environ.get("BENCH_REUSE") != "1":  # BENCH_REUSE=1: measure another checkout against an already seeded database
         prepare(env)
     email, user_ids = people(url)
@@ -275,7 +316,11 @@ def main() -> None:
             "hello-world (ceiling)": (hello, f"{hello.base}/", None),
             "GET /api/v1/me/wallet": (app, f"{app.base}/api/v1/me/wallet", f"Authorization: Bearer {token}"),
             "GET /wallet (signed in)": (app, f"{app.base}/wallet", f"Cookie: {cookie}"),
-            "GET /api/v1/leaderboard?period=month": (app, f"{app.base}/api/v1/leaderboard?period=month", f"Authorization: Bearer {token}"),
+            "GET /api/v1/leaderboard?period=month": (
+                app,
+                f"{app.base}/api/v1/leaderboard?period=month",
+                f"Authorization: Bearer {token}",
+            ),
             "GET /rewards (signed in)": (app, f"{app.base}/rewards", f"Cookie: {cookie}"),
         }
         for _, target, header in targets.values():
@@ -307,13 +352,19 @@ def report(runs: dict[str, list[dict]], ingest_rate: tuple[float, float], bare: 
     for name, results in runs.items():
         ratios[name] = statistics.median(r["rps"] / c["rps"] for r, c in zip(results, ceiling))
         cpu = statistics.median(r["cpu_ms"] for r in results)
-        print(f"{name:<40} {statistics.median(r['rps'] for r in results):>8.0f} {statistics.median(r['p50'] for r in results):>8.1f} "
-              f"{max(r['p99'] for r in results):>8.1f} {ratios[name]:>6.1%} {cpu:>7.2f} {hello_cpu / cpu:>8.1%} "
-              f"{sum(r['errors'] for r in results):>8}")
-    print("(req/s, p50: median of the rounds; p99: the worst round; ratio: median of each round's req/s over that round's\n"
-          " hello-world; CPU ms: worker CPU per request; CPU ratio: hello-world's CPU per request over the target's)")
-    print(f"\nPOST /api/v1/events, {INGEST_BATCHES} x 1,000 new events   {ingest_rate[0]:>8,.0f} events/s   "
-          f"{ingest_rate[1]:>8,.0f} per worker CPU second")
+        print(
+            f"{name:<40} {statistics.median(r['rps'] for r in results):>8.0f} {statistics.median(r['p50'] for r in results):>8.1f} "
+            f"{max(r['p99'] for r in results):>8.1f} {ratios[name]:>6.1%} {cpu:>7.2f} {hello_cpu / cpu:>8.1%} "
+            f"{sum(r['errors'] for r in results):>8}"
+        )
+    print(
+        "(req/s, p50: median of the rounds; p99: the worst round; ratio: median of each round's req/s over that round's\n"
+        " hello-world; CPU ms: worker CPU per request; CPU ratio: hello-world's CPU per request over the target's)"
+    )
+    print(
+        f"\nPOST /api/v1/events, {INGEST_BATCHES} x 1,000 new events   {ingest_rate[0]:>8,.0f} events/s   "
+        f"{ingest_rate[1]:>8,.0f} per worker CPU second"
+    )
     print(f"bare INSERT + UPDATE loop, same engine   {bare[0]:>8,.0f} rows/s     {bare[1]:>8,.0f} per CPU second (client side)")
     print(f"largest gunicorn worker RSS              {rss:>8.0f} MB")
     leaderboard_p99 = max(r["p99"] for r in runs["GET /api/v1/leaderboard?period=month"])

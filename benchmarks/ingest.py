@@ -55,8 +55,12 @@ def batch(n: int, user_ids: list[int]) -> dict:
     for i in range(1000):
         uid = user_ids[(n * 7919 + i * 31) % len(user_ids)]
         kind = TYPES[i % len(TYPES)]
-        item = {"external_id": f"bench-{n}-{i}", "type": kind, "user_id": uid,
-                "occurred_at": (now - dt.timedelta(minutes=i)).isoformat()}
+        item = {
+            "external_id": f"bench-{n}-{i}",
+            "type": kind,
+            "user_id": uid,
+            "occurred_at": (now - dt.timedelta(minutes=i)).isoformat(),
+        }
         if kind == "cross_dept_referral":
             item["participants"] = [user_ids[(i * 17) % len(user_ids)]]
         events.append(item)
@@ -72,8 +76,10 @@ def ingest(app, token, user_ids) -> tuple[float, float]:
         response = client.post("/api/v1/events", json=body, headers=headers)
         assert response.status_code in (200, 201), response.get_data(as_text=True)[:300]
     fresh = BATCHES * 1000 / (time.perf_counter() - started)
-    print(f"POST /events: {(time.process_time() - cpu) * 1000 / BATCHES:,.0f} ms of CPU per 1,000 new events "
-          "(SQLite work included; PostgreSQL's own is not)")
+    print(
+        f"POST /events: {(time.process_time() - cpu) * 1000 / BATCHES:,.0f} ms of CPU per 1,000 new events "
+        "(SQLite work included; PostgreSQL's own is not)"
+    )
     started = time.perf_counter()
     client.post("/api/v1/events", json=bodies[0], headers=headers)
     replay = 1000 / (time.perf_counter() - started)
@@ -103,8 +109,10 @@ def bare_loop(app, user_ids) -> float:
             conn.execute(sa.text("DELETE FROM event WHERE source = 'bare'"))
             for n in range(BATCHES):
                 for i in range(1000):
-                    conn.execute(sa.text("UPDATE wallet SET balance = balance - 1 WHERE user_id = :u"),
-                                 {"u": user_ids[(n * 1000 + i) % len(user_ids)]})
+                    conn.execute(
+                        sa.text("UPDATE wallet SET balance = balance - 1 WHERE user_id = :u"),
+                        {"u": user_ids[(n * 1000 + i) % len(user_ids)]},
+                    )
         return rate
 
 

@@ -37,21 +37,32 @@ def timed(label: str, fn, count: int = REQUESTS) -> None:
         db.session.rollback()
     times.sort()
     cpu_ms = (time.process_time() - cpu) * 1000 / count
-    print(f"{label:<58} median {statistics.median(times):8.1f} ms  p95 {times[int(len(times) * 0.95) - 1]:8.1f} ms  "
-          f"CPU {cpu_ms:7.1f} ms", flush=True)
+    print(
+        f"{label:<58} median {statistics.median(times):8.1f} ms  p95 {times[int(len(times) * 0.95) - 1]:8.1f} ms  "
+        f"CPU {cpu_ms:7.1f} ms",
+        flush=True,
+    )
 
 
 def main(url: str) -> None:
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False})
     with app.app_context():
         users = db.session.scalar(sa.select(sa.func.count()).select_from(User))
-        ids = list(db.session.scalars(
-            sa.select(User.id).join(Wallet, Wallet.user_id == User.id).where(User.role == "employee").order_by(Wallet.lifetime_earned, User.id)))
+        ids = list(
+            db.session.scalars(
+                sa.select(User.id)
+                .join(Wallet, Wallet.user_id == User.id)
+                .where(User.role == "employee")
+                .order_by(Wallet.lifetime_earned, User.id)
+            )
+        )
         median = db.session.get(User, ids[len(ids) // 2])
         print(f"{url.split('@')[-1]}: {users:,} users; viewer: the median earner")
         timed("month board, top 100 + my place (now)", lambda: leaderboard.board(median, "month", limit=100))
         timed("my week place for the wallet page (now)", lambda: leaderboard.standing(median, "week"))
-        timed("month board, everyone ranked in Python (before)", lambda: leaderboard.board(median, "month"), max(3, REQUESTS // 5))
+        timed(
+            "month board, everyone ranked in Python (before)", lambda: leaderboard.board(median, "month"), max(3, REQUESTS // 5)
+        )
 
 
 if __name__ == "__main__":

@@ -34,8 +34,14 @@ REQUESTS = int(os.environ.get("REQUESTS", "100"))
 def main(url: str) -> None:
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False})
     with app.app_context():
-        ids = list(db.session.scalars(
-            sa.select(User.id).join(Wallet, Wallet.user_id == User.id).where(User.role == "employee").order_by(Wallet.lifetime_earned, User.id)))
+        ids = list(
+            db.session.scalars(
+                sa.select(User.id)
+                .join(Wallet, Wallet.user_id == User.id)
+                .where(User.role == "employee")
+                .order_by(Wallet.lifetime_earned, User.id)
+            )
+        )
         user = db.session.get(User, ids[len(ids) // 2])
         token = auth.issue_token(user=user, label="profile")
         db.session.commit()

@@ -73,8 +73,13 @@ def main() -> None:
 
         def post_entries():
             for i in range(2000):
-                ledger.post(user_ids[i % USERS], 10, kind="manual_award", reason="bench",
-                            effective_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=i % 60))
+                ledger.post(
+                    user_ids[i % USERS],
+                    10,
+                    kind="manual_award",
+                    reason="bench",
+                    effective_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=i % 60),
+                )
                 if i % 100 == 99:
                     db.session.commit()
             db.session.commit()
@@ -86,7 +91,9 @@ def main() -> None:
     def award(i):
         client = app.test_client()
         start = time.perf_counter()
-        response = client.post("/api/v1/awards", json={"user_id": user_ids[i % USERS], "points": 5, "reason": "bench"}, headers=bearer)
+        response = client.post(
+            "/api/v1/awards", json={"user_id": user_ids[i % USERS], "points": 5, "reason": "bench"}, headers=bearer
+        )
         assert response.status_code == 201, response.get_data(as_text=True)
         return time.perf_counter() - start
 
@@ -110,8 +117,12 @@ def main() -> None:
     now = dt.datetime.now(dt.timezone.utc)
     batch = {
         "events": [
-            {"external_id": f"bench-{i}", "type": "loan_signed", "user_id": user_ids[i % USERS],
-             "occurred_at": (now - dt.timedelta(hours=i)).isoformat()}
+            {
+                "external_id": f"bench-{i}",
+                "type": "loan_signed",
+                "user_id": user_ids[i % USERS],
+                "occurred_at": (now - dt.timedelta(hours=i)).isoformat(),
+            }
             for i in range(1000)
         ]
     }
@@ -145,7 +156,9 @@ def main() -> None:
         start = time.perf_counter()
         problems = ledger.check_ledger()
         entries = db.session.scalar(sa.text("SELECT count(*) FROM ledger_entry"))
-        print(f"{'check_ledger over ' + str(entries) + ' entries':<52} {time.perf_counter() - start:>6.2f} s  problems: {len(problems)}")
+        print(
+            f"{'check_ledger over ' + str(entries) + ' entries':<52} {time.perf_counter() - start:>6.2f} s  problems: {len(problems)}"
+        )
 
 
 if __name__ == "__main__":

@@ -31,7 +31,9 @@ def create_app(config: dict | None = None) -> Flask:
         wallet,
     )
 
-    app = Flask(__name__, template_folder=str(TEMPLATES), static_folder=str(STATIC), instance_path=settings.INSTANCE_DIR.as_posix())
+    app = Flask(
+        __name__, template_folder=str(TEMPLATES), static_folder=str(STATIC), instance_path=settings.INSTANCE_DIR.as_posix()
+    )
     app.config.update(settings.load_settings())
     app.config.update(config or {})
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
@@ -61,7 +63,21 @@ def create_app(config: dict | None = None) -> Flask:
     scim.init_app(app)
     sso.init_app(app)
     web.init_app(app)
-    for page in (auth, account, wallet, admin, docs, earning, rewards, challenges, recognition, notifications, pwa, analytics, authority):
+    for page in (
+        auth,
+        account,
+        wallet,
+        admin,
+        docs,
+        earning,
+        rewards,
+        challenges,
+        recognition,
+        notifications,
+        pwa,
+        analytics,
+        authority,
+    ):
         app.register_blueprint(page.bp)
     groups = (commands.earning, commands.rewards, commands.challenges, commands.recognition, commands.push, commands.authority)
     for group in (cli, *groups, commands.bench):

@@ -221,17 +221,17 @@ def _tenure_months(hired_on: dt.date | None, today: dt.date) -> int | None:
 def dashboard(actor: User, team_id: int | None = None, weeks: int = DEFAULT_RANGE) -> Dashboard:
     """Trends, activity mix, top performers and attrition risk for a team the actor may see."""
     if weeks not in RANGES:
-        raise ValidationFailed(
-            _("Choose a range of 4, 12 or 26 weeks."), fields={"weeks": [_("One of: 4, 12, 26.")]}
-        )
+        raise ValidationFailed(_("Choose a range of 4, 12 or 26 weeks."), fields={"weeks": [_("One of: 4, 12, 26.")]})
     team, team_ids = resolve_scope(actor, team_id)
     teams = visible_teams(actor)
     span = max(2 * weeks, HISTORY_WEEKS + 1)  # the range, the range before it, and the risk history
     calendar = week_keys(span)
     keys = [key for key, _start in calendar]
     rows = db.session.execute(
-        sa.select(User, Team.name).outerjoin(Team, Team.id == User.team_id)
-        .where(_in_scope(User.id, team_ids)).order_by(User.name, User.id)
+        sa.select(User, Team.name)
+        .outerjoin(Team, Team.id == User.team_id)
+        .where(_in_scope(User.id, team_ids))
+        .order_by(User.name, User.id)
     ).all()
     points = _weekly_points(team_ids, keys)
     members = _members(rows, points, calendar, weeks, _goals(team_ids))
@@ -276,7 +276,9 @@ def _weekly_points(team_ids: set[int] | None, keys: list[str]) -> dict[tuple[int
 
 def _goals(team_ids: set[int] | None) -> dict[int, int]:
     """The weekly goals leads have set for the members in scope."""
-    return dict(db.session.execute(sa.select(Goal.user_id, Goal.weekly_points).join(User, _in_scope(Goal.user_id, team_ids))).all())
+    return dict(
+        db.session.execute(sa.select(Goal.user_id, Goal.weekly_points).join(User, _in_scope(Goal.user_id, team_ids))).all()
+    )
 
 
 def _members(rows, points, calendar, weeks: int, goals: dict[int, int]) -> list[Member]:
@@ -288,23 +290,39 @@ def _members(rows, points, calendar, weeks: int, goals: dict[int, int]) -> list[
         series = [points.get((user.id, key), 0) for key in keys]
         positive = [key for key, value in zip(keys, series) if value > 0]
         base = goals.get(user.id, int(defaults.get(user.role, 0)))
-        members.append(Member(
-            user_id=user.id, name=user.name, email=user.email, role=user.role, team_id=user.team_id,
-            team_name=team_name or "", hired_on=user.hired_on, tenure_months=_tenure_months(user.hired_on, today),
-            weekly=series[-weeks:], total=sum(series[-weeks:]), previous_total=sum(series[-2 * weeks:-weeks]),
-            this_week=series[-1], base_goal=base, weekly_goal=staged_target(base, user.hired_on, today),
-            goal_misses=0, recent_avg=0.0, earlier_avg=None, last_points_week=positive[-1] if positive else None,
-        ))
+        members.append(
+            Member(
+                user_id=user.id,
+                name=user.name,
+                email=user.email,
+                role=user.role,
+                team_id=user.team_id,
+                team_name=team_name or "",
+                hired_on=user.hired_on,
+                tenure_months=_tenure_months(user.hired_on, today),
+                weekly=series[-weeks:],
+                total=sum(series[-weeks:]),
+                previous_total=sum(series[-2 * weeks : -weeks]),
+                this_week=series[-1],
+                base_goal=base,
+                weekly_goal=staged_target(base, user.hired_on, today),
+                goal_misses=0,
+                recent_avg=0.0,
+                earlier_avg=None,
+                last_points_week=positive[-1] if positive else None,
+            )
+        )
     return members
 
 
 def _flag_risks(members: list[Member], points, calendar) -> None:
     """Apply the attrition-risk rules of the module docstring to each member."""
-    completed = calendar[-HISTORY_WEEKS - 1:-1]  # oldest first; the current week is left out
+    completed = calendar[-HISTORY_WEEKS - 1 : -1]  # oldest first; the current week is left out
     recent, earlier, silent_weeks = completed[-RECENT_WEEKS:], completed[:EARLIER_WEEKS], completed[-SILENT_WEEKS:]
     silent_keys = {key for key, _start in silent_weeks}
     earned_in_silent = {uid for (uid, key), value in points.items() if key in silent_keys and value > 0}
     for m in members:
+
         def employed(weeks):
             return [(key, start) for key, start in weeks if m.hired_on is None or start >= m.hired_on]
 
@@ -315,22 +333,41 @@ def _flag_risks(members: list[Member], points, calendar) -> None:
         m.recent_avg, m.earlier_avg = average(recent) or 0.0, average(earlier)
         goal_weeks = employed(completed[-GOAL_WEEKS:])
         m.goal_misses = sum(
-            1 for key, start in goal_weeks
+            1
+            for key, start in goal_weeks
             if (target := staged_target(m.base_goal, m.hired_on, start)) > 0 and points.get((m.user_id, key), 0) < target
         )
         if m.role != "employee":
             continue
         if m.earlier_avg is not None and m.earlier_avg > 0 and m.recent_avg < m.earlier_avg * DROP_RATIO:
-            m.risks.append({"code": "drop", "message": _(
-                "Averaged %(recent)s points a week over the last %(n)s weeks, down from %(earlier)s in the %(m)s weeks before.",
-                recent=_num(m.recent_avg), n=RECENT_WEEKS, earlier=_num(m.earlier_avg), m=EARLIER_WEEKS)})
+            m.risks.append(
+                {
+                    "code": "drop",
+                    "message": _(
+                        "Averaged %(recent)s points a week over the last %(n)s weeks, down from %(earlier)s in the %(m)s weeks before.",
+                        recent=_num(m.recent_avg),
+                        n=RECENT_WEEKS,
+                        earlier=_num(m.earlier_avg),
+                        m=EARLIER_WEEKS,
+                    ),
+                }
+            )
         colleagues_earned = bool(earned_in_silent - {m.user_id})
         if len(employed(silent_weeks)) == SILENT_WEEKS and m.user_id not in earned_in_silent and colleagues_earned:
-            m.risks.append({"code": "silent", "message": _(
-                "No points in the last %(n)s weeks while colleagues earned.", n=SILENT_WEEKS)})
+            m.risks.append(
+                {"code": "silent", "message": _("No points in the last %(n)s weeks while colleagues earned.", n=SILENT_WEEKS)}
+            )
         if len(goal_weeks) == GOAL_WEEKS and m.goal_misses == GOAL_WEEKS:
-            m.risks.append({"code": "goal", "message": _(
-                "Missed the weekly goal (%(goal)s points) in each of the last %(n)s weeks.", goal=m.base_goal, n=GOAL_WEEKS)})
+            m.risks.append(
+                {
+                    "code": "goal",
+                    "message": _(
+                        "Missed the weekly goal (%(goal)s points) in each of the last %(n)s weeks.",
+                        goal=m.base_goal,
+                        n=GOAL_WEEKS,
+                    ),
+                }
+            )
 
 
 def _num(value: float) -> str:
@@ -369,7 +406,9 @@ def _mix_by_type(team_ids: set[int] | None, since: dt.datetime) -> list[MixRow]:
         .where(Event.occurred_at >= since, Event.reversed_at.is_(None))
         .group_by(Event.type)
     )
-    names = dict(db.session.execute(sa.select(Rule.event_type, Rule.name).where(Rule.active.is_(True), Rule.kind == "event")).all())
+    names = dict(
+        db.session.execute(sa.select(Rule.event_type, Rule.name).where(Rule.active.is_(True), Rule.kind == "event")).all()
+    )
     rows: dict[str, MixRow] = {}
     for event_type, total in awarded:
         rows[event_type] = MixRow(event_type, names.get(event_type, event_type), int(total or 0), 0)
@@ -399,19 +438,41 @@ def export_csv(actor: User, team_id: int | None = None, weeks: int = DEFAULT_RAN
     board = dashboard(actor, team_id, weeks)
     week_columns = [w.key for w in board.trend]
     columns = (
-        "team", "name", "email", "role", "tenure_months", "weekly_goal", "points", "previous_points",
-        "this_week", "recent_weekly_avg", "earlier_weekly_avg", "goal_misses", "last_points_week",
-        "at_risk", "risk_reasons", *week_columns,
+        "team",
+        "name",
+        "email",
+        "role",
+        "tenure_months",
+        "weekly_goal",
+        "points",
+        "previous_points",
+        "this_week",
+        "recent_weekly_avg",
+        "earlier_weekly_avg",
+        "goal_misses",
+        "last_points_week",
+        "at_risk",
+        "risk_reasons",
+        *week_columns,
     )
     rows = []
     for m in board.members:
         row = {
-            "team": m.team_name, "name": m.name, "email": m.email, "role": m.role,
-            "tenure_months": "" if m.tenure_months is None else m.tenure_months, "weekly_goal": m.weekly_goal,
-            "points": m.total, "previous_points": m.previous_total, "this_week": m.this_week,
-            "recent_weekly_avg": _num(m.recent_avg), "earlier_weekly_avg": "" if m.earlier_avg is None else _num(m.earlier_avg),
-            "goal_misses": m.goal_misses, "last_points_week": m.last_points_week or "",
-            "at_risk": "yes" if m.at_risk else "no", "risk_reasons": "; ".join(r["code"] for r in m.risks),
+            "team": m.team_name,
+            "name": m.name,
+            "email": m.email,
+            "role": m.role,
+            "tenure_months": "" if m.tenure_months is None else m.tenure_months,
+            "weekly_goal": m.weekly_goal,
+            "points": m.total,
+            "previous_points": m.previous_total,
+            "this_week": m.this_week,
+            "recent_weekly_avg": _num(m.recent_avg),
+            "earlier_weekly_avg": "" if m.earlier_avg is None else _num(m.earlier_avg),
+            "goal_misses": m.goal_misses,
+            "last_points_week": m.last_points_week or "",
+            "at_risk": "yes" if m.at_risk else "no",
+            "risk_reasons": "; ".join(r["code"] for r in m.risks),
         }
         row.update(zip(week_columns, m.weekly))
         rows.append(row)

@@ -97,7 +97,9 @@ def issue_token(*, user: User | None = None, integration: Integration | None = N
 def revoke(token: str) -> None:
     """Revoke a bearer token; it stops working at once."""
     db.session.execute(
-        sa.update(ApiToken).where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow())
+        sa.update(ApiToken)
+        .where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
     )
 
 
@@ -123,9 +125,7 @@ class Principal:
 
 
 def principal_for_token(token: str) -> Principal | None:
-    row = db.session.scalar(
-        sa.select(ApiToken).where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None))
-    )
+    row = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None)))
     if row is None:
         return None
     if row.user is not None:

@@ -25,8 +25,15 @@ from pointsapp.periods import PERIODS, period_bounds, period_key, utcnow
 
 MAX_THRESHOLD = 1_000_000_000  # fits a 32-bit INTEGER column
 
+
 def create_badge(
-    actor: User, *, name: str, description: str = "", event_type: str, threshold: int, period: str | None = None,
+    actor: User,
+    *,
+    name: str,
+    description: str = "",
+    event_type: str,
+    threshold: int,
+    period: str | None = None,
     translations: dict | None = None,
 ) -> Badge:
     """Define a threshold badge (admin)."""
@@ -38,20 +45,32 @@ def create_badge(
     if not event_type:
         fields["event_type"] = [_("Choose which events count.")]
     if not isinstance(threshold, int) or isinstance(threshold, bool) or not 0 < threshold <= MAX_THRESHOLD:
-        fields["threshold"] = [_("The threshold must be a whole number from 1 to %(MAX_THRESHOLD)s.", MAX_THRESHOLD=MAX_THRESHOLD)]
+        fields["threshold"] = [
+            _("The threshold must be a whole number from 1 to %(MAX_THRESHOLD)s.", MAX_THRESHOLD=MAX_THRESHOLD)
+        ]
     if period not in (None, "", *PERIODS):
-        fields["period"] = [_("Must be one of: %(value)s, or empty for ever.", value=', '.join(PERIODS))]
+        fields["period"] = [_("Must be one of: %(value)s, or empty for ever.", value=", ".join(PERIODS))]
     if fields:
         raise ValidationFailed("The badge is not valid: " + " ".join(v[0] for v in fields.values()), fields=fields)
     translations = names.clean_translations(translations)
     badge = Badge(
-        name=name[:120], description=(description or "").strip()[:500], event_type=event_type[:64], translations=translations,
-        threshold=threshold, period=period or None, active=True,
+        name=name[:120],
+        description=(description or "").strip()[:500],
+        event_type=event_type[:64],
+        translations=translations,
+        threshold=threshold,
+        period=period or None,
+        active=True,
     )
     db.session.add(badge)
     db.session.flush()
-    audit.record(actor, "badge.created", "badge", badge.id, {"name": badge.name, "event_type": badge.event_type,
-                                                            "threshold": threshold, "period": badge.period})
+    audit.record(
+        actor,
+        "badge.created",
+        "badge",
+        badge.id,
+        {"name": badge.name, "event_type": badge.event_type, "threshold": threshold, "period": badge.period},
+    )
     return badge
 
 
@@ -81,9 +100,7 @@ def check_event(event: Event) -> list[BadgeAward]:
     if event.reversed_at is not None:
         return []
     awarded = []
-    badges = db.session.scalars(
-        sa.select(Badge).where(Badge.event_type == event.type, Badge.active.is_(True)).order_by(Badge.id)
-    )
+    badges = db.session.scalars(sa.select(Badge).where(Badge.event_type == event.type, Badge.active.is_(True)).order_by(Badge.id))
     for badge in badges:
         key, start, end = _window(badge, event.occurred_at)
         already = db.session.scalar(
@@ -101,8 +118,12 @@ def check_event(event: Event) -> list[BadgeAward]:
         except sa.exc.IntegrityError:
             continue  # a concurrent event awarded it first
         notify.queue(
-            event.user_id, "badge", "badge_earned", {"badge_id": badge.id, "name": badge.name, "period_key": key},
-            url="/badges", dedupe_key=f"badge:{badge.id}:{event.user_id}:{key}",
+            event.user_id,
+            "badge",
+            "badge_earned",
+            {"badge_id": badge.id, "name": badge.name, "period_key": key},
+            url="/badges",
+            dedupe_key=f"badge:{badge.id}:{event.user_id}:{key}",
         )
         awarded.append(award)
     return awarded
@@ -163,9 +184,7 @@ def progress_for(user: User) -> list[BadgeProgress]:
         if combo not in counts:  # one query per (event type, period), not per badge
             _key, start, end = _window(badge, now)
             counts[combo] = _count(user.id, badge.event_type, start, end)
-    awards = db.session.execute(
-        sa.select(BadgeAward.badge_id, BadgeAward.period_key).where(BadgeAward.user_id == user.id)
-    ).all()
+    awards = db.session.execute(sa.select(BadgeAward.badge_id, BadgeAward.period_key).where(BadgeAward.user_id == user.id)).all()
     result = []
     for badge in badges:
         key = _window(badge, now)[0]

@@ -49,8 +49,13 @@ EVENTS_PER_MONTH = 10  # the mean per advisor; the skew spreads it from 0 to hun
 CHUNK_USERS = 250
 # Event types and how often each happens (the referral is shared between two people).
 EVENT_MIX = (
-    ("client_revisit_positive", 40), ("loan_signed", 18), ("wealth_product_sold", 15), ("product_renewal", 14),
-    ("hnw_client_signed", 5), ("cross_dept_referral", 7), ("compliance_breach", 1),
+    ("client_revisit_positive", 40),
+    ("loan_signed", 18),
+    ("wealth_product_sold", 15),
+    ("product_renewal", 14),
+    ("hnw_client_signed", 5),
+    ("cross_dept_referral", 7),
+    ("compliance_breach", 1),
 )
 SURNAMES = "Chen Wang Li Zhang Liu Yang Huang Zhao Wu Zhou Xu Sun Ma Zhu Hu Guo He Lin Gao Luo".split()
 GIVEN = "Jing Wei Fang Min Lei Qiang Hui Yan Jun Tao Ping Hong Xin Yu Ling Bo Hao Ning Kai Mei".split()
@@ -114,7 +119,9 @@ def _reset_sequences(*tables) -> None:
         return
     for t in tables:
         name = t.__tablename__
-        db.session.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), (SELECT COALESCE(MAX(id), 1) FROM \"{name}\"))"))
+        db.session.execute(
+            sa.text(f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), (SELECT COALESCE(MAX(id), 1) FROM \"{name}\"))")
+        )
 
 
 class _PeriodCache:
@@ -148,8 +155,24 @@ def _organisation(users: int, rng: random.Random) -> tuple[list[Team], list[tupl
         hired = (now - dt.timedelta(days=rng.randint(30, 3650))).date()
         rows.append((uid, f"u{n + 1:05d}@bench.example", name, role, team.id, password_hash, None, hired, True, 0, now, now))
         people.append((uid, team.id, role))
-    _bulk("user_account", ("id", "email", "name", "role", "team_id", "password_hash", "locale", "hired_on",
-                           "is_active_account", "session_version", "created_at", "updated_at"), rows)
+    _bulk(
+        "user_account",
+        (
+            "id",
+            "email",
+            "name",
+            "role",
+            "team_id",
+            "password_hash",
+            "locale",
+            "hired_on",
+            "is_active_account",
+            "session_version",
+            "created_at",
+            "updated_at",
+        ),
+        rows,
+    )
     _reset_sequences(User)
     return teams, people
 
@@ -211,8 +234,23 @@ class _History:
         rollups: dict[tuple[int, str, str], int] = defaultdict(int)
 
         def entry(uid, points, kind, reason, moment, event_id=None, rule_id=None, hold_id=None, actor_id=None):
-            entries.append((self.ids.take("ledger_entry"), uid, points, kind, reason[:500], actor_id, event_id, rule_id,
-                            hold_id, None, None, moment, moment + dt.timedelta(minutes=2)))
+            entries.append(
+                (
+                    self.ids.take("ledger_entry"),
+                    uid,
+                    points,
+                    kind,
+                    reason[:500],
+                    actor_id,
+                    event_id,
+                    rule_id,
+                    hold_id,
+                    None,
+                    None,
+                    moment,
+                    moment + dt.timedelta(minutes=2),
+                )
+            )
             balance[uid] += points
             earned[uid] += earned_part(kind, points)
             if kind != "redemption":
@@ -229,8 +267,22 @@ class _History:
                 item = EventInput(f"crm-{uid}-{len(events)}-{rng.getrandbits(32)}", kind, uid, moment, 1, participants)
                 rule = self.rules.get(kind)
                 event_id = self.ids.take("event")
-                events.append((event_id, self.source, item.external_id, kind, uid, moment, 1, json.dumps(participants),
-                               item.payload_hash, rule.id if rule else None, None, moment + dt.timedelta(minutes=1)))
+                events.append(
+                    (
+                        event_id,
+                        self.source,
+                        item.external_id,
+                        kind,
+                        uid,
+                        moment,
+                        1,
+                        json.dumps(participants),
+                        item.payload_hash,
+                        rule.id if rule else None,
+                        None,
+                        moment + dt.timedelta(minutes=1),
+                    )
+                )
                 if rule is None:
                     continue
                 if rule.points < 0:
@@ -250,24 +302,101 @@ class _History:
             pending = roll < 0.05
             moment = self.now - dt.timedelta(days=rng.randint(1, 10) if pending else rng.randint(15, 30 * self.months - 1))
             hold_id, redemption_id = self.ids.take("hold"), self.ids.take("redemption")
-            holds.append((hold_id, uid, reward.cost, "open" if pending else "captured", f"Redemption: {reward.name}",
-                          moment, None if pending else moment + dt.timedelta(days=1)))
-            redemptions.append((redemption_id, uid, reward.id, 1, reward.cost, "pending" if pending else "approved", hold_id,
-                                moment, None if pending else moment + dt.timedelta(days=1), None if pending else self.admin_id))
+            holds.append(
+                (
+                    hold_id,
+                    uid,
+                    reward.cost,
+                    "open" if pending else "captured",
+                    f"Redemption: {reward.name}",
+                    moment,
+                    None if pending else moment + dt.timedelta(days=1),
+                )
+            )
+            redemptions.append(
+                (
+                    redemption_id,
+                    uid,
+                    reward.id,
+                    1,
+                    reward.cost,
+                    "pending" if pending else "approved",
+                    hold_id,
+                    moment,
+                    None if pending else moment + dt.timedelta(days=1),
+                    None if pending else self.admin_id,
+                )
+            )
             steps.append((self.ids.take("redemption_step"), redemption_id, "requested", uid, moment))
             if pending:
                 held[uid] += reward.cost
             else:
-                steps.append((self.ids.take("redemption_step"), redemption_id, "approved", self.admin_id, moment + dt.timedelta(days=1)))
-                entry(uid, -reward.cost, "redemption", f"Redeemed: {reward.name}", moment + dt.timedelta(days=1),
-                      hold_id=hold_id, actor_id=self.admin_id)
-        _bulk("event", ("id", "source", "external_id", "type", "user_id", "occurred_at", "quantity", "participants",
-                        "payload_hash", "rule_id", "created_by_id", "created_at"), events)
+                steps.append(
+                    (self.ids.take("redemption_step"), redemption_id, "approved", self.admin_id, moment + dt.timedelta(days=1))
+                )
+                entry(
+                    uid,
+                    -reward.cost,
+                    "redemption",
+                    f"Redeemed: {reward.name}",
+                    moment + dt.timedelta(days=1),
+                    hold_id=hold_id,
+                    actor_id=self.admin_id,
+                )
+        _bulk(
+            "event",
+            (
+                "id",
+                "source",
+                "external_id",
+                "type",
+                "user_id",
+                "occurred_at",
+                "quantity",
+                "participants",
+                "payload_hash",
+                "rule_id",
+                "created_by_id",
+                "created_at",
+            ),
+            events,
+        )
         _bulk("hold", ("id", "user_id", "points", "status", "reason", "created_at", "closed_at"), holds)
-        _bulk("ledger_entry", ("id", "user_id", "points", "kind", "reason", "actor_id", "event_id", "rule_id", "hold_id",
-                               "reverses_id", "dedupe_key", "effective_at", "created_at"), entries)
-        _bulk("redemption", ("id", "user_id", "reward_id", "quantity", "points", "status", "hold_id", "created_at",
-                             "decided_at", "decided_by_id"), redemptions)
+        _bulk(
+            "ledger_entry",
+            (
+                "id",
+                "user_id",
+                "points",
+                "kind",
+                "reason",
+                "actor_id",
+                "event_id",
+                "rule_id",
+                "hold_id",
+                "reverses_id",
+                "dedupe_key",
+                "effective_at",
+                "created_at",
+            ),
+            entries,
+        )
+        _bulk(
+            "redemption",
+            (
+                "id",
+                "user_id",
+                "reward_id",
+                "quantity",
+                "points",
+                "status",
+                "hold_id",
+                "created_at",
+                "decided_at",
+                "decided_by_id",
+            ),
+            redemptions,
+        )
         _bulk("redemption_step", ("id", "redemption_id", "status", "actor_id", "created_at"), steps)
         _add_wallets(set(user_ids), balance, earned, held, self.now)
         _add_rollups(rollups)
@@ -292,13 +421,36 @@ def _challenges(teams: list[Team], admin_id: int, rng: random.Random) -> int:
     count = 0
     for team in teams[::5]:
         kind = rng.choice(("loan_signed", "wealth_product_sold", "client_revisit_positive"))
-        db.session.add(Challenge(team_id=team.id, title=f"{team.name}: {kind.replace('_', ' ')} sprint", event_type=kind,
-                                 target=rng.randint(20, 60), pool=rng.choice((500, 800, 1000)), starts_at=now - dt.timedelta(days=10),
-                                 ends_at=now + dt.timedelta(days=20), status="active", progress=0, created_by_id=admin_id))
-        db.session.add(Challenge(team_id=team.id, title=f"{team.name}: last quarter's push", event_type=kind, target=500,
-                                 pool=1000, starts_at=now - dt.timedelta(days=120), ends_at=now - dt.timedelta(days=30),
-                                 status="failed", progress=rng.randint(100, 400), final_contributions=[],
-                                 created_by_id=admin_id, closed_at=now - dt.timedelta(days=29)))
+        db.session.add(
+            Challenge(
+                team_id=team.id,
+                title=f"{team.name}: {kind.replace('_', ' ')} sprint",
+                event_type=kind,
+                target=rng.randint(20, 60),
+                pool=rng.choice((500, 800, 1000)),
+                starts_at=now - dt.timedelta(days=10),
+                ends_at=now + dt.timedelta(days=20),
+                status="active",
+                progress=0,
+                created_by_id=admin_id,
+            )
+        )
+        db.session.add(
+            Challenge(
+                team_id=team.id,
+                title=f"{team.name}: last quarter's push",
+                event_type=kind,
+                target=500,
+                pool=1000,
+                starts_at=now - dt.timedelta(days=120),
+                ends_at=now - dt.timedelta(days=30),
+                status="failed",
+                progress=rng.randint(100, 400),
+                final_contributions=[],
+                created_by_id=admin_id,
+                closed_at=now - dt.timedelta(days=29),
+            )
+        )
         count += 2
     db.session.flush()
     return count

@@ -223,10 +223,10 @@ def launch(
 ) -> Challenge:
     """Launch a challenge for a team the actor leads (or any team, for an admin)."""
     if db.session.get(Team, team_id) is None:
-        raise NotFound(_("There is no team %(team_id)s.", team_id=team_id), fields={"team_id": [_("No team %(team_id)s.", team_id=team_id)]})
-    policy.require(
-        policy.can_manage_challenge(actor, team_id), _("You can only launch challenges for the teams you lead.")
-    )
+        raise NotFound(
+            _("There is no team %(team_id)s.", team_id=team_id), fields={"team_id": [_("No team %(team_id)s.", team_id=team_id)]}
+        )
+    policy.require(policy.can_manage_challenge(actor, team_id), _("You can only launch challenges for the teams you lead."))
     fields: dict[str, list[str]] = {}
     title, event_type = (title or "").strip(), (event_type or "").strip()
     if not title:
@@ -261,15 +261,31 @@ def launch(
     db.session.add(challenge)
     db.session.flush()
     budgets.record_reservation(challenge, budget_month)
-    audit.record(actor, "challenge.created", "challenge", challenge.id, {
-        "team_id": team_id, "title": challenge.title, "event_type": challenge.event_type, "target": target, "pool": pool,
-        "starts_at": challenge.starts_at, "ends_at": challenge.ends_at, "budget_period_key": budget_month,
-    })
+    audit.record(
+        actor,
+        "challenge.created",
+        "challenge",
+        challenge.id,
+        {
+            "team_id": team_id,
+            "title": challenge.title,
+            "event_type": challenge.event_type,
+            "target": target,
+            "pool": pool,
+            "starts_at": challenge.starts_at,
+            "ends_at": challenge.ends_at,
+            "budget_period_key": budget_month,
+        },
+    )
     params = {"challenge_id": challenge.id, "title": challenge.title, "target": target, "pool": pool, "points": pool}
     for user_id in member_ids(team_id):
         notify.queue(
-            user_id, "challenge", "challenge_launched", params,
-            url=f"/challenges/{challenge.id}", dedupe_key=f"challenge_launched:{challenge.id}:{user_id}",
+            user_id,
+            "challenge",
+            "challenge_launched",
+            params,
+            url=f"/challenges/{challenge.id}",
+            dedupe_key=f"challenge_launched:{challenge.id}:{user_id}",
         )
     return challenge
 
@@ -319,9 +335,7 @@ def close(actor: User | None, challenge_id: int) -> ChallengeView:
     if challenge is None or (actor is not None and not policy.can_view_challenge(actor, challenge.team_id)):
         raise NotFound(_("There is no challenge %(challenge_id)s.", challenge_id=challenge_id))
     if actor is not None:
-        policy.require(
-            policy.can_manage_challenge(actor, challenge.team_id), _("Only the team's lead or an admin can close it.")
-        )
+        policy.require(policy.can_manage_challenge(actor, challenge.team_id), _("Only the team's lead or an admin can close it."))
     if challenge.status != "active":
         return view(challenge)
     values = contributions_of(challenge)
@@ -348,22 +362,42 @@ def close(actor: User | None, challenge_id: int) -> ChallengeView:
         leavers = _inactive(values)  # deactivated members are not paid from challenges closed after they left
         for user_id, points in sorted(payout_split(challenge, {u: v for u, v in values.items() if u not in leavers}).items()):
             ledger.post(
-                user_id, points, kind="challenge_payout", reason=f"Team challenge: {challenge.title}",
-                actor_id=actor.id if actor else None, dedupe_key=f"challenge:{challenge.id}", effective_at=now,
+                user_id,
+                points,
+                kind="challenge_payout",
+                reason=f"Team challenge: {challenge.title}",
+                actor_id=actor.id if actor else None,
+                dedupe_key=f"challenge:{challenge.id}",
+                effective_at=now,
             )
-            db.session.add(ChallengePayout(challenge_id=challenge.id, user_id=user_id, contribution=values[user_id], points=points))
+            db.session.add(
+                ChallengePayout(challenge_id=challenge.id, user_id=user_id, contribution=values[user_id], points=points)
+            )
             paid[user_id] = points
         db.session.flush()
     returned = budgets.release(challenge.id, challenge.pool - sum(paid.values()))  # what nobody was paid goes back
-    audit.record(actor, "challenge.closed", "challenge", challenge.id, {
-        "status": status, "progress": progress, "target": challenge.target, "pool": challenge.pool,
-        "payouts": [{"user_id": uid, "points": pts} for uid, pts in sorted(paid.items())], "returned_to_budget": returned,
-    })
+    audit.record(
+        actor,
+        "challenge.closed",
+        "challenge",
+        challenge.id,
+        {
+            "status": status,
+            "progress": progress,
+            "target": challenge.target,
+            "pool": challenge.pool,
+            "payouts": [{"user_id": uid, "points": pts} for uid, pts in sorted(paid.items())],
+            "returned_to_budget": returned,
+        },
+    )
     for user_id in member_ids(challenge.team_id):
         notify.queue(
-            user_id, "challenge", "challenge_closed",
+            user_id,
+            "challenge",
+            "challenge_closed",
             {"challenge_id": challenge.id, "title": challenge.title, "status": status, "points": paid.get(user_id, 0)},
-            url=f"/challenges/{challenge.id}", dedupe_key=f"challenge_closed:{challenge.id}:{user_id}",
+            url=f"/challenges/{challenge.id}",
+            dedupe_key=f"challenge_closed:{challenge.id}:{user_id}",
         )
     return view(challenge)
 

@@ -68,8 +68,13 @@ def create_admin(email: str, password: str | None, name: str) -> None:
 @click.command("create-integration")
 @with_appcontext
 @click.argument("name")
-@click.option("--scope", type=click.Choice(INTEGRATION_SCOPES), default="events", show_default=True,
-              help="events: a CRM or risk system posting business events; scim: an HR system provisioning people.")
+@click.option(
+    "--scope",
+    type=click.Choice(INTEGRATION_SCOPES),
+    default="events",
+    show_default=True,
+    help="events: a CRM or risk system posting business events; scim: an HR system provisioning people.",
+)
 def create_integration(name: str, scope: str) -> None:
     """Create an integration client (CRM, risk or HR system) and print its API token."""
     try:

@@ -137,7 +137,10 @@ def lock_challenges(rows: list[Challenge]) -> list[Challenge]:
     ids = sorted(c.id for c in rows)
     return list(
         db.session.scalars(
-            sa.select(Challenge).where(Challenge.id.in_(ids)).order_by(Challenge.id).with_for_update()
+            sa.select(Challenge)
+            .where(Challenge.id.in_(ids))
+            .order_by(Challenge.id)
+            .with_for_update()
             .execution_options(populate_existing=True)
         )
     )
@@ -156,7 +159,10 @@ def lock_before_wallets(related: list[Event], breaches: list[tuple[int, dt.datet
     if related and clawback_types():
         claimed = list(
             db.session.scalars(
-                sa.select(Event).where(Event.id.in_(sorted({e.id for e in related}))).order_by(Event.id).with_for_update()
+                sa.select(Event)
+                .where(Event.id.in_(sorted({e.id for e in related})))
+                .order_by(Event.id)
+                .with_for_update()
                 .execution_options(populate_existing=True)
             )
         )
@@ -206,9 +212,16 @@ def restate_challenge(
     # A recount only falls: a failed challenge stays failed, with its progress recounted.
     status = "succeeded" if challenge.status == "succeeded" and progress >= challenge.target else "failed"
     record = ChallengeRestatement(
-        challenge_id=challenge.id, cause=cause[:64], cause_event_id=cause_event_id, reason=reason[:500],
-        status_before=challenge.status, status_after=status, progress_before=challenge.progress,
-        progress_after=progress, actor_id=actor_id, created_at=utcnow(),
+        challenge_id=challenge.id,
+        cause=cause[:64],
+        cause_event_id=cause_event_id,
+        reason=reason[:500],
+        status_before=challenge.status,
+        status_after=status,
+        progress_before=challenge.progress,
+        progress_after=progress,
+        actor_id=actor_id,
+        created_at=utcnow(),
     )
     try:
         with db.session.begin_nested():
@@ -239,10 +252,15 @@ def restate_challenge(
             first = original.get(user_id)
             posted.append(
                 ledger.post(
-                    user_id, difference, kind="challenge_payout", reason=what, actor_id=actor_id,
+                    user_id,
+                    difference,
+                    kind="challenge_payout",
+                    reason=what,
+                    actor_id=actor_id,
                     dedupe_key=f"challenge:{challenge.id}" if first is None else f"challenge:{challenge.id}:restated:{record.id}",
                     effective_at=first.effective_at if first is not None else challenge.closed_at,
-                    corrects_id=first.id if first is not None else None, cause_event_id=cause_event_id,
+                    corrects_id=first.id if first is not None else None,
+                    cause_event_id=cause_event_id,
                 )
             )
     after = dict(wanted)
@@ -254,17 +272,30 @@ def restate_challenge(
         sa.update(Challenge)
         .where(Challenge.id == challenge.id)
         .values(
-            status=status, progress=progress, restated_at=record.created_at,
+            status=status,
+            progress=progress,
+            restated_at=record.created_at,
             final_contributions=[[uid, value] for uid, value in sorted(values.items())],
         )
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(challenge)
-    audit.record(actor if actor is not None else _user(actor_id), "challenge.restated", "challenge", challenge.id, {
-        "cause": record.cause, "reason": record.reason, "status": [record.status_before, status],
-        "progress": [record.progress_before, progress], "returned_to_budget": returned,
-        "payouts": [{"user_id": uid, "before": net.get(uid, 0), "after": after.get(uid, 0)} for uid in sorted(set(net) | set(after))],
-    })
+    audit.record(
+        actor if actor is not None else _user(actor_id),
+        "challenge.restated",
+        "challenge",
+        challenge.id,
+        {
+            "cause": record.cause,
+            "reason": record.reason,
+            "status": [record.status_before, status],
+            "progress": [record.progress_before, progress],
+            "returned_to_budget": returned,
+            "payouts": [
+                {"user_id": uid, "before": net.get(uid, 0), "after": after.get(uid, 0)} for uid in sorted(set(net) | set(after))
+            ],
+        },
+    )
     _tell_members(challenge, record, net, after, reason)
     return posted
 
@@ -282,26 +313,43 @@ def _poster(event: Event) -> User | Integration | None:
 
 def _update_payout_rows(challenge: Challenge, values: dict[int, int], after: dict[int, int]) -> None:
     """Keep each member's payout row at the net they now hold from the pool."""
-    rows = {p.user_id: p for p in db.session.scalars(sa.select(ChallengePayout).where(ChallengePayout.challenge_id == challenge.id))}
+    rows = {
+        p.user_id: p for p in db.session.scalars(sa.select(ChallengePayout).where(ChallengePayout.challenge_id == challenge.id))
+    }
     for user_id in set(rows) | set(after):
         row = rows.get(user_id)
         if row is None:
-            db.session.add(ChallengePayout(challenge_id=challenge.id, user_id=user_id, contribution=values.get(user_id, 0), points=after[user_id]))
+            db.session.add(
+                ChallengePayout(
+                    challenge_id=challenge.id, user_id=user_id, contribution=values.get(user_id, 0), points=after[user_id]
+                )
+            )
         else:
             row.points, row.contribution = after.get(user_id, 0), values.get(user_id, 0)
     db.session.flush()
 
 
-def _tell_members(challenge: Challenge, record: ChallengeRestatement, before: dict[int, int], after: dict[int, int], reason: str) -> None:
+def _tell_members(
+    challenge: Challenge, record: ChallengeRestatement, before: dict[int, int], after: dict[int, int], reason: str
+) -> None:
     for user_id in sorted(set(before) | set(after)):
         old, new = before.get(user_id, 0), after.get(user_id, 0)
         if old == new:
             continue
         notify.queue(
-            user_id, "challenge", "challenge_restated",
-            {"challenge_id": challenge.id, "title": challenge.title, "status": challenge.status,
-             "before": old, "after": new, "reason": reason},
-            url=f"/challenges/{challenge.id}", dedupe_key=f"challenge_restated:{record.id}:{user_id}",
+            user_id,
+            "challenge",
+            "challenge_restated",
+            {
+                "challenge_id": challenge.id,
+                "title": challenge.title,
+                "status": challenge.status,
+                "before": old,
+                "after": new,
+                "reason": reason,
+            },
+            url=f"/challenges/{challenge.id}",
+            dedupe_key=f"challenge_restated:{record.id}:{user_id}",
         )
 
 
@@ -338,14 +386,23 @@ def retake_unearned_period_bonuses(event: Event, *, cause_event_id: int, reason:
         key = period_key(period, event.occurred_at)
         start, end = period_bounds(period, key)
         still = db.session.scalar(
-            sa.select(Event.id).where(
-                Event.user_id == event.user_id, Event.type == event.type, Event.reversed_at.is_(None),
-                Event.occurred_at >= start, Event.occurred_at < end,
-            ).limit(1)
+            sa.select(Event.id)
+            .where(
+                Event.user_id == event.user_id,
+                Event.type == event.type,
+                Event.reversed_at.is_(None),
+                Event.occurred_at >= start,
+                Event.occurred_at < end,
+            )
+            .limit(1)
         )
         if still is None:
             for bonus in _live_bonuses(event.user_id, [f"period_bonus:{bonus_type}:{key}"]):
-                posted.append(ledger.reverse(bonus, actor_id=actor_id, reason=f"Reversed: {bonus.reason} — {reason}", cause_event_id=cause_event_id))
+                posted.append(
+                    ledger.reverse(
+                        bonus, actor_id=actor_id, reason=f"Reversed: {bonus.reason} — {reason}", cause_event_id=cause_event_id
+                    )
+                )
     return posted
 
 
@@ -358,16 +415,25 @@ def event_stored(event: Event, *, related: Event | None, actor_id: int | None) -
         if claim_reversal(related, actor_id=actor_id, reason=reason):
             poster = _poster(event)
             reversals = reverse_cascade(related, actor_id=actor_id, reason=reason, cause=event, actor=poster)
-            audit.record(poster, "event.reversed", "event", related.id, {
-                "reason": reason, "clawback_event_id": event.id,
-                "reversals": [{"user_id": e.user_id, "points": e.points} for e in reversals],
-            })
+            audit.record(
+                poster,
+                "event.reversed",
+                "event",
+                related.id,
+                {
+                    "reason": reason,
+                    "clawback_event_id": event.id,
+                    "reversals": [{"user_id": e.user_id, "points": e.points} for e in reversals],
+                },
+            )
             posted += reversals
     forbidden = [_bonus_key(t, p, event.occurred_at) for t, p in _period_rules(forbids_event_type=event.type)]
     if forbidden:
         for bonus in _live_bonuses(event.user_id, forbidden):
             posted.append(
-                ledger.reverse(bonus, actor_id=actor_id, reason=f"Reversed: {bonus.reason} — {name} in the period", cause_event_id=event.id)
+                ledger.reverse(
+                    bonus, actor_id=actor_id, reason=f"Reversed: {bonus.reason} — {name} in the period", cause_event_id=event.id
+                )
             )
     if event.type == COMPLIANCE_BREACH_TYPE:
         posted += veto_after_the_fact(event, actor_id=actor_id)
@@ -410,8 +476,11 @@ def _challenges_vetoed_from(user_id: int, quarter: str) -> list[Challenge]:
     paid = sa.select(ChallengePayout.challenge_id).where(ChallengePayout.user_id == user_id, ChallengePayout.points != 0)
     rows = db.session.scalars(
         sa.select(Challenge).where(
-            Challenge.status == "succeeded", Challenge.starts_at < end, Challenge.ends_at > start,
-            Challenge.team_id.in_(challenges.ancestor_ids(team_id)), Challenge.id.not_in(paid),
+            Challenge.status == "succeeded",
+            Challenge.starts_at < end,
+            Challenge.ends_at > start,
+            Challenge.team_id.in_(challenges.ancestor_ids(team_id)),
+            Challenge.id.not_in(paid),
         )
     )
     return [c for c in rows if any(int(uid) == user_id for uid, _value in (c.final_contributions or []))]
@@ -424,8 +493,11 @@ def _paid_challenges_in(user_id: int, quarter: str) -> list[Challenge]:
             sa.select(Challenge)
             .join(ChallengePayout, ChallengePayout.challenge_id == Challenge.id)
             .where(
-                ChallengePayout.user_id == user_id, ChallengePayout.points != 0, Challenge.status == "succeeded",
-                Challenge.starts_at < end, Challenge.ends_at > start,
+                ChallengePayout.user_id == user_id,
+                ChallengePayout.points != 0,
+                Challenge.status == "succeeded",
+                Challenge.starts_at < end,
+                Challenge.ends_at > start,
             )
             .order_by(Challenge.id)
         )

@@ -106,7 +106,9 @@ class EventInputSchema(ma.Schema):
     user_id = WholeNumber(required=True, validate=ma.validate.Range(min=1, max=MAX_ID))
     occurred_at = ma.fields.DateTime(required=True)
     participants = ma.fields.List(
-        WholeNumber(validate=ma.validate.Range(min=1, max=MAX_ID)), load_default=list, validate=ma.validate.Length(max=MAX_PARTICIPANTS)
+        WholeNumber(validate=ma.validate.Range(min=1, max=MAX_ID)),
+        load_default=list,
+        validate=ma.validate.Length(max=MAX_PARTICIPANTS),
     )
     quantity = WholeNumber(load_default=1, validate=ma.validate.Range(min=1, max=MAX_QUANTITY))
     related_external_id = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(min=1, max=255))
@@ -175,7 +177,9 @@ def parse_event(raw, *, naive_in_utc: bool = False) -> EventInput:
     except ma.ValidationError as error:
         fields = {k: v if isinstance(v, list) else [str(v)] for k, v in error.normalized_messages().items()}
         first = next(iter(fields.items()))
-        raise ValidationFailed(_("%(value)s: %(value2)s", value=first[0], value2=' '.join(map(str, first[1]))), fields=fields) from None
+        raise ValidationFailed(
+            _("%(value)s: %(value2)s", value=first[0], value2=" ".join(map(str, first[1]))), fields=fields
+        ) from None
     moment = data["occurred_at"]
     try:
         if moment.tzinfo is None:
@@ -255,7 +259,9 @@ def ingest_events(raw_items: list, *, source: str, actor_id: int | None, naive_i
             results[i] = EventResult(i, ext, "invalid", error=error)
     user_ids = {p.user_id for _, p in parsed} | {u for _, p in parsed for u in p.participants}
     known_users = set(db.session.scalars(sa.select(User.id).where(User.id.in_(user_ids)))) if user_ids else set()
-    known_events = _stored_events(source, {p.external_id for _, p in parsed} | {p.related_external_id for _, p in parsed} - {None})
+    known_events = _stored_events(
+        source, {p.external_id for _, p in parsed} | {p.related_external_id for _, p in parsed} - {None}
+    )
     versions = rules_in_force({p.type for _, p in parsed} | {MENTORSHIP_BONUS_TYPE})
     mentorships = mentoring.open_mentorships(user_ids)
     new = [p for _, p in parsed if p.external_id not in known_events]
@@ -271,7 +277,9 @@ def ingest_events(raw_items: list, *, source: str, actor_id: int | None, naive_i
         unknown = [uid for uid in [item.user_id, *item.participants] if uid not in known_users]
         if unknown:
             field = "user_id" if item.user_id in unknown else "participants"
-            message = f"There is no user {unknown[0]}." if len(unknown) == 1 else f"There are no users {', '.join(map(str, unknown))}."
+            message = (
+                f"There is no user {unknown[0]}." if len(unknown) == 1 else f"There are no users {', '.join(map(str, unknown))}."
+            )
             results[i] = EventResult(i, item.external_id, "invalid", error=ValidationFailed(message, fields={field: [message]}))
         elif item.external_id in known_events:
             results[i] = _known(i, item, known_events[item.external_id])
@@ -330,7 +338,10 @@ def _known(i: int, item: EventInput, stored: Event) -> EventResult:
     if stored.payload_hash == item.payload_hash:
         return EventResult(i, item.external_id, "duplicate", event=stored)
     error = Conflict(
-        _("Event %(external_id)s was already received with different details; send a new external_id for a new event, or ask an admin to reverse the stored one.", external_id=item.external_id),
+        _(
+            "Event %(external_id)s was already received with different details; send a new external_id for a new event, or ask an admin to reverse the stored one.",
+            external_id=item.external_id,
+        ),
         external_id=item.external_id,
         event_id=stored.id,
     )
@@ -351,16 +362,30 @@ def _store_batch(items: list[tuple[int, EventInput]], source, actor_id, versions
     now = utcnow()
     rules_of = {item.external_id: rule_at(versions.get(item.type, []), item.occurred_at) for _, item in items}
     rows = [
-        {"source": source, "external_id": item.external_id, "type": item.type, "user_id": item.user_id,
-         "occurred_at": item.occurred_at, "quantity": item.quantity, "participants": item.participants,
-         "payload_hash": item.payload_hash, "rule_id": rules_of[item.external_id].id if rules_of[item.external_id] else None,
-         "created_by_id": actor_id, "created_at": now}
+        {
+            "source": source,
+            "external_id": item.external_id,
+            "type": item.type,
+            "user_id": item.user_id,
+            "occurred_at": item.occurred_at,
+            "quantity": item.quantity,
+            "participants": item.participants,
+            "payload_hash": item.payload_hash,
+            "rule_id": rules_of[item.external_id].id if rules_of[item.external_id] else None,
+            "created_by_id": actor_id,
+            "created_at": now,
+        }
         for _, item in items
     ]
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(Event).on_conflict_do_nothing(index_elements=["source", "external_id"]).returning(Event)
     stored = {event.external_id: event for event in db.session.scalars(stmt, rows)}
-    postings = [posting for _, item in items if item.external_id in stored for posting in _shares(stored[item.external_id], rules_of[item.external_id])]
+    postings = [
+        posting
+        for _, item in items
+        if item.external_id in stored
+        for posting in _shares(stored[item.external_id], rules_of[item.external_id])
+    ]
     entries: dict[int, list[LedgerEntry]] = defaultdict(list)
     for entry in ledger.post_many(postings):
         entries[entry.event_id].append(entry)
@@ -368,10 +393,17 @@ def _store_batch(items: list[tuple[int, EventInput]], source, actor_id, versions
     for i, item in items:
         event = stored.get(item.external_id)
         if event is None:  # a concurrent request stored this identity first: answer as it did
-            results.append(_known(i, item, db.session.scalar(
-                sa.select(Event).where(Event.source == source, Event.external_id == item.external_id))))
+            results.append(
+                _known(
+                    i,
+                    item,
+                    db.session.scalar(sa.select(Event).where(Event.source == source, Event.external_id == item.external_id)),
+                )
+            )
             continue
-        awarded = entries[event.id] + _after_award(event, rules_of[item.external_id], entries[event.id], versions, mentorships, actor_id)
+        awarded = entries[event.id] + _after_award(
+            event, rules_of[item.external_id], entries[event.id], versions, mentorships, actor_id
+        )
         results.append(EventResult(i, item.external_id, "created", event=event, awards=award_dicts(awarded)))
     badges.check_events([result.event for result in results if result.status == "created"])
     return results
@@ -421,9 +453,13 @@ def _ingest_one(i, item: EventInput, source, actor_id, known_events, versions, m
             db.session.flush()
             entries = _award(event, rule)
             deal = event.type in mentorship_deal_types()
-            mentorship = next((mentorships[e.user_id] for e in entries if deal and e.points > 0 and e.user_id in mentorships), None)
+            mentorship = next(
+                (mentorships[e.user_id] for e in entries if deal and e.points > 0 and e.user_id in mentorships), None
+            )
             if mentorship is not None:
-                bonus = mentoring.pay_first_deal_bonus(mentorship, event, rule_at(versions[MENTORSHIP_BONUS_TYPE], event.occurred_at))
+                bonus = mentoring.pay_first_deal_bonus(
+                    mentorship, event, rule_at(versions[MENTORSHIP_BONUS_TYPE], event.occurred_at)
+                )
                 if bonus:
                     mentorships.pop(mentorship.mentee_id, None)
                 entries += bonus
@@ -476,8 +512,13 @@ def _shares(event: Event, rule: Rule | None) -> list[ledger.Posting]:
     count = len(shares)
     return [
         ledger.Posting(
-            user_id, points, kind, reason if count == 1 else f"{reason} (share {n} of {count} of {total})",
-            event_id=event.id, rule_id=rule.id, effective_at=event.occurred_at,
+            user_id,
+            points,
+            kind,
+            reason if count == 1 else f"{reason} (share {n} of {count} of {total})",
+            event_id=event.id,
+            rule_id=rule.id,
+            effective_at=event.occurred_at,
         )
         for n, (user_id, points) in enumerate(shares, start=1)
         if points != 0
@@ -493,14 +534,23 @@ def reverse_event(actor: User | None, event_id: int, reason: str) -> tuple[Event
         policy.require(policy.can_reverse_events(actor), _("Only administrators can reverse events."))
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed(_("Say why the event is reversed; the people affected will see it."), fields={"reason": [_("A reason is required.")]})
+        raise ValidationFailed(
+            _("Say why the event is reversed; the people affected will see it."), fields={"reason": [_("A reason is required.")]}
+        )
     event = db.session.get(Event, event_id)
     if event is None:
         raise NotFound(_("There is no event %(event_id)s.", event_id=event_id))
     if not corrections.claim_reversal(event, actor_id=actor.id if actor else None, reason=reason):
         raise InvalidTransition(_("This event has already been reversed."))
     reversals = corrections.reverse_cascade(event, actor_id=actor.id if actor else None, reason=reason, actor=actor)
-    audit.record(actor, "event.reversed", "event", event_id, {
-        "reason": reason[:500], "reversals": [{"user_id": e.user_id, "points": e.points} for e in reversals],
-    })
+    audit.record(
+        actor,
+        "event.reversed",
+        "event",
+        event_id,
+        {
+            "reason": reason[:500],
+            "reversals": [{"user_id": e.user_id, "points": e.points} for e in reversals],
+        },
+    )
     return event, reversals

@@ -43,7 +43,8 @@ def read_rows(text: str) -> list[tuple[int, dict]]:
     if missing:
         expected = ", ".join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)
         raise ValidationFailed(
-            _("Row 1: missing column(s) %(value)s. Expected: %(expected)s.", value=', '.join(missing), expected=expected), fields={"file": [_("Missing columns.")]}
+            _("Row 1: missing column(s) %(value)s. Expected: %(expected)s.", value=", ".join(missing), expected=expected),
+            fields={"file": [_("Missing columns.")]},
         )
     rows = []
     for line, raw in enumerate(reader, start=2):
@@ -60,7 +61,9 @@ def read_rows(text: str) -> list[tuple[int, dict]]:
                 event.pop(column)
         rows.append((line, event))
     if len(rows) > MAX_ROWS:
-        raise ValidationFailed(_("The file has %(value)s rows; split it into files of at most %(MAX_ROWS)s.", value=len(rows), MAX_ROWS=MAX_ROWS))
+        raise ValidationFailed(
+            _("The file has %(value)s rows; split it into files of at most %(MAX_ROWS)s.", value=len(rows), MAX_ROWS=MAX_ROWS)
+        )
     return rows
 
 
@@ -101,7 +104,9 @@ def with_user_ids(rows: list[tuple[int, dict]]) -> list[tuple[int, dict]]:
     emails = {v.lower() for _, e in rows for v in [e.get("user_id", ""), *e.get("participants", [])] if "@" in v}
     if not emails:
         return rows
-    ids = dict(db.session.execute(sa.select(sa.func.lower(User.email), User.id).where(sa.func.lower(User.email).in_(emails))).all())
+    ids = dict(
+        db.session.execute(sa.select(sa.func.lower(User.email), User.id).where(sa.func.lower(User.email).in_(emails))).all()
+    )
 
     def one(value: str) -> str:
         return str(ids.get(value.lower(), value)) if "@" in value else value
@@ -121,16 +126,28 @@ def start_import(actor: User, filename: str, data: bytes) -> EventImport:
     """Store an uploaded CSV for chunked processing; bad files are refused at once."""
     policy.require(policy.can_import_events(actor), _("Only administrators can import events."))
     if len(data) > MAX_BYTES:
-        raise ValidationFailed(_("The file is larger than 5 MB; split it into smaller files."), fields={"file": [_("Too large.")]})
+        raise ValidationFailed(
+            _("The file is larger than 5 MB; split it into smaller files."), fields={"file": [_("Too large.")]}
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ValidationFailed(_("The file is not UTF-8 text; save it as 'CSV UTF-8'."), fields={"file": [_("Not UTF-8.")]}) from None
+        raise ValidationFailed(
+            _("The file is not UTF-8 text; save it as 'CSV UTF-8'."), fields={"file": [_("Not UTF-8.")]}
+        ) from None
     rows = read_rows(text)
     if not rows:
         raise ValidationFailed(_("The file has a header but no rows."), fields={"file": [_("No rows.")]})
-    job = EventImport(filename=(filename or "events.csv")[:255], content=text, total_rows=len(rows),
-                      processed_rows=0, status="pending", results=[], created_by_id=actor.id, created_at=utcnow())
+    job = EventImport(
+        filename=(filename or "events.csv")[:255],
+        content=text,
+        total_rows=len(rows),
+        processed_rows=0,
+        status="pending",
+        results=[],
+        created_by_id=actor.id,
+        created_at=utcnow(),
+    )
     db.session.add(job)
     db.session.flush()
     return job
@@ -155,8 +172,9 @@ def process_chunk(actor: User, import_id: int, size: int = CHUNK_SIZE) -> EventI
     claimed = db.session.execute(
         sa.update(EventImport)
         .where(EventImport.id == job.id, EventImport.processed_rows == done)
-        .values(processed_rows=done + len(rows), status="done" if finished else "running",
-                finished_at=utcnow() if finished else None)
+        .values(
+            processed_rows=done + len(rows), status="done" if finished else "running", finished_at=utcnow() if finished else None
+        )
     ).rowcount
     if claimed != 1:
         db.session.refresh(job)

@@ -21,10 +21,26 @@ from pointsapp.models import Redemption, Reward, Team, User
 from pointsapp.periods import local, period_bounds
 
 PAYROLL_COLUMNS = (
-    "redemption_id", "employee_email", "employee_name", "reward", "quantity", "amount", "currency", "approved_at",
+    "redemption_id",
+    "employee_email",
+    "employee_name",
+    "reward",
+    "quantity",
+    "amount",
+    "currency",
+    "approved_at",
 )
 HR_COLUMNS = (
-    "redemption_id", "employee_email", "employee_name", "employee_number", "team", "kind", "days", "first_day", "last_day", "reward",
+    "redemption_id",
+    "employee_email",
+    "employee_name",
+    "employee_number",
+    "team",
+    "kind",
+    "days",
+    "first_day",
+    "last_day",
+    "reward",
     "approved_at",
 )
 HR_KINDS = ("leave_day", "remote_day")
@@ -36,9 +52,7 @@ def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:
     try:
         return period_bounds("month", (month or "").strip())
     except ValueError:
-        raise ValidationFailed(
-            _("Give the month as YYYY-MM, e.g. 2026-11."), fields={"month": [_("Use YYYY-MM.")]}
-        ) from None
+        raise ValidationFailed(_("Give the month as YYYY-MM, e.g. 2026-11."), fields={"month": [_("Use YYYY-MM.")]}) from None
 
 
 def _approved(kinds: tuple[str, ...], month: str):

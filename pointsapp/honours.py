@@ -23,6 +23,7 @@ from pointsapp.periods import PERIODS, period_bounds, period_of_key, utcnow
 BEST_MANAGER = "Best customer manager"
 TEAM_CONTRIBUTION = "Team contribution"
 
+
 def require_period_ended(key: str) -> None:
     """Refuse honours for a week, month, quarter or year that is not over (PeriodNotEnded)."""
     kind = period_of_key(key)
@@ -34,7 +35,8 @@ def require_period_ended(key: str) -> None:
         return
     if end > utcnow():
         raise PeriodNotEnded(
-            _("%(key)s has not ended yet; honours are given once the period is over.", key=key), fields={"period_key": [_("Not over yet.")]}
+            _("%(key)s has not ended yet; honours are given once the period is over.", key=key),
+            fields={"period_key": [_("Not over yet.")]},
         )
 
 
@@ -51,10 +53,16 @@ def _grant(user: User, title: str, key: str, *, actor: User | None, team_id: int
             db.session.flush()
     except sa.exc.IntegrityError:
         raise Duplicate(_("%(name)s already holds '%(title)s' for %(key)s.", name=user.name, title=title, key=key)) from None
-    audit.record(actor, "honor.created", "honor", honor.id, {"user_id": user.id, "title": title, "period_key": key, "team_id": team_id})
+    audit.record(
+        actor, "honor.created", "honor", honor.id, {"user_id": user.id, "title": title, "period_key": key, "team_id": team_id}
+    )
     notify.queue(
-        user.id, "badge", "honour_awarded", {"title": title, "period_key": key},
-        url="/badges", dedupe_key=f"honor:{honor.id}",
+        user.id,
+        "badge",
+        "honour_awarded",
+        {"title": title, "period_key": key},
+        url="/badges",
+        dedupe_key=f"honor:{honor.id}",
     )
     return honor
 
@@ -64,7 +72,9 @@ def award_honor(actor: User, *, user_id: int, title: str, period_key: str) -> Ho
     policy.require(policy.can_award_honors(actor), _("Only administrators can award honour titles."))
     user = get_by_id(User, user_id)
     if user is None:
-        raise NotFound(_("There is no user %(user_id)s.", user_id=user_id), fields={"user_id": [_("No user %(user_id)s.", user_id=user_id)]})
+        raise NotFound(
+            _("There is no user %(user_id)s.", user_id=user_id), fields={"user_id": [_("No user %(user_id)s.", user_id=user_id)]}
+        )
     title, period_key = (title or "").strip(), (period_key or "").strip()
     fields: dict[str, list[str]] = {}
     if not title:
@@ -76,7 +86,11 @@ def award_honor(actor: User, *, user_id: int, title: str, period_key: str) -> Ho
     require_period_ended(period_key)
     if _vetoed(user.id, period_key):
         raise ValidationFailed(
-            _("%(name)s is under a compliance veto for %(period_key)s and cannot be honoured.", name=user.name, period_key=period_key),
+            _(
+                "%(name)s is under a compliance veto for %(period_key)s and cannot be honoured.",
+                name=user.name,
+                period_key=period_key,
+            ),
             fields={"user_id": [_("Under a compliance veto for this period.")]},
         )
     return _grant(user, title[:120], period_key, actor=actor, team_id=user.team_id)
@@ -85,22 +99,26 @@ def award_honor(actor: User, *, user_id: int, title: str, period_key: str) -> Ho
 def award_best_managers(period: str, key: str, *, actor: User | None = None) -> list[Honor]:
     """Name each team's Best customer manager for the period (once per period)."""
     if period not in PERIODS:
-        raise ValidationFailed(_("Unknown period '%(period)s'; use one of: %(value)s.", period=period, value=', '.join(PERIODS)))
+        raise ValidationFailed(_("Unknown period '%(period)s'; use one of: %(value)s.", period=period, value=", ".join(PERIODS)))
     try:
         period_bounds(period, key)
     except ValueError:
-        raise ValidationFailed(_("'%(key)s' is not a %(period)s key (e.g. 2026-11 for a month).", key=key, period=period)) from None
+        raise ValidationFailed(
+            _("'%(key)s' is not a %(period)s key (e.g. 2026-11 for a month).", key=key, period=period)
+        ) from None
     require_period_ended(key)
     vetoed = earning.vetoed_user_ids(period, key)
-    done_teams = set(
-        db.session.scalars(sa.select(Honor.team_id).where(Honor.title == BEST_MANAGER, Honor.period_key == key))
-    )
+    done_teams = set(db.session.scalars(sa.select(Honor.team_id).where(Honor.title == BEST_MANAGER, Honor.period_key == key)))
     rows = db.session.execute(
         sa.select(User, PeriodTotal.points)
         .join(PeriodTotal, PeriodTotal.user_id == User.id)
         .where(
-            PeriodTotal.period == period, PeriodTotal.period_key == key, PeriodTotal.points > 0,
-            User.role == "employee", User.is_active_account.is_(True), User.team_id.is_not(None),
+            PeriodTotal.period == period,
+            PeriodTotal.period_key == key,
+            PeriodTotal.points > 0,
+            User.role == "employee",
+            User.is_active_account.is_(True),
+            User.team_id.is_not(None),
         )
         .order_by(User.team_id, PeriodTotal.points.desc(), User.id)
     ).all()

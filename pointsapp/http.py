@@ -40,26 +40,56 @@ _HTTP_CODES = {
 
 # Marshmallow's fixed messages, listed so that the catalog carries them.
 LIBRARY_MESSAGES = (
-    _l("Missing data for required field."), _l("Field may not be null."), _l("Invalid input type."), _l("Unknown field."),
-    _l("Not a valid integer."), _l("Not a valid string."), _l("Not a valid boolean."), _l("Not a valid number."),
-    _l("Not a valid date."), _l("Not a valid datetime."), _l("Not a valid email address."), _l("Not a valid list."),
-    _l("Not a valid mapping type."), _l("Not a valid URL."), _l("Invalid value."), _l("Invalid input."), _l("Invalid type."),
-    _l("Not a valid aware datetime."), _l("String does not match expected pattern."), _l("Number too large."),
-    _l("Special numeric values (nan or infinity) are not permitted."), _l("Not a valid utf-8 string."),
+    _l("Missing data for required field."),
+    _l("Field may not be null."),
+    _l("Invalid input type."),
+    _l("Unknown field."),
+    _l("Not a valid integer."),
+    _l("Not a valid string."),
+    _l("Not a valid boolean."),
+    _l("Not a valid number."),
+    _l("Not a valid date."),
+    _l("Not a valid datetime."),
+    _l("Not a valid email address."),
+    _l("Not a valid list."),
+    _l("Not a valid mapping type."),
+    _l("Not a valid URL."),
+    _l("Invalid value."),
+    _l("Invalid input."),
+    _l("Invalid type."),
+    _l("Not a valid aware datetime."),
+    _l("String does not match expected pattern."),
+    _l("Number too large."),
+    _l("Special numeric values (nan or infinity) are not permitted."),
+    _l("Not a valid utf-8 string."),
 )
 
 _SHAPES = (
     (re.compile(r"^Must be one of: (?P<choices>.+)\.$"), lambda m: _("Must be one of: %(choices)s.", choices=m["choices"])),
-    (re.compile(r"^Length must be between (?P<low>\d+) and (?P<high>\d+)\.$"),
-     lambda m: _("Length must be between %(low)s and %(high)s.", low=m["low"], high=m["high"])),
-    (re.compile(r"^Shorter than minimum length (?P<low>\d+)\.$"), lambda m: _("Shorter than minimum length %(low)s.", low=m["low"])),
-    (re.compile(r"^Longer than maximum length (?P<high>\d+)\.$"), lambda m: _("Longer than maximum length %(high)s.", high=m["high"])),
-    (re.compile(r"^Must be greater than or equal to (?P<low>-?[\d.]+) and less than or equal to (?P<high>-?[\d.]+)\.$"),
-     lambda m: _("Must be greater than or equal to %(low)s and less than or equal to %(high)s.", low=m["low"], high=m["high"])),
-    (re.compile(r"^Must be greater than or equal to (?P<low>-?[\d.]+)\.$"),
-     lambda m: _("Must be greater than or equal to %(low)s.", low=m["low"])),
-    (re.compile(r"^Must be less than or equal to (?P<high>-?[\d.]+)\.$"),
-     lambda m: _("Must be less than or equal to %(high)s.", high=m["high"])),
+    (
+        re.compile(r"^Length must be between (?P<low>\d+) and (?P<high>\d+)\.$"),
+        lambda m: _("Length must be between %(low)s and %(high)s.", low=m["low"], high=m["high"]),
+    ),
+    (
+        re.compile(r"^Shorter than minimum length (?P<low>\d+)\.$"),
+        lambda m: _("Shorter than minimum length %(low)s.", low=m["low"]),
+    ),
+    (
+        re.compile(r"^Longer than maximum length (?P<high>\d+)\.$"),
+        lambda m: _("Longer than maximum length %(high)s.", high=m["high"]),
+    ),
+    (
+        re.compile(r"^Must be greater than or equal to (?P<low>-?[\d.]+) and less than or equal to (?P<high>-?[\d.]+)\.$"),
+        lambda m: _("Must be greater than or equal to %(low)s and less than or equal to %(high)s.", low=m["low"], high=m["high"]),
+    ),
+    (
+        re.compile(r"^Must be greater than or equal to (?P<low>-?[\d.]+)\.$"),
+        lambda m: _("Must be greater than or equal to %(low)s.", low=m["low"]),
+    ),
+    (
+        re.compile(r"^Must be less than or equal to (?P<high>-?[\d.]+)\.$"),
+        lambda m: _("Must be less than or equal to %(high)s.", high=m["high"]),
+    ),
 )
 
 
@@ -155,7 +185,9 @@ class Api(flask_smorest.Api):
             return render_template("errors/error.html", status=status, error=error), status
         code, message = _HTTP_CODES.get(status, ("error", error.description or "Request failed."))
         if isinstance(error, CSRFError):
-            return error_response(403, "csrf_failed", _("The CSRF token is missing or invalid. Send it in the X-CSRFToken header."))
+            return error_response(
+                403, "csrf_failed", _("The CSRF token is missing or invalid. Send it in the X-CSRFToken header.")
+            )
         data = getattr(error, "data", None) or {}
         fields = None
         if status in (400, 422) and "messages" in data:

@@ -97,18 +97,23 @@ def standing_of(places: list[Place], row_id: int | None) -> Standing | None:
 def _check(period: str, kind: str, key: str | None) -> str:
     if period not in PERIODS:
         raise ValidationFailed(
-            _("Unknown period '%(period)s'; use one of: %(value)s.", period=period, value=', '.join(PERIODS)), fields={"period": [_("Must be one of: %(value)s.", value=', '.join(PERIODS))]}
+            _("Unknown period '%(period)s'; use one of: %(value)s.", period=period, value=", ".join(PERIODS)),
+            fields={"period": [_("Must be one of: %(value)s.", value=", ".join(PERIODS))]},
         )
     if kind not in KINDS:
         raise ValidationFailed(
-            _("Unknown kind '%(kind)s'; use individual or team.", kind=kind), fields={"kind": [_("Must be one of: individual, team.")]}
+            _("Unknown kind '%(kind)s'; use individual or team.", kind=kind),
+            fields={"kind": [_("Must be one of: individual, team.")]},
         )
     if key is None:
         return current_key(period)
     try:
         period_bounds(period, key)
     except ValueError:
-        raise ValidationFailed(_("'%(key)s' is not a %(period)s key.", key=key, period=period), fields={"period_key": [_("Not a %(period)s key.", period=period)]}) from None
+        raise ValidationFailed(
+            _("'%(key)s' is not a %(period)s key.", key=key, period=period),
+            fields={"period_key": [_("Not a %(period)s key.", period=period)]},
+        ) from None
     return key
 
 
@@ -127,7 +132,7 @@ def around(places: list[Place], row_id: int | None, reach: int = 2) -> list[Plac
     index = next((i for i, place in enumerate(places) if place.id == row_id), None)
     if index is None:
         return []
-    return places[max(0, index - reach): index + reach + 1]
+    return places[max(0, index - reach) : index + reach + 1]
 
 
 def _people(period: str, key: str, teams: set[int] | None) -> list[tuple[int, str, int]]:
@@ -170,7 +175,10 @@ def board(
     teams = None
     if team_id is not None:
         if get_by_id(Team, team_id) is None:
-            raise NotFound(_("There is no team %(team_id)s.", team_id=team_id), fields={"team_id": [_("No team %(team_id)s.", team_id=team_id)]})
+            raise NotFound(
+                _("There is no team %(team_id)s.", team_id=team_id),
+                fields={"team_id": [_("No team %(team_id)s.", team_id=team_id)]},
+            )
         teams = team_subtree_ids(team_id)
     rows = _people(period, key, teams) if kind == "individual" else _teams(period, key, teams)
     places = rank_rows(rows)
@@ -179,8 +187,13 @@ def board(
         me_id = viewer.id if kind == "individual" else viewer.team_id
     me = standing_of(places, me_id)
     return Board(
-        period=period, period_key=key, kind=kind, team_id=team_id,
-        items=places[:limit] if limit else places, me=me, me_id=me_id if me else None,
+        period=period,
+        period_key=key,
+        kind=kind,
+        team_id=team_id,
+        items=places[:limit] if limit else places,
+        me=me,
+        me_id=me_id if me else None,
     )
 
 
@@ -220,7 +233,9 @@ def _hash(token: str) -> str:
 def create_link(actor: User, team_id: int, label: str = "") -> tuple[BoardLink, str]:
     """Create a board link for a team the actor leads; return it and its token (shown once)."""
     if get_by_id(Team, team_id) is None:
-        raise NotFound(_("There is no team %(team_id)s.", team_id=team_id), fields={"team_id": [_("No team %(team_id)s.", team_id=team_id)]})
+        raise NotFound(
+            _("There is no team %(team_id)s.", team_id=team_id), fields={"team_id": [_("No team %(team_id)s.", team_id=team_id)]}
+        )
     policy.require(policy.can_open_board(actor, team_id), _("You can only open boards for the teams you lead."))
     token = secrets.token_urlsafe(24)
     link = BoardLink(team_id=team_id, token_hash=_hash(token), created_by_id=actor.id, label=(label or "").strip()[:120])

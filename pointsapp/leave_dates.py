@@ -34,10 +34,14 @@ def days_of(starts_on: dt.date, ends_on: dt.date) -> int:
     return (ends_on - starts_on).days + 1
 
 
-def check_days(reward: Reward, starts_on: dt.date | None, ends_on: dt.date | None, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+def check_days(
+    reward: Reward, starts_on: dt.date | None, ends_on: dt.date | None, today: dt.date | None = None
+) -> tuple[dt.date, dt.date]:
     """The (first, last) day asked for, checked: a dated kind, not in the past, in order, at most MAX_DAYS."""
     if reward.kind not in DATED_KINDS:
-        raise ValidationFailed(_("Only leave and remote days take dates."), fields={"starts_on": [_("Only leave and remote days take dates.")]})
+        raise ValidationFailed(
+            _("Only leave and remote days take dates."), fields={"starts_on": [_("Only leave and remote days take dates.")]}
+        )
     if starts_on is None:
         raise ValidationFailed(_("Choose the first day."), fields={"starts_on": [_("Choose the first day.")]})
     ends_on = ends_on or starts_on
@@ -45,9 +49,14 @@ def check_days(reward: Reward, starts_on: dt.date | None, ends_on: dt.date | Non
     if starts_on < today:
         raise ValidationFailed(_("The first day cannot be in the past."), fields={"starts_on": [_("Pick today or a later day.")]})
     if ends_on < starts_on:
-        raise ValidationFailed(_("The last day cannot be before the first day."), fields={"ends_on": [_("Pick the first day or a later one.")]})
+        raise ValidationFailed(
+            _("The last day cannot be before the first day."), fields={"ends_on": [_("Pick the first day or a later one.")]}
+        )
     if days_of(starts_on, ends_on) > MAX_DAYS:
-        raise ValidationFailed(_("Ask for at most %(max)d days at once.", max=MAX_DAYS), fields={"ends_on": [_("At most %(max)d days.", max=MAX_DAYS)]})
+        raise ValidationFailed(
+            _("Ask for at most %(max)d days at once.", max=MAX_DAYS),
+            fields={"ends_on": [_("At most %(max)d days.", max=MAX_DAYS)]},
+        )
     return starts_on, ends_on
 
 
@@ -68,8 +77,11 @@ def overlapping(user_id: int, starts_on: dt.date, ends_on: dt.date) -> Redemptio
 
 
 def overlap_message(clash: Redemption) -> str:
-    return _("You already asked for %(first)s to %(last)s; choose days that do not overlap.",
-             first=clash.starts_on.isoformat(), last=clash.ends_on.isoformat())
+    return _(
+        "You already asked for %(first)s to %(last)s; choose days that do not overlap.",
+        first=clash.starts_on.isoformat(),
+        last=clash.ends_on.isoformat(),
+    )
 
 
 def refuse_overlap(user_id: int, starts_on: dt.date, ends_on: dt.date) -> None:

@@ -188,8 +188,15 @@ def _validate(points: int, kind: str, reason: str) -> None:
         raise ValidationFailed(_("Points must be a whole number other than zero."), fields={"points": [_("Must not be zero.")]})
     if abs(points) > MAX_ENTRY_POINTS:
         raise ValidationFailed(
-            _("Points must be between -%(MAX_ENTRY_POINTS)s and %(MAX_ENTRY_POINTS)s.", MAX_ENTRY_POINTS=format(MAX_ENTRY_POINTS, ",")),
-            fields={"points": [_("Between -%(MAX_ENTRY_POINTS)s and %(MAX_ENTRY_POINTS)s.", MAX_ENTRY_POINTS=format(MAX_ENTRY_POINTS, ","))]},
+            _(
+                "Points must be between -%(MAX_ENTRY_POINTS)s and %(MAX_ENTRY_POINTS)s.",
+                MAX_ENTRY_POINTS=format(MAX_ENTRY_POINTS, ","),
+            ),
+            fields={
+                "points": [
+                    _("Between -%(MAX_ENTRY_POINTS)s and %(MAX_ENTRY_POINTS)s.", MAX_ENTRY_POINTS=format(MAX_ENTRY_POINTS, ","))
+                ]
+            },
         )
     if not reason or not reason.strip():
         raise ValidationFailed(_("A reason is required."), fields={"reason": [_("A reason is required.")]})
@@ -222,8 +229,17 @@ def post_many(postings: list[Posting]) -> list[sa.Row]:
         _validate(posting.points, posting.kind, posting.reason)
     now = utcnow()
     rows = [
-        {"user_id": p.user_id, "points": p.points, "kind": p.kind, "reason": p.reason.strip()[:500], "actor_id": p.actor_id,
-         "event_id": p.event_id, "rule_id": p.rule_id, "effective_at": p.effective_at or now, "created_at": now}
+        {
+            "user_id": p.user_id,
+            "points": p.points,
+            "kind": p.kind,
+            "reason": p.reason.strip()[:500],
+            "actor_id": p.actor_id,
+            "event_id": p.event_id,
+            "rule_id": p.rule_id,
+            "effective_at": p.effective_at or now,
+            "created_at": now,
+        }
         for p in postings
     ]
     # Core rows (id, user_id, points, kind, reason, …), not ORM objects: loading a thousand objects costs more than the insert.
@@ -255,9 +271,7 @@ def post_many(postings: list[Posting]) -> list[sa.Row]:
 
 
 def _entry_by_dedupe_key(user_id: int, dedupe_key: str) -> LedgerEntry | None:
-    return db.session.scalar(
-        sa.select(LedgerEntry).where(LedgerEntry.user_id == user_id, LedgerEntry.dedupe_key == dedupe_key)
-    )
+    return db.session.scalar(sa.select(LedgerEntry).where(LedgerEntry.user_id == user_id, LedgerEntry.dedupe_key == dedupe_key))
 
 
 # Hot-path statements, built once so that SQLAlchemy compiles them once (Core
@@ -289,8 +303,7 @@ _ROLLUP_UPSERT = {name: _rollup_upsert(name) for name in ("postgresql", "sqlite"
 
 def _add_to_rollups(user_id: int, points: int, moment: dt.datetime) -> None:
     rows = [
-        {"user_id": user_id, "period": period, "period_key": key, "points": points}
-        for period, key in period_keys(moment).items()
+        {"user_id": user_id, "period": period, "period_key": key, "points": points} for period, key in period_keys(moment).items()
     ]
     db.session.execute(_ROLLUP_UPSERT[db.session.get_bind().dialect.name], rows)
 
@@ -355,7 +368,9 @@ def place_hold(user_id: int, points: int, *, reason: str) -> Hold:
         wallet = wallet_of(user_id)
         missing = points - (wallet.balance - wallet.held)
         raise InsufficientPoints(
-            _("You need %(missing)s more points for this.", missing=missing), missing=missing, available=wallet.balance - wallet.held
+            _("You need %(missing)s more points for this.", missing=missing),
+            missing=missing,
+            available=wallet.balance - wallet.held,
         )
     hold = Hold(user_id=user_id, points=points, status="open", reason=reason[:500], created_at=now)
     db.session.add(hold)
@@ -365,18 +380,14 @@ def place_hold(user_id: int, points: int, *, reason: str) -> Hold:
 
 def _close_hold(hold_id: int, status: str) -> Hold:
     closed = db.session.execute(
-        sa.update(Hold)
-        .where(Hold.id == hold_id, Hold.status == "open")
-        .values(status=status, closed_at=utcnow())
+        sa.update(Hold).where(Hold.id == hold_id, Hold.status == "open").values(status=status, closed_at=utcnow())
     ).rowcount
     hold = db.session.get(Hold, hold_id, populate_existing=True)
     if hold is None:
         raise NotFound(_("No such hold."))
     if closed != 1:
         raise InvalidTransition(_("This hold is already %(status)s.", status=hold.status))
-    db.session.execute(
-        sa.update(Wallet).where(Wallet.user_id == hold.user_id).values(held=Wallet.held - hold.points)
-    )
+    db.session.execute(sa.update(Wallet).where(Wallet.user_id == hold.user_id).values(held=Wallet.held - hold.points))
     return hold
 
 
@@ -403,8 +414,14 @@ def check_ledger() -> list[str]:
     reversed_entry = sa.orm.aliased(LedgerEntry)
     entries = db.session.execute(
         sa.select(
-            LedgerEntry.user_id, LedgerEntry.points, LedgerEntry.kind, LedgerEntry.effective_at, LedgerEntry.corrects_id,
-            reversed_entry.kind, reversed_entry.points, reversed_entry.corrects_id,
+            LedgerEntry.user_id,
+            LedgerEntry.points,
+            LedgerEntry.kind,
+            LedgerEntry.effective_at,
+            LedgerEntry.corrects_id,
+            reversed_entry.kind,
+            reversed_entry.points,
+            reversed_entry.corrects_id,
         ).outerjoin(reversed_entry, reversed_entry.id == LedgerEntry.reverses_id)
     )
     for user_id, points, kind, effective_at, corrects_id, r_kind, r_points, r_corrects_id in entries:
@@ -443,11 +460,15 @@ def check_ledger() -> list[str]:
         problems.append(f"user {uid}: entries without a wallet")
     stored = {
         (row.user_id, row.period, row.period_key): row.points
-        for row in db.session.execute(sa.select(PeriodTotal.user_id, PeriodTotal.period, PeriodTotal.period_key, PeriodTotal.points))
+        for row in db.session.execute(
+            sa.select(PeriodTotal.user_id, PeriodTotal.period, PeriodTotal.period_key, PeriodTotal.points)
+        )
     }
     for key in set(stored) | set(rollups):
         if stored.get(key, 0) != rollups.get(key, 0):
-            problems.append(f"user {key[0]}: {key[1]} {key[2]} total {stored.get(key, 0)} but entries sum to {rollups.get(key, 0)}")
+            problems.append(
+                f"user {key[0]}: {key[1]} {key[2]} total {stored.get(key, 0)} but entries sum to {rollups.get(key, 0)}"
+            )
     return problems
 
 

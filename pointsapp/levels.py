@@ -11,7 +11,13 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 # The default names, so that they are translated; other configured names show as written.
-LABELS = {"Bronze": _l("Bronze"), "Silver": _l("Silver"), "Gold": _l("Gold"), "Platinum": _l("Platinum"), "Diamond": _l("Diamond")}
+LABELS = {
+    "Bronze": _l("Bronze"),
+    "Silver": _l("Silver"),
+    "Gold": _l("Gold"),
+    "Platinum": _l("Platinum"),
+    "Diamond": _l("Diamond"),
+}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -29,18 +29,22 @@ def create_mentorship(actor: User, mentor_id: int, mentee_id: int) -> Mentorship
     """Pair a mentor with a mentee."""
     wanted = [uid for uid in (mentor_id, mentee_id) if is_whole(uid, 1, INT_MAX)]
     users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(wanted)))}
-    missing = {name: [f"There is no user {uid}."] for name, uid in (("mentor_id", mentor_id), ("mentee_id", mentee_id)) if uid not in users}
+    missing = {
+        name: [f"There is no user {uid}."]
+        for name, uid in (("mentor_id", mentor_id), ("mentee_id", mentee_id))
+        if uid not in users
+    }
     if missing:
         raise ValidationFailed(_("Choose two existing people."), fields=missing)
     if mentor_id == mentee_id:
-        raise ValidationFailed(_("Nobody can mentor themselves."), fields={"mentee_id": [_("Choose someone other than the mentor.")]})
+        raise ValidationFailed(
+            _("Nobody can mentor themselves."), fields={"mentee_id": [_("Choose someone other than the mentor.")]}
+        )
     mentor, mentee = users[mentor_id], users[mentee_id]
     policy.require(policy.can_pair_mentors(actor, mentor, mentee), _("You can pair only members of the teams you lead."))
     active = list(
         db.session.scalars(
-            sa.select(Mentorship).where(
-                Mentorship.ended_at.is_(None), Mentorship.mentee_id.in_([mentor_id, mentee_id])
-            )
+            sa.select(Mentorship).where(Mentorship.ended_at.is_(None), Mentorship.mentee_id.in_([mentor_id, mentee_id]))
         )
     )
     for row in active:

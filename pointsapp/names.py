@@ -58,11 +58,15 @@ def clean_translations(value) -> dict:
     problems: list[str] = []
     cleaned: dict[str, dict[str, str]] = {}
     if not isinstance(value, dict):
-        raise ValidationFailed(_("Some fields are not valid."), fields={"translations": [_("Give an object keyed by language, e.g. zh.")]})
+        raise ValidationFailed(
+            _("Some fields are not valid."), fields={"translations": [_("Give an object keyed by language, e.g. zh.")]}
+        )
     languages = other_languages()
     for language, texts in value.items():
         if language not in languages:
-            problems.append(_("Unknown language %(code)s; use one of: %(codes)s.", code=str(language)[:8], codes=", ".join(languages)))
+            problems.append(
+                _("Unknown language %(code)s; use one of: %(codes)s.", code=str(language)[:8], codes=", ".join(languages))
+            )
             continue
         if not isinstance(texts, dict):
             problems.append(_("The %(code)s translation must be an object with name and description.", code=language))
@@ -118,10 +122,17 @@ def entry_reasons(entries) -> dict[int, str]:
     rule_ids = {e.rule_id for e in entries if e.rule_id}
     hold_ids = {e.hold_id for e in entries if e.hold_id}
     rules = {r.id: r for r in db.session.scalars(sa.select(Rule).where(Rule.id.in_(rule_ids)))} if rule_ids else {}
-    rewards = dict(
-        db.session.execute(sa.select(Redemption.hold_id, Reward).join(Reward, Reward.id == Redemption.reward_id)
-                           .where(Redemption.hold_id.in_(hold_ids))).all()
-    ) if hold_ids else {}
+    rewards = (
+        dict(
+            db.session.execute(
+                sa.select(Redemption.hold_id, Reward)
+                .join(Reward, Reward.id == Redemption.reward_id)
+                .where(Redemption.hold_id.in_(hold_ids))
+            ).all()
+        )
+        if hold_ids
+        else {}
+    )
     return {e.id: _entry_reason(e.reason, rules.get(e.rule_id), rewards.get(e.hold_id)) for e in entries}
 
 
@@ -130,7 +141,7 @@ def _entry_reason(reason: str, rule, reward) -> str:
         what, why = reason.removeprefix("Reversed: ").rsplit(" — ", 1)
         return _("Reversed: %(what)s — %(why)s", what=_entry_reason(what, rule, reward), why=why)
     if rule is not None and rule.name and reason.startswith(rule.name):
-        return localized(rule) + _rest(reason[len(rule.name):])
+        return localized(rule) + _rest(reason[len(rule.name) :])
     if reward is not None:
         return _("Redeemed: %(name)s", name=localized(reward))
     if reason.startswith("Team challenge: "):

@@ -41,7 +41,6 @@ MAX_SUBSCRIPTIONS_PER_USER = 10
 PAGE_SIZE = 20
 
 
-
 # --- the outbox -----------------------------------------------------------------
 
 
@@ -131,7 +130,11 @@ def _challenge_restated(p: dict) -> tuple[str, str]:
     if p.get("status") == "failed":
         body = _("A correction put the team below target: your %(before)s points from the pool are reversed.", before=p["before"])
     else:
-        body = _("A correction changed the split: your share is now %(after)s points (was %(before)s).", after=p["after"], before=p["before"])
+        body = _(
+            "A correction changed the split: your share is now %(after)s points (was %(before)s).",
+            after=p["after"],
+            before=p["before"],
+        )
     return _("Challenge restated: %(title)s", title=p["title"]), _with_reason(body, p)
 
 
@@ -139,7 +142,8 @@ def _goal_reminder(p: dict) -> tuple[str, str]:
     if p.get("action"):
         body = _(
             "%(remaining)s points short of your weekly goal — one more %(action)s does it.",
-            remaining=p["remaining"], action=p["action"],
+            remaining=p["remaining"],
+            action=p["action"],
         )
     else:
         body = _("%(remaining)s points short of your weekly goal — you can still make it.", remaining=p["remaining"])
@@ -157,9 +161,7 @@ MESSAGES = {
     "badge_earned": lambda p: (_("New badge: %(name)s", name=p["name"]), _("You earned a badge. Well done!")),
     "honour_awarded": lambda p: (_("Honour: %(title)s", title=p["title"]), _("You have been honoured. Congratulations!")),
     "goal_reminder": _goal_reminder,
-    "rank_nudge": lambda p: (
-        _("Almost in the top 3"), _("%(gap)s points from the top 3 this week.", gap=p["gap"])
-    ),
+    "rank_nudge": lambda p: (_("Almost in the top 3"), _("%(gap)s points from the top 3 this week.", gap=p["gap"])),
 }
 
 
@@ -192,9 +194,7 @@ def notifications_page(user: User, cursor: str | None, limit: int = PAGE_SIZE):
 
 def unread_count(user: User) -> int:
     """Count a user's unread notifications."""
-    stmt = sa.select(sa.func.count(Notification.id)).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None)
-    )
+    stmt = sa.select(sa.func.count(Notification.id)).where(Notification.user_id == user.id, Notification.read_at.is_(None))
     return db.session.scalar(stmt) or 0
 
 
@@ -230,7 +230,10 @@ def preferences(user_id: int) -> NotificationPreference:
 
 
 def update_preferences(
-    user: User, kinds: dict[str, bool], quiet_start: dt.time | None, quiet_end: dt.time | None,
+    user: User,
+    kinds: dict[str, bool],
+    quiet_start: dt.time | None,
+    quiet_end: dt.time | None,
     channels: dict[str, bool] | None = None,
 ) -> NotificationPreference:
     """Save which kinds I want pushed, on which channels, and my quiet hours (both times, or neither)."""

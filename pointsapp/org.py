@@ -32,7 +32,10 @@ def create_team(
     if not name:
         raise ValidationFailed(_("A team needs a name."), fields={"name": [_("Required.")]})
     if parent_id is not None and get_by_id(Team, parent_id) is None:
-        raise NotFound(_("There is no team %(parent_id)s.", parent_id=parent_id), fields={"parent_id": [_("No team %(parent_id)s.", parent_id=parent_id)]})
+        raise NotFound(
+            _("There is no team %(parent_id)s.", parent_id=parent_id),
+            fields={"parent_id": [_("No team %(parent_id)s.", parent_id=parent_id)]},
+        )
     team = Team(name=name, parent_id=parent_id, translations=names.clean_translations(translations))
     db.session.add(team)
     db.session.flush()
@@ -65,23 +68,29 @@ def create_user(
     if not (name or "").strip():
         fields["name"] = [_("Required.")]
     if role not in ROLES:
-        fields["role"] = [_("Must be one of: %(value)s.", value=', '.join(ROLES))]
+        fields["role"] = [_("Must be one of: %(value)s.", value=", ".join(ROLES))]
     if password:
         try:
             auth.check_password_strength(password)
         except ValidationFailed as error:
             fields.update(error.fields or {"password": [error.message]})
     # Every problem at once (a duplicate email and a short password are reported together).
-    duplicate = "email" not in fields and db.session.scalar(sa.select(User.id).where(sa.func.lower(User.email) == email)) is not None
+    duplicate = (
+        "email" not in fields and db.session.scalar(sa.select(User.id).where(sa.func.lower(User.email) == email)) is not None
+    )
     if fields:
         if duplicate:
             fields["email"] = [_("Already in use.")]
         details = "; ".join(f"{name}: {messages[0]}" for name, messages in fields.items())
         raise ValidationFailed(_("Some fields are not valid (%(details)s).", details=details), fields=fields)
     if team_id is not None and get_by_id(Team, team_id) is None:
-        raise NotFound(_("There is no team %(team_id)s.", team_id=team_id), fields={"team_id": [_("No team %(team_id)s.", team_id=team_id)]})
+        raise NotFound(
+            _("There is no team %(team_id)s.", team_id=team_id), fields={"team_id": [_("No team %(team_id)s.", team_id=team_id)]}
+        )
     if duplicate:
-        raise Duplicate(_("A user with the email %(email)s already exists.", email=email), fields={"email": [_("Already in use.")]})
+        raise Duplicate(
+            _("A user with the email %(email)s already exists.", email=email), fields={"email": [_("Already in use.")]}
+        )
     user = User(
         email=email,
         name=name.strip(),
@@ -96,7 +105,9 @@ def create_user(
         with db.session.begin_nested():
             db.session.flush()
     except sa.exc.IntegrityError:
-        raise Duplicate(_("A user with the email %(email)s already exists.", email=email), fields={"email": [_("Already in use.")]}) from None
+        raise Duplicate(
+            _("A user with the email %(email)s already exists.", email=email), fields={"email": [_("Already in use.")]}
+        ) from None
     ledger.open_wallet(user.id)
     audit.record(actor, "user.created", "user", user.id, {"email": email, "role": role, "team_id": team_id})
     return user
@@ -106,7 +117,9 @@ def get_user(actor: User, user_id: int) -> User:
     """A user the actor may see: themselves, their team members if a lead, anyone if admin."""
     user = get_by_id(User, user_id)
     # Someone the actor may not see gets the same answer as an unknown id (no probing for accounts).
-    policy.require_visible(user is not None and policy.can_view_user(actor, user), _("There is no user %(user_id)s.", user_id=user_id))
+    policy.require_visible(
+        user is not None and policy.can_view_user(actor, user), _("There is no user %(user_id)s.", user_id=user_id)
+    )
     return user
 
 
@@ -143,11 +156,14 @@ def update_user(actor: User | Integration | None, user_id: int, changes: dict) -
         team_id = changes["team_id"]
         team = get_by_id(Team, team_id) if team_id is not None else None
         if team_id is not None and (team is None or team.archived_at is not None):
-            raise NotFound(_("There is no team %(team_id)s.", team_id=team_id), fields={"team_id": [_("No team %(team_id)s.", team_id=team_id)]})
+            raise NotFound(
+                _("There is no team %(team_id)s.", team_id=team_id),
+                fields={"team_id": [_("No team %(team_id)s.", team_id=team_id)]},
+            )
         user.team_id = team_id
     if "role" in changes and changes["role"] != user.role:
         if changes["role"] not in ROLES:
-            raise ValidationFailed(_("Unknown role."), fields={"role": [_("Must be one of: %(value)s.", value=', '.join(ROLES))]})
+            raise ValidationFailed(_("Unknown role."), fields={"role": [_("Must be one of: %(value)s.", value=", ".join(ROLES))]})
         if user.role == "admin":
             _require_another_admin(user)
         user.role = changes["role"]
@@ -194,17 +210,26 @@ def deactivate(actor: User | Integration | None, user: User) -> None:
     db.session.flush()
     actor_id = actor.id if isinstance(actor, User) else None
     cancelled = [
-        redemption_id for redemption_id in redemptions.pending_ids_of(user.id)
+        redemption_id
+        for redemption_id in redemptions.pending_ids_of(user.id)
         if redemptions.withdraw_for_leaver(redemption_id, actor_id=actor_id, note=_("Cancelled: the employee has left."))
     ]
     policy_name = current_app.config["LEAVER_POLICY"]
     forfeited = None
     if policy_name == "forfeit":
         forfeited = ledger.forfeit(user.id, actor_id=actor_id, reason=_("Unspent points forfeited on leaving"))
-    audit.record(actor, "user.deactivated", "user", user.id, {
-        "leaver_policy": policy_name, "tokens_revoked": tokens, "cancelled_redemptions": cancelled,
-        "forfeited_points": -forfeited.points if forfeited is not None else 0,
-    })
+    audit.record(
+        actor,
+        "user.deactivated",
+        "user",
+        user.id,
+        {
+            "leaver_policy": policy_name,
+            "tokens_revoked": tokens,
+            "cancelled_redemptions": cancelled,
+            "forfeited_points": -forfeited.points if forfeited is not None else 0,
+        },
+    )
 
 
 def reactivate(user: User) -> None:
@@ -310,11 +335,13 @@ def set_wecom_userid(actor: User, user_id: int, wecom_userid: str | None) -> Use
         raise NotFound(_("There is no such user."))
     value = (wecom_userid or "").strip() or None
     if value is not None and not WECOM_USERID_RE.match(value):
-        raise ValidationFailed(_("Some fields are not valid."), fields={"wecom_userid": [_("Use the user id from the WeCom admin console (letters, digits, _ - . @; at most 64).")]})
+        raise ValidationFailed(
+            _("Some fields are not valid."),
+            fields={"wecom_userid": [_("Use the user id from the WeCom admin console (letters, digits, _ - . @; at most 64).")]},
+        )
     taken = value is not None and db.session.scalar(sa.select(User.id).where(User.wecom_userid == value, User.id != user.id))
     if taken:
         raise Duplicate(_("This WeCom user id is linked to someone else."), fields={"wecom_userid": [_("Already in use.")]})
     user.wecom_userid = value
     db.session.flush()
     return user
-

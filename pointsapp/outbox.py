@@ -73,9 +73,15 @@ def build_payload(notification, user) -> str:
 
     def encode() -> str:
         return json.dumps(
-            {"id": notification.id, "kind": notification.kind, **fields, "url": notification.url,
-             "tag": f"notification-{notification.id}"},
-            ensure_ascii=False, separators=(",", ":"),
+            {
+                "id": notification.id,
+                "kind": notification.kind,
+                **fields,
+                "url": notification.url,
+                "tag": f"notification-{notification.id}",
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
         )
 
     payload = encode()
@@ -157,8 +163,10 @@ def _deliver_one(notification_id: int, clock, report: DeliveryReport, *, keep_al
     user = db.session.get(User, notification.user_id)
     prefs = notify.preferences(user.id)
     stale = STALE_AFTER.get(notification.kind)
-    if not user.is_active_account or not notify.wants_push(prefs, notification.kind) or (
-        stale and now - notification.created_at > stale
+    if (
+        not user.is_active_account
+        or not notify.wants_push(prefs, notification.kind)
+        or (stale and now - notification.created_at > stale)
     ):
         report.skipped += 1
         return _finish(notification, now, report, retry=False)
@@ -167,11 +175,15 @@ def _deliver_one(notification_id: int, clock, report: DeliveryReport, *, keep_al
         report.deferred += 1
         return db.session.commit()
     done = sa.select(PushDelivery.subscription_id).where(PushDelivery.notification_id == notification.id)
-    subscriptions = [] if not prefs.web_push else list(
-        db.session.scalars(
-            sa.select(PushSubscription)
-            .where(PushSubscription.user_id == user.id, PushSubscription.id.not_in(done))
-            .order_by(PushSubscription.id)
+    subscriptions = (
+        []
+        if not prefs.web_push
+        else list(
+            db.session.scalars(
+                sa.select(PushSubscription)
+                .where(PushSubscription.user_id == user.id, PushSubscription.id.not_in(done))
+                .order_by(PushSubscription.id)
+            )
         )
     )
     payload = build_payload(notification, user) if subscriptions else ""
@@ -192,7 +204,10 @@ def _deliver_one(notification_id: int, clock, report: DeliveryReport, *, keep_al
         if delivery is None:
             continue  # another worker has it
         result = push.send(
-            subscription.endpoint, subscription.p256dh, subscription.auth, payload,
+            subscription.endpoint,
+            subscription.p256dh,
+            subscription.auth,
+            payload,
             ttl=TTL_SECONDS.get(notification.kind, DEFAULT_TTL_SECONDS),
             urgency=URGENCY.get(notification.kind, "low"),
         )

@@ -43,7 +43,9 @@ def qualifying_user_ids(rule: Rule, start: dt.datetime, end: dt.datetime) -> set
             return set()
         return set(
             db.session.scalars(
-                sa.select(Event.user_id).distinct().where(
+                sa.select(Event.user_id)
+                .distinct()
+                .where(
                     Event.type == event_type,
                     Event.occurred_at >= start,
                     Event.occurred_at < end,
@@ -62,33 +64,43 @@ def close_period(actor: User | None, period: str, key: str) -> list[CloseResult]
     if actor is not None:
         policy.require(policy.can_edit_rules(actor), _("Only administrators can close a period."))
     if period not in PERIODS:
-        raise ValidationFailed(_("Choose week, month, quarter or year."), fields={"period": [_("Choose week, month, quarter or year.")]})
+        raise ValidationFailed(
+            _("Choose week, month, quarter or year."), fields={"period": [_("Choose week, month, quarter or year.")]}
+        )
     try:
         start, end = period_bounds(period, key)
     except ValueError:
         raise ValidationFailed(
-            _("'%(key)s' is not a %(period)s key (e.g. 2026-Q3, 2026-11, 2026-W48, 2026).", key=key, period=period), fields={"period_key": [_("Not a valid key.")]}
+            _("'%(key)s' is not a %(period)s key (e.g. 2026-Q3, 2026-11, 2026-W48, 2026).", key=key, period=period),
+            fields={"period_key": [_("Not a valid key.")]},
         ) from None
     if end > utcnow():
-        raise ValidationFailed(_("%(key)s has not ended yet; close it once it is over.", key=key), fields={"period_key": [_("Not over yet.")]})
+        raise ValidationFailed(
+            _("%(key)s has not ended yet; close it once it is over.", key=key), fields={"period_key": [_("Not over yet.")]}
+        )
     period_rules = list(
         db.session.scalars(sa.select(Rule).where(Rule.kind == "period", Rule.period == period, Rule.active.is_(True)))
     )
     vetoed = vetoes.vetoed_user_ids(period, key)
     results = [_close_rule(actor, rule, period, key, start, end, vetoed) for rule in period_rules]
-    audit.record(actor, "period.closed", "period", None, {
-        "period": period, "period_key": key,
-        "rules": [{"rule_id": r.rule.id, "awarded": r.awarded, "vetoed": r.vetoed} for r in results],
-    })
+    audit.record(
+        actor,
+        "period.closed",
+        "period",
+        None,
+        {
+            "period": period,
+            "period_key": key,
+            "rules": [{"rule_id": r.rule.id, "awarded": r.awarded, "vetoed": r.vetoed} for r in results],
+        },
+    )
     return results
 
 
 def _close_rule(actor, rule: Rule, period: str, key: str, start, end, vetoed: set[int]) -> CloseResult:
     dedupe_key = f"period_bonus:{rule.event_type}:{key}"
     qualifying = qualifying_user_ids(rule, start, end)
-    paid = set(
-        db.session.scalars(sa.select(LedgerEntry.user_id).where(LedgerEntry.dedupe_key == dedupe_key))
-    )
+    paid = set(db.session.scalars(sa.select(LedgerEntry.user_id).where(LedgerEntry.dedupe_key == dedupe_key)))
     result = CloseResult(rule, key, [], sorted(qualifying & paid), sorted(qualifying & vetoed - paid))
     for user_id in sorted(qualifying - paid - vetoed):
         entry = ledger.post(
@@ -118,8 +130,14 @@ def _record_close(actor, rule: Rule, period: str, key: str, count: int) -> None:
     try:
         with db.session.begin_nested():
             db.session.add(
-                PeriodClose(rule_id=rule.id, period=period, period_key=key, awarded_count=count,
-                            closed_by_id=actor.id if actor else None, closed_at=utcnow())
+                PeriodClose(
+                    rule_id=rule.id,
+                    period=period,
+                    period_key=key,
+                    awarded_count=count,
+                    closed_by_id=actor.id if actor else None,
+                    closed_at=utcnow(),
+                )
             )
             db.session.flush()
     except sa.exc.IntegrityError:  # a concurrent close recorded it first
@@ -134,6 +152,9 @@ def recent_closes(limit: int = 10) -> list[tuple[PeriodClose, Rule]]:
     """The latest period closes with their rules, newest first."""
     return list(
         db.session.execute(
-            sa.select(PeriodClose, Rule).join(Rule, Rule.id == PeriodClose.rule_id).order_by(PeriodClose.closed_at.desc()).limit(limit)
+            sa.select(PeriodClose, Rule)
+            .join(Rule, Rule.id == PeriodClose.rule_id)
+            .order_by(PeriodClose.closed_at.desc())
+            .limit(limit)
         ).all()
     )

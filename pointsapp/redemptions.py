@@ -42,11 +42,21 @@ def approve(actor: User, redemption_id: int) -> Redemption:
     redemption = _decidable(actor, redemption_id)
     _transition(redemption, "approved", actor.id, None)
     ledger.capture_hold(
-        redemption.hold_id, actor_id=actor.id, reason=f"Redeemed: {redemption.reward.name}"  # base text; names.entry_reasons translates it
+        redemption.hold_id,
+        actor_id=actor.id,
+        reason=f"Redeemed: {redemption.reward.name}",  # base text; names.entry_reasons translates it
     )
-    audit.record(actor, "redemption.approved", "redemption", redemption.id, {
-        "user_id": redemption.user_id, "reward_id": redemption.reward_id, "points": redemption.points,
-    })
+    audit.record(
+        actor,
+        "redemption.approved",
+        "redemption",
+        redemption.id,
+        {
+            "user_id": redemption.user_id,
+            "reward_id": redemption.reward_id,
+            "points": redemption.points,
+        },
+    )
     return _finish(redemption, "approved", actor.id, None)
 
 
@@ -56,18 +66,25 @@ def reject(actor: User, redemption_id: int, reason: str | None = None) -> Redemp
     reason = (reason or "").strip()[:500] or None
     _transition(redemption, "rejected", actor.id, reason)
     _give_back(redemption)
-    audit.record(actor, "redemption.rejected", "redemption", redemption.id, {
-        "user_id": redemption.user_id, "reward_id": redemption.reward_id, "points": redemption.points, "reason": reason,
-    })
+    audit.record(
+        actor,
+        "redemption.rejected",
+        "redemption",
+        redemption.id,
+        {
+            "user_id": redemption.user_id,
+            "reward_id": redemption.reward_id,
+            "points": redemption.points,
+            "reason": reason,
+        },
+    )
     return _finish(redemption, "rejected", actor.id, reason)
 
 
 def cancel(actor: User, redemption_id: int) -> Redemption:
     """Cancel my own pending redemption: points and stock go back."""
     redemption = _load(redemption_id)
-    policy.require(
-        policy.can_cancel_redemption(actor, redemption), _("Only the person who redeemed can cancel a redemption.")
-    )
+    policy.require(policy.can_cancel_redemption(actor, redemption), _("Only the person who redeemed can cancel a redemption."))
     _transition(redemption, "cancelled", actor.id, None)
     _give_back(redemption)
     return _finish(redemption, "cancelled", actor.id, None)
@@ -99,9 +116,7 @@ def stale_ids(*, now: dt.datetime | None = None, days: int | None = None) -> lis
     cutoff = (now or utcnow()) - dt.timedelta(days=_expiry_days(days))
     return list(
         db.session.scalars(
-            sa.select(Redemption.id)
-            .where(Redemption.status == "pending", Redemption.created_at < cutoff)
-            .order_by(Redemption.id)
+            sa.select(Redemption.id).where(Redemption.status == "pending", Redemption.created_at < cutoff).order_by(Redemption.id)
         )
     )
 
@@ -151,8 +166,10 @@ def _decidable(actor: User, redemption_id: int) -> Redemption:
     if not policy.can_decide_redemption(actor, redemption, owner):
         if actor.id == redemption.user_id:
             policy.require(False, _("Nobody can decide their own redemption."))
-        policy.require(False, _("Leave and remote days are decided by the employee's lead; "
-                                "bonus cash, training seats and other rewards by HR."))
+        policy.require(
+            False,
+            _("Leave and remote days are decided by the employee's lead; bonus cash, training seats and other rewards by HR."),
+        )
     return redemption
 
 
@@ -186,8 +203,7 @@ def _finish(redemption: Redemption, status: str, actor_id: int | None, note: str
             redemption.user_id,
             "redemption",
             f"redemption_{status}",
-            {"redemption_id": redemption.id, "reward": redemption.reward.name, "points": redemption.points,
-             "reason": note},
+            {"redemption_id": redemption.id, "reward": redemption.reward.name, "points": redemption.points, "reason": note},
             url=f"/rewards/mine#redemption-{redemption.id}",
         )
     db.session.flush()

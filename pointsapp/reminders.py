@@ -24,8 +24,6 @@ REMINDER_WINDOW = (dt.time(14, 0), dt.time(18, 0))
 RANK_NUDGE_MAX_GAP = 50
 
 
-
-
 def _in_window(local: dt.datetime, weekday: int) -> bool:
     return local.weekday() == weekday and REMINDER_WINDOW[0] <= local.time().replace(tzinfo=None) < REMINDER_WINDOW[1]
 

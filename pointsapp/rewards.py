@@ -46,8 +46,18 @@ MAX_STOCK = 1_000_000
 MAX_CASH = decimal.Decimal("1000000000")  # fits Numeric(12, 2)
 MAX_ID = 2**31 - 1  # ids beyond a 32-bit integer cannot exist; looking them up would overflow
 EDITABLE_FIELDS = (
-    "name", "kind", "cost", "stock", "description", "cash_amount", "limit_per_year",
-    "monthly_budget", "active", "available_from", "available_until", "translations",
+    "name",
+    "kind",
+    "cost",
+    "stock",
+    "description",
+    "cash_amount",
+    "limit_per_year",
+    "monthly_budget",
+    "active",
+    "available_from",
+    "available_until",
+    "translations",
 )
 
 
@@ -120,9 +130,7 @@ def _whole(value, low: int, high: int) -> bool:
 
 def _apply(reward: Reward, data: dict) -> None:
     """Validate the merged fields as a whole (e.g. the window's order), then set them."""
-    merged = {name: getattr(reward, name) for name in EDITABLE_FIELDS} | {
-        k: v for k, v in data.items() if k in EDITABLE_FIELDS
-    }
+    merged = {name: getattr(reward, name) for name in EDITABLE_FIELDS} | {k: v for k, v in data.items() if k in EDITABLE_FIELDS}
     merged["name"] = (merged.get("name") or "").strip()
     merged["description"] = (merged.get("description") or "").strip()
     fields: dict[str, list[str]] = {}
@@ -174,7 +182,9 @@ class Quote:
     ends_on: dt.date | None = None
 
 
-def quote(user: User, reward_id: int, quantity: int = 1, starts_on: dt.date | None = None, ends_on: dt.date | None = None) -> Quote:
+def quote(
+    user: User, reward_id: int, quantity: int = 1, starts_on: dt.date | None = None, ends_on: dt.date | None = None
+) -> Quote:
     """Price a redemption for the confirmation step (the days asked for set the quantity), without changing anything."""
     reward = get_reward(reward_id)
     problem = None
@@ -198,8 +208,13 @@ def quote(user: User, reward_id: int, quantity: int = 1, starts_on: dt.date | No
 
 
 def redeem(
-    actor: User, reward_id: int, quantity: int = 1, *, request_token: str | None = None,
-    starts_on: dt.date | None = None, ends_on: dt.date | None = None,
+    actor: User,
+    reward_id: int,
+    quantity: int = 1,
+    *,
+    request_token: str | None = None,
+    starts_on: dt.date | None = None,
+    ends_on: dt.date | None = None,
 ) -> Redemption:
     """Redeem a reward: reserve stock, hold the points, open a pending redemption (with its days, for leave)."""
     if not isinstance(quantity, int) or not 1 <= quantity <= MAX_QUANTITY:
@@ -227,15 +242,24 @@ def redeem(
         leave_dates.refuse_overlap(actor.id, starts_on, ends_on)
     _check_rules(actor, reward, quantity, now)
     redemption = Redemption(
-        user_id=actor.id, reward_id=reward.id, quantity=quantity, points=reward.cost * quantity,
-        status="pending", created_at=now, request_token=request_token or None, starts_on=starts_on, ends_on=ends_on,
+        user_id=actor.id,
+        reward_id=reward.id,
+        quantity=quantity,
+        points=reward.cost * quantity,
+        status="pending",
+        created_at=now,
+        request_token=request_token or None,
+        starts_on=starts_on,
+        ends_on=ends_on,
     )
     db.session.add(redemption)
     db.session.flush()
     reserve_stock(reward, quantity)
     hold = ledger.place_hold(actor.id, redemption.points, reason=_("Held for %(name)s", name=reward.name))
     # The hold locked the wallet: a deactivation that got there first has committed, so read the flag afresh.
-    if not db.session.scalar(sa.select(User.is_active_account).where(User.id == actor.id).execution_options(populate_existing=True)):
+    if not db.session.scalar(
+        sa.select(User.is_active_account).where(User.id == actor.id).execution_options(populate_existing=True)
+    ):
         raise NotAllowed(_("This account has been deactivated."))
     redemption.hold_id = hold.id
     redemption.cash_amount = reward.cash_amount * quantity if reward.cash_amount is not None else None
@@ -245,9 +269,7 @@ def redeem(
 
 
 def _by_request_token(user_id: int, token: str) -> Redemption | None:
-    return db.session.scalar(
-        sa.select(Redemption).where(Redemption.user_id == user_id, Redemption.request_token == token)
-    )
+    return db.session.scalar(sa.select(Redemption).where(Redemption.user_id == user_id, Redemption.request_token == token))
 
 
 def _check_rules(user: User, reward: Reward, quantity: int, now: dt.datetime) -> None:
@@ -262,9 +284,14 @@ def _check_rules(user: User, reward: Reward, quantity: int, now: dt.datetime) ->
         if used + quantity > reward.limit_per_year:
             left = max(0, reward.limit_per_year - used)
             raise LimitReached(
-                _("You can redeem %(name)s at most %(limit)d times a year; %(left)d left this year.",
-                  name=reward.name, limit=reward.limit_per_year, left=left),
-                limit=reward.limit_per_year, used=used,
+                _(
+                    "You can redeem %(name)s at most %(limit)d times a year; %(left)d left this year.",
+                    name=reward.name,
+                    limit=reward.limit_per_year,
+                    left=left,
+                ),
+                limit=reward.limit_per_year,
+                used=used,
             )
     if reward.monthly_budget is not None and reward.cash_amount is not None:
         # Counted by the month of the request: pending and approved cash both use the budget.
@@ -273,7 +300,8 @@ def _check_rules(user: User, reward: Reward, quantity: int, now: dt.datetime) ->
         if spent + reward.cash_amount * quantity > reward.monthly_budget:
             raise BudgetExhausted(
                 _("This month's budget for %(name)s is used up; try again next month.", name=reward.name),
-                budget=str(reward.monthly_budget), spent=str(spent),
+                budget=str(reward.monthly_budget),
+                spent=str(spent),
             )
 
 

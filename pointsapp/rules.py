@@ -47,9 +47,11 @@ def _validate(event_type: str, name: str, points: int, period: str | None, kind:
     if not (name or "").strip():
         errors["name"] = [_("Give the rule a name people will recognise, e.g. 'Loan signed'.")]
     if not isinstance(points, int) or isinstance(points, bool) or points == 0 or abs(points) > MAX_POINTS:
-        errors["points"] = [_("A whole number other than zero, between -%(MAX_POINTS)s and %(MAX_POINTS)s.", MAX_POINTS=MAX_POINTS)]
+        errors["points"] = [
+            _("A whole number other than zero, between -%(MAX_POINTS)s and %(MAX_POINTS)s.", MAX_POINTS=MAX_POINTS)
+        ]
     if kind == "period" and period not in PERIODS:
-        errors["period"] = [_("One of: %(value)s.", value=', '.join(PERIODS))]
+        errors["period"] = [_("One of: %(value)s.", value=", ".join(PERIODS))]
     return errors
 
 
@@ -122,10 +124,21 @@ def publish_rule(
         raise Conflict(_("This rule was changed at the same moment by someone else; reload and try again.")) from None
     if current is not None:
         db.session.expire(current)
-    audit.record(actor, "rule.created", "rule", rule.id, {
-        "kind": kind, "event_type": event_type, "name": rule.name, "points": points, "version": rule.version,
-        "active": active, "replaces_rule_id": current.id if current is not None else None,
-    })
+    audit.record(
+        actor,
+        "rule.created",
+        "rule",
+        rule.id,
+        {
+            "kind": kind,
+            "event_type": event_type,
+            "name": rule.name,
+            "points": points,
+            "version": rule.version,
+            "active": active,
+            "replaces_rule_id": current.id if current is not None else None,
+        },
+    )
     return rule
 
 

@@ -57,9 +57,7 @@ def vetoed_user_ids(period: str, key: str) -> set[int]:
         return set()
     return set(
         db.session.scalars(
-            sa.select(Veto.user_id).where(
-                Veto.period == VETO_PERIOD, Veto.period_key.in_(quarters), Veto.lifted_at.is_(None)
-            )
+            sa.select(Veto.user_id).where(Veto.period == VETO_PERIOD, Veto.period_key.in_(quarters), Veto.lifted_at.is_(None))
         )
     )
 
@@ -90,7 +88,13 @@ def lift_veto(actor: User | None, veto_id: int, reason: str) -> Veto:
     if lifted != 1:
         raise InvalidTransition(_("This veto has already been lifted."))
     db.session.refresh(veto)
-    audit.record(actor, "veto.lifted", "veto", veto.id, {"user_id": veto.user_id, "period_key": veto.period_key, "reason": veto.lift_reason})
+    audit.record(
+        actor,
+        "veto.lifted",
+        "veto",
+        veto.id,
+        {"user_id": veto.user_id, "period_key": veto.period_key, "reason": veto.lift_reason},
+    )
     return veto
 
 

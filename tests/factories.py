@@ -93,8 +93,13 @@ def recorded_event(target: User, type: str, occurred_at=None, quantity: int = 1,
     from pointsapp.models import Event
 
     row = Event(
-        source="test", external_id=f"test-{next(_seq)}", type=type, user_id=target.id,
-        occurred_at=occurred_at or dt.datetime.now(dt.timezone.utc), quantity=quantity, payload_hash="x",
+        source="test",
+        external_id=f"test-{next(_seq)}",
+        type=type,
+        user_id=target.id,
+        occurred_at=occurred_at or dt.datetime.now(dt.timezone.utc),
+        quantity=quantity,
+        payload_hash="x",
     )
     db.session.add(row)
     db.session.flush()

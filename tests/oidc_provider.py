@@ -31,8 +31,13 @@ ACCOUNTS = {
 
 
 def _client(client_id: str) -> dict:
-    return {"client_id": client_id, "client_secret": CLIENT_SECRET, "redirect_uris": [CALLBACK],
-            "grant_types": ["authorization_code"], "response_types": ["code"]}
+    return {
+        "client_id": client_id,
+        "client_secret": CLIENT_SECRET,
+        "redirect_uris": [CALLBACK],
+        "grant_types": ["authorization_code"],
+        "response_types": ["code"],
+    }
 
 
 def install() -> None:
@@ -59,7 +64,9 @@ def oidc_issuer():
     config = {"clients": [_client("pointsapp"), _client("intruder")], "accounts": ACCOUNTS}
     process = subprocess.Popen(
         [shutil.which("node") or "node", str(HERE / "provider.mjs"), str(port), json.dumps(config)],
-        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     issuer = f"http://127.0.0.1:{port}"
     try:
@@ -98,6 +105,7 @@ def through_provider(authorize_url: str, login: str) -> str:
         data = {"prompt": prompt.group(1)}
         if prompt.group(1) == "login":
             data |= {"login": login, "password": "any"}
-        response = browser.post(urljoin(response.url, html.unescape(action.group(1))), data=data,
-                                allow_redirects=False, timeout=10)
+        response = browser.post(
+            urljoin(response.url, html.unescape(action.group(1))), data=data, allow_redirects=False, timeout=10
+        )
     raise AssertionError("the provider never sent the browser back")

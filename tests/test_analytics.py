@@ -79,7 +79,9 @@ def scene(org):
     db.session.add(rule)
     db.session.flush()
     deposit = factories.recorded_event(org.bob, "deposit.new", occurred_at=weeks_ago(0), quantity=2)
-    ledger.post(org.bob.id, 60, kind="event_award", reason="Deposit", event_id=deposit.id, rule_id=rule.id, effective_at=weeks_ago(0))
+    ledger.post(
+        org.bob.id, 60, kind="event_award", reason="Deposit", event_id=deposit.id, rule_id=rule.id, effective_at=weeks_ago(0)
+    )
     sale = factories.recorded_event(org.bob, "fund.sale", occurred_at=weeks_ago(0))
     award = ledger.post(org.bob.id, 30, kind="event_award", reason="Fund sale", event_id=sale.id, effective_at=weeks_ago(0))
     ledger.reverse(award, actor_id=org.admin.id, reason="Sale cancelled")
@@ -265,17 +267,26 @@ def test_the_csv_export_holds_the_member_table(scene, client):
     assert [r["name"] for r in rows] == ["Alice", "Bob", "Dave", "Erin", "Wealth Lead"]
     alice = rows[0]
     assert {k: alice[k] for k in ("team", "email", "points", "previous_points", "this_week", "weekly_goal")} == {
-        "team": "Wealth Team", "email": scene.alice.email, "points": "130", "previous_points": "340",
-        "this_week": "10", "weekly_goal": "30",
+        "team": "Wealth Team",
+        "email": scene.alice.email,
+        "points": "130",
+        "previous_points": "340",
+        "this_week": "10",
+        "weekly_goal": "30",
     }
-    assert (alice["recent_weekly_avg"], alice["earlier_weekly_avg"], alice["at_risk"], alice["risk_reasons"]) == ("40", "100", "yes", "drop")
+    assert (alice["recent_weekly_avg"], alice["earlier_weekly_avg"], alice["at_risk"], alice["risk_reasons"]) == (
+        "40",
+        "100",
+        "yes",
+        "drop",
+    )
     assert [alice[k] for k in keys] == ["40", "40", "40", "10"]
     assert [rows[2][k] for k in keys] == ["45", "35", "45", "0"] and rows[2]["risk_reasons"] == "goal"
     assert rows[3]["earlier_weekly_avg"] == "" and rows[3]["tenure_months"] == "0"
 
 
 def test_csv_cells_cannot_become_spreadsheet_formulas(org, api_as):
-    factories.user("employee", org.wealth, name="=HYPERLINK(\"http://x\")")
+    factories.user("employee", org.wealth, name='=HYPERLINK("http://x")')
     text = api_as(org.admin).get(f"/analytics/teams/{org.wealth.id}/export.csv").get_data(as_text=True)
     assert "'=HYPERLINK" in text and "\n=HYPERLINK" not in text
 

@@ -16,8 +16,13 @@ NOW = dt.datetime.now(dt.timezone.utc)
 
 
 def make_badge(api, **overrides):
-    body = {"name": "Loan star", "description": "Five loans in a month", "event_type": "loan.signed", "threshold": 5,
-            "period": "month"} | overrides
+    body = {
+        "name": "Loan star",
+        "description": "Five loans in a month",
+        "event_type": "loan.signed",
+        "threshold": 5,
+        "period": "month",
+    } | overrides
     response = api.post("/badges", body)
     assert response.status_code == 201, response.json
     return response.json
@@ -85,7 +90,9 @@ def test_an_ever_badge_counts_across_periods_and_ignores_reversed_events(org, ap
 
 
 def test_admins_award_honours_listed_with_badges(org, api_as):
-    response = api_as(org.admin).post("/honors", {"user_id": org.bob.id, "title": "Best customer manager", "period_key": "2026-10"})
+    response = api_as(org.admin).post(
+        "/honors", {"user_id": org.bob.id, "title": "Best customer manager", "period_key": "2026-10"}
+    )
     assert response.status_code == 201, response.json
     assert response.json["user_id"] == org.bob.id and response.json["title"] == "Best customer manager"
     items = api_as(org.alice).get(f"/users/{org.bob.id}/badges").json["items"]
@@ -96,7 +103,10 @@ def test_admins_award_honours_listed_with_badges(org, api_as):
     assert notify.render(note)[0] == "Honour: Best customer manager"
     again = api_as(org.admin).post("/honors", {"user_id": org.bob.id, "title": "Best customer manager", "period_key": "2026-10"})
     assert again.status_code == 409
-    assert api_as(org.wealth_lead).post("/honors", {"user_id": org.bob.id, "title": "Star", "period_key": "2026-10"}).status_code == 403
+    assert (
+        api_as(org.wealth_lead).post("/honors", {"user_id": org.bob.id, "title": "Star", "period_key": "2026-10"}).status_code
+        == 403
+    )
     assert api_as(org.admin).post("/honors", {"user_id": 99999, "title": "Star", "period_key": "2026-10"}).status_code == 404
     assert api_as(org.admin).post("/honors", {"user_id": org.bob.id, "title": "", "period_key": "2026-10"}).status_code == 422
     assert api_as(org.alice).get("/users/99999/badges").status_code == 404
@@ -122,11 +132,13 @@ def test_award_honours_names_each_teams_best_manager_once(org, cli, monkeypatch)
     assert result.exit_code == 0, result.output
     rows = db.session.execute(sa.select(Honor.user_id, Honor.title, Honor.period_key, Honor.team_id)).all()
     # Carol is vetoed, so the loans team's best are Dave and Erin, tied at 90.
-    assert sorted(rows) == sorted([
-        (org.alice.id, "Best customer manager", "2026-10", org.wealth.id),
-        (dave.id, "Best customer manager", "2026-10", org.loans.id),
-        (erin.id, "Best customer manager", "2026-10", org.loans.id),
-    ])
+    assert sorted(rows) == sorted(
+        [
+            (org.alice.id, "Best customer manager", "2026-10", org.wealth.id),
+            (dave.id, "Best customer manager", "2026-10", org.loans.id),
+            (erin.id, "Best customer manager", "2026-10", org.loans.id),
+        ]
+    )
     assert "3 honour(s) awarded" in result.output
     again = cli.invoke(args=["award-honours", "month", "2026-10"])
     assert again.exit_code == 0 and "0 honour(s) awarded" in again.output
@@ -155,10 +167,15 @@ def test_the_admin_badges_page_creates_badges_and_honours(org, client):
     token = csrf_token(client, "/admin/badges")
     bad = client.post("/admin/badges", data={"csrf_token": token, "name": "", "event_type": "x", "threshold": "3"})
     assert bad.status_code == 422 and "Give the badge a name." in bad.get_data(as_text=True)
-    ok = client.post("/admin/badges", data={"csrf_token": token, "name": "Closer", "event_type": "loan.signed", "threshold": "3", "period": "week"})
+    ok = client.post(
+        "/admin/badges",
+        data={"csrf_token": token, "name": "Closer", "event_type": "loan.signed", "threshold": "3", "period": "week"},
+    )
     assert ok.status_code == 302
     assert [b.name for b in badges.list_badges()] == ["Closer"]
-    honor = client.post("/admin/honors", data={"csrf_token": token, "user_id": org.bob.id, "title": "Mentor of the year", "period_key": "2025"})
+    honor = client.post(
+        "/admin/honors", data={"csrf_token": token, "user_id": org.bob.id, "title": "Mentor of the year", "period_key": "2025"}
+    )
     assert honor.status_code == 302
     assert db.session.scalar(sa.select(Honor.title)) == "Mentor of the year"
     login_alice = client.application.test_client()
@@ -168,8 +185,7 @@ def test_the_admin_badges_page_creates_badges_and_honours(org, client):
 
 def test_an_event_posted_through_the_api_earns_the_badge_in_its_transaction(org, api_as):
     badge = make_badge(api_as(org.admin), name="First client", event_type="hnw_client_signed", threshold=1, period=None)
-    event = {"external_id": "crm-1", "type": "hnw_client_signed", "user_id": org.carol.id,
-             "occurred_at": NOW.isoformat()}
+    event = {"external_id": "crm-1", "type": "hnw_client_signed", "user_id": org.carol.id, "occurred_at": NOW.isoformat()}
     response = api_as(org.admin).post("/events", event)
     assert response.status_code == 201, response.json
     items = api_as(org.carol).get(f"/users/{org.carol.id}/badges").json["items"]

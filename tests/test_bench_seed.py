@@ -78,7 +78,8 @@ def test_a_seeded_user_signs_in_and_sees_their_wallet_and_rank(app, cli):
     board = api.get("/leaderboard?period=year")
     assert board.status_code == 200
     assert board.json["me"]["points"] == db.session.scalar(
-        sa.select(PeriodTotal.points).where(PeriodTotal.user_id == user.id, PeriodTotal.period == "year")
+        sa.select(PeriodTotal.points)
+        .where(PeriodTotal.user_id == user.id, PeriodTotal.period == "year")
         .order_by(PeriodTotal.period_key.desc())
     )
 
@@ -89,10 +90,19 @@ def test_after_seeding_new_ids_follow_the_seeded_ones_and_replays_are_duplicates
     seeded = db.session.scalar(sa.select(Event).where(Event.source == f"integration:{integration.id}").order_by(Event.id))
     crm = ApiClient(app, auth.issue_token(integration=integration))
     db.session.commit()
-    replay = {"external_id": seeded.external_id, "type": seeded.type, "user_id": seeded.user_id,
-              "occurred_at": seeded.occurred_at.isoformat(), "participants": seeded.participants}
-    fresh = {"external_id": "after-seed-1", "type": "loan_signed", "user_id": seeded.user_id,
-             "occurred_at": seeded.occurred_at.isoformat()}
+    replay = {
+        "external_id": seeded.external_id,
+        "type": seeded.type,
+        "user_id": seeded.user_id,
+        "occurred_at": seeded.occurred_at.isoformat(),
+        "participants": seeded.participants,
+    }
+    fresh = {
+        "external_id": "after-seed-1",
+        "type": "loan_signed",
+        "user_id": seeded.user_id,
+        "occurred_at": seeded.occurred_at.isoformat(),
+    }
     response = crm.post("/events", {"events": [replay, fresh]})
     assert response.status_code in (200, 201), response.get_data(as_text=True)
     statuses = [item["status"] for item in response.json["items"]]

@@ -21,8 +21,15 @@ def window(days_before=7, days_after=7):
 
 def launch(api, team, **overrides):
     starts, ends = window()
-    body = {"team_id": team.id, "title": "Q4 loan push", "event_type": "loan.signed", "target": 200, "pool": 500,
-            "starts_at": starts, "ends_at": ends} | overrides
+    body = {
+        "team_id": team.id,
+        "title": "Q4 loan push",
+        "event_type": "loan.signed",
+        "target": 200,
+        "pool": 500,
+        "starts_at": starts,
+        "ends_at": ends,
+    } | overrides
     return api.post("/challenges", body)
 
 
@@ -158,7 +165,9 @@ def test_vetoed_members_get_no_share(org, api_as, monkeypatch):
 
 
 def test_the_scheduler_closes_challenges_after_their_end(org, api_as, cli):
-    ended = launch(api_as(org.wealth_lead), org.wealth, starts_at=window(10)[0], ends_at=(NOW - dt.timedelta(hours=1)).isoformat())
+    ended = launch(
+        api_as(org.wealth_lead), org.wealth, starts_at=window(10)[0], ends_at=(NOW - dt.timedelta(hours=1)).isoformat()
+    )
     running = launch(api_as(org.wealth_lead), org.wealth)
     contribute(org.alice, 250, at=NOW - dt.timedelta(days=2))
     result = cli.invoke(args=["close-challenges"])

@@ -33,7 +33,10 @@ def _invocations(org, tmp_path) -> dict[str, tuple[list[str], str]]:
     events = tmp_path / "events.csv"
     events.write_text(f"external_id,type,user_id,occurred_at\nc1,loan_signed,{org.alice.id},2026-11-20T10:30:00+08:00\n")
     return {
-        "create-admin": (["create-admin", "ops@bank.example", "--password", "Quarterly-Ledger-Audit-7"], "Created admin ops@bank.example."),
+        "create-admin": (
+            ["create-admin", "ops@bank.example", "--password", "Quarterly-Ledger-Audit-7"],
+            "Created admin ops@bank.example.",
+        ),
         "create-integration": (["create-integration", "Core CRM"], "Created integration Core CRM"),
         "revoke-tokens": (["revoke-tokens", org.alice.email], f"token(s) of {org.alice.email}"),
         "check-ledger": (["check-ledger"], "Ledger consistent"),

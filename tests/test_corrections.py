@@ -41,8 +41,15 @@ def balance(user) -> int:
 
 
 def launch_and_close(api_lead, team, *, target, pool, event_type="loan_signed", starts=None, ends=None) -> dict:
-    body = {"team_id": team.id, "title": "Loan push", "event_type": event_type, "target": target, "pool": pool,
-            "starts_at": starts or ago(10), "ends_at": ends or ago(1)}
+    body = {
+        "team_id": team.id,
+        "title": "Loan push",
+        "event_type": event_type,
+        "target": target,
+        "pool": pool,
+        "starts_at": starts or ago(10),
+        "ends_at": ends or ago(1),
+    }
     created = api_lead.post("/challenges", body)
     assert created.status_code == 201, created.json
     closed = api_lead.post(f"/challenges/{created.json['id']}/close")
@@ -66,8 +73,12 @@ def seeded(org):
 def test_a_three_member_challenge_below_target_after_a_reversal_reverses_every_payout(org, api_as):
     dave = seeded(org)
     admin = api_as(org.admin)
-    items = post_events(admin, ev("a", "loan_signed", org.alice, ago(5), quantity=3),
-                        ev("b", "loan_signed", org.bob, ago(5), quantity=2), ev("d", "loan_signed", dave, ago(5)))
+    items = post_events(
+        admin,
+        ev("a", "loan_signed", org.alice, ago(5), quantity=3),
+        ev("b", "loan_signed", org.bob, ago(5), quantity=2),
+        ev("d", "loan_signed", dave, ago(5)),
+    )
     closed = launch_and_close(admin, org.wealth, target=6, pool=600)
     assert closed["status"] == "succeeded" and payouts(closed) == {org.alice.id: 300, org.bob.id: 200, dave.id: 100}
     assert (balance(org.alice), balance(org.bob), balance(dave)) == (390, 260, 130)
@@ -75,7 +86,8 @@ def test_a_three_member_challenge_below_target_after_a_reversal_reverses_every_p
     reversed_ = admin.post(f"/events/{items[0]['id']}/reverse", {"reason": "Loan cancelled by the client"})
     assert reversed_.status_code == 200, reversed_.json
     assert sorted((r["user_id"], r["points"]) for r in reversed_.json["reversals"]) == sorted(
-        [(org.alice.id, -90), (org.alice.id, -300), (org.bob.id, -200), (dave.id, -100)])
+        [(org.alice.id, -90), (org.alice.id, -300), (org.bob.id, -200), (dave.id, -100)]
+    )
 
     body = api_as(org.bob).get(f"/challenges/{closed['id']}").json
     assert body["status"] == "failed" and body["progress"] == 3 and body["payouts"] == []
@@ -95,8 +107,12 @@ def test_a_three_member_challenge_below_target_after_a_reversal_reverses_every_p
 def test_a_two_member_challenge_is_resplit_200_100_to_150_150_with_linked_corrections(org, api_as):
     seeded(org)
     admin = api_as(org.admin)
-    items = post_events(admin, ev("a1", "loan_signed", org.alice, ago(5)), ev("a2", "loan_signed", org.alice, ago(4)),
-                        ev("b1", "loan_signed", org.bob, ago(5)))
+    items = post_events(
+        admin,
+        ev("a1", "loan_signed", org.alice, ago(5)),
+        ev("a2", "loan_signed", org.alice, ago(4)),
+        ev("b1", "loan_signed", org.bob, ago(5)),
+    )
     closed = launch_and_close(admin, org.wealth, target=2, pool=300)
     assert payouts(closed) == {org.alice.id: 200, org.bob.id: 100}
 
@@ -106,10 +122,14 @@ def test_a_two_member_challenge_is_resplit_200_100_to_150_150_with_linked_correc
     assert payouts(body) == {org.alice.id: 150, org.bob.id: 150} and body["restated_at"] is not None
     assert (balance(org.alice), balance(org.bob)) == (30 + 150, 30 + 150)
 
-    originals = {e.user_id: e for e in db.session.scalars(sa.select(LedgerEntry).where(LedgerEntry.dedupe_key == f"challenge:{closed['id']}"))}
+    originals = {
+        e.user_id: e
+        for e in db.session.scalars(sa.select(LedgerEntry).where(LedgerEntry.dedupe_key == f"challenge:{closed['id']}"))
+    }
     fixes = list(db.session.scalars(sa.select(LedgerEntry).where(LedgerEntry.corrects_id.is_not(None))))
     assert sorted((f.user_id, f.points, f.corrects_id) for f in fixes) == sorted(
-        [(org.alice.id, -50, originals[org.alice.id].id), (org.bob.id, 50, originals[org.bob.id].id)])
+        [(org.alice.id, -50, originals[org.alice.id].id), (org.bob.id, 50, originals[org.bob.id].id)]
+    )
     for fix in fixes:
         # The wallet entry says what was restated and why.
         assert fix.kind == "challenge_payout" and fix.cause_event_id == items[1]["id"]
@@ -134,13 +154,17 @@ def test_the_events_page_shows_a_reversed_events_cascade_by_user(org, api_as, cl
 
     seeded(org)
     admin = api_as(org.admin)
-    items = post_events(admin, ev("a1", "loan_signed", org.alice, ago(5)), ev("a2", "loan_signed", org.alice, ago(4)),
-                        ev("b1", "loan_signed", org.bob, ago(5)))
+    items = post_events(
+        admin,
+        ev("a1", "loan_signed", org.alice, ago(5)),
+        ev("a2", "loan_signed", org.alice, ago(4)),
+        ev("b1", "loan_signed", org.bob, ago(5)),
+    )
     launch_and_close(admin, org.wealth, target=2, pool=300)
     admin.post(f"/events/{items[1]['id']}/reverse", {"reason": "Duplicate booking"})
     login(client, org.admin)
     html = client.get(f"/admin/events/{items[1]['id']}").get_data(as_text=True)
-    cascade = html[html.index('id="cascade"'):]
+    cascade = html[html.index('id="cascade"') :]
     cascade = cascade[: cascade.index("</section>")]
     assert cascade.index("Alice") < cascade.index("Bob")
     assert "Reversed: Loan signed — Duplicate booking" in cascade
@@ -172,10 +196,13 @@ def test_concurrent_reversals_of_one_closed_challenges_events_restate_it_consist
 
     assert body["progress"] == sum(left.values()) == 8 and body["status"] == "succeeded"
     assert payouts(body) == {uid: p for uid, p in split_pool(1000, left).items() if p}
-    net = dict(db.session.execute(
-        sa.select(LedgerEntry.user_id, sa.func.sum(LedgerEntry.points))
-        .where(LedgerEntry.kind.in_(["challenge_payout", "reversal"]), LedgerEntry.event_id.is_(None))
-        .group_by(LedgerEntry.user_id)).all())
+    net = dict(
+        db.session.execute(
+            sa.select(LedgerEntry.user_id, sa.func.sum(LedgerEntry.points))
+            .where(LedgerEntry.kind.in_(["challenge_payout", "reversal"]), LedgerEntry.event_id.is_(None))
+            .group_by(LedgerEntry.user_id)
+        ).all()
+    )
     assert {uid: int(p) for uid, p in net.items() if p} == payouts(body)
     assert db.session.scalar(sa.select(sa.func.count(ChallengeRestatement.id))) == len(doomed)
 
@@ -227,8 +254,11 @@ def test_an_unknown_related_id_makes_the_item_invalid_and_applies_nothing_of_it(
     seeded(org)
     crm, other = api_as(factories.integration()), api_as(factories.integration())
     post_events(other, ev("L-1", "loan_signed", org.bob, NOW.isoformat()))  # another source's id is not ours
-    items = post_events(crm, ev("L-2", "loan_signed", org.alice, NOW.isoformat()),
-                        ev("BL-1", "bad_loan", org.bob, NOW.isoformat(), related_external_id="L-1"))
+    items = post_events(
+        crm,
+        ev("L-2", "loan_signed", org.alice, NOW.isoformat()),
+        ev("BL-1", "bad_loan", org.bob, NOW.isoformat(), related_external_id="L-1"),
+    )
     assert [i["status"] for i in items] == ["created", "invalid"]
     assert items[1]["error"]["code"] == "validation_error" and "related_external_id" in items[1]["error"]["fields"]
     assert db.session.scalar(sa.select(sa.func.count(Event.id)).where(Event.external_id == "BL-1")) == 0
@@ -301,7 +331,10 @@ def test_a_late_breach_in_a_closed_quarter_reverses_the_bonus_the_pool_share_and
     closed = launch_and_close(admin, org.wealth, target=2, pool=200, starts=q3(1, 7), ends=q3(29, 9))
     assert payouts(closed) == {org.alice.id: 100, org.bob.id: 100}
     assert cli.invoke(args=["close-period", "quarter", "2026-Q3"]).exit_code == 0
-    assert admin.post("/honors", {"user_id": org.alice.id, "title": "Best customer manager", "period_key": "2026-08"}).status_code == 201
+    assert (
+        admin.post("/honors", {"user_id": org.alice.id, "title": "Best customer manager", "period_key": "2026-08"}).status_code
+        == 201
+    )
     assert admin.post("/honors", {"user_id": org.alice.id, "title": "Star", "period_key": "2026-10"}).status_code == 201
     assert balance(org.alice) == 30 + 100 + 50
 
@@ -358,9 +391,16 @@ def test_lifetime_is_earned_less_reversals_never_deductions_or_spending(org, api
     rules.seed_default_rules()
     db.session.commit()
     admin = api_as(org.admin)
-    items = post_events(admin, ev("l1", "loan_signed", org.alice, NOW.isoformat()), ev("l2", "loan_signed", org.alice, NOW.isoformat()),
-                        ev("cb", "compliance_breach", org.alice, NOW.isoformat()))
-    assert api_as(org.wealth_lead).post("/awards", {"user_id": org.alice.id, "points": -5, "reason": "Late report"}).status_code == 201
+    items = post_events(
+        admin,
+        ev("l1", "loan_signed", org.alice, NOW.isoformat()),
+        ev("l2", "loan_signed", org.alice, NOW.isoformat()),
+        ev("cb", "compliance_breach", org.alice, NOW.isoformat()),
+    )
+    assert (
+        api_as(org.wealth_lead).post("/awards", {"user_id": org.alice.id, "points": -5, "reason": "Late report"}).status_code
+        == 201
+    )
     admin.post(f"/events/{items[0]['id']}/reverse", {"reason": "cancelled"})
     admin.post(f"/events/{items[2]['id']}/reverse", {"reason": "false alarm"})  # giving a deduction back adds nothing
     wallet = admin.get(f"/users/{org.alice.id}/wallet").json
@@ -401,7 +441,9 @@ def test_a_clawback_is_audited_as_a_reversal_by_the_integration_that_posted_it(o
     loan = post_events(crm, ev("L1", "loan_signed", org.alice, now()))[0]
     bad = post_events(crm, ev("BL1", "bad_loan", org.alice, now(), related_external_id="L1"))[0]
     [record] = api_as(org.admin).get(f"/audit?action=event.reversed&subject_id={loan['id']}").json["items"]
-    assert record["details"]["clawback_event_id"] == bad["id"] and record["details"]["reversals"] == [{"user_id": org.alice.id, "points": -30}]
+    assert record["details"]["clawback_event_id"] == bad["id"] and record["details"]["reversals"] == [
+        {"user_id": org.alice.id, "points": -30}
+    ]
     from pointsapp.models import AuditRecord
 
     assert db.session.get(AuditRecord, record["id"]).integration_id == crm_row.id

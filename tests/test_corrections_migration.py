@@ -20,13 +20,24 @@ def test_existing_wallets_get_lifetime_earned_less_reversals_never_less_deductio
                 "VALUES (1, 'a@example.com', 'A', 'employee', 'en', TRUE, 0, CURRENT_TIMESTAMP)"
             )
             # Under the old definition lifetime was Σ non-spending entries: 30 + 50 - 100 - 30 - 5 = -55.
-            conn.exec_driver_sql("INSERT INTO wallet (user_id, balance, held, lifetime_earned, updated_at) VALUES (1, -75, 0, -55, CURRENT_TIMESTAMP)")
-            rows = [(1, 30, "event_award", None), (2, 50, "event_award", None), (3, -100, "compliance_deduction", None),
-                    (4, -30, "reversal", 1), (5, -5, "manual_deduction", None), (6, 100, "reversal", 3), (7, -20, "redemption", None)]
+            conn.exec_driver_sql(
+                "INSERT INTO wallet (user_id, balance, held, lifetime_earned, updated_at) VALUES (1, -75, 0, -55, CURRENT_TIMESTAMP)"
+            )
+            rows = [
+                (1, 30, "event_award", None),
+                (2, 50, "event_award", None),
+                (3, -100, "compliance_deduction", None),
+                (4, -30, "reversal", 1),
+                (5, -5, "manual_deduction", None),
+                (6, 100, "reversal", 3),
+                (7, -20, "redemption", None),
+            ]
             for entry_id, points, kind, reverses in rows:
                 conn.execute(
-                    sa.text("INSERT INTO ledger_entry (id, user_id, points, kind, reason, reverses_id, effective_at, created_at) "
-                            "VALUES (:id, 1, :points, :kind, 'x', :reverses, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"),
+                    sa.text(
+                        "INSERT INTO ledger_entry (id, user_id, points, kind, reason, reverses_id, effective_at, created_at) "
+                        "VALUES (:id, 1, :points, :kind, 'x', :reverses, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                    ),
                     {"id": entry_id, "points": points, "kind": kind, "reverses": reverses},
                 )
         upgrade()

@@ -24,12 +24,14 @@ event_op = st.tuples(
 )
 operations = st.lists(
     st.one_of(
-        event_op, event_op,
+        event_op,
+        event_op,
         st.tuples(st.just("close"), st.integers(0, len(CHALLENGES) - 1)),
         st.tuples(st.just("reverse"), st.integers(0, 20)),
         st.tuples(st.just("clawback"), st.integers(0, 20)),
     ),
-    min_size=1, max_size=20,
+    min_size=1,
+    max_size=20,
 )
 
 
@@ -54,7 +56,12 @@ def replay(events: list[dict], reversed_ids: set[str], closes: dict[int, int], m
     return expected
 
 
-@settings(max_examples=30, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=30,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(ops=operations)
 def test_every_balance_equals_a_replay_of_the_unreversed_events(app, ops):
     db.session.remove()
@@ -66,8 +73,16 @@ def test_every_balance_equals_a_replay_of_the_unreversed_events(app, ops):
     for event_type, points in POINTS.items():
         rules.publish_rule(None, event_type=event_type, name=event_type, points=points)
     launched = [
-        challenges.launch(admin, team_id=team.id, title=f"C{i}", event_type="loan_signed", target=target, pool=pool,
-                          starts_at=now - dt.timedelta(days=start), ends_at=now - dt.timedelta(days=end)).id
+        challenges.launch(
+            admin,
+            team_id=team.id,
+            title=f"C{i}",
+            event_type="loan_signed",
+            target=target,
+            pool=pool,
+            starts_at=now - dt.timedelta(days=start),
+            ends_at=now - dt.timedelta(days=end),
+        ).id
         for i, (target, pool, start, end) in enumerate(CHALLENGES)
     ]
     db.session.commit()
@@ -79,8 +94,14 @@ def test_every_balance_equals_a_replay_of_the_unreversed_events(app, ops):
         if op[0] == "event":
             _, who, type_, quantity, slot, partner = op
             participants = [members[partner]] if partner >= 0 and members[partner] != members[who] else []
-            raw = {"external_id": f"e{step}", "type": type_, "user_id": members[who], "quantity": quantity,
-                   "occurred_at": (now - dt.timedelta(days=SLOTS[slot])).isoformat(), "participants": participants}
+            raw = {
+                "external_id": f"e{step}",
+                "type": type_,
+                "user_id": members[who],
+                "quantity": quantity,
+                "occurred_at": (now - dt.timedelta(days=SLOTS[slot])).isoformat(),
+                "participants": participants,
+            }
             [result] = earning.ingest_events([raw], source="admin", actor_id=admin.id)
             ids[raw["external_id"]] = result.event.id
             events.append(raw | {"step": step, "slot": slot})
@@ -93,8 +114,13 @@ def test_every_balance_equals_a_replay_of_the_unreversed_events(app, ops):
                 if op[0] == "reverse":
                     earning.reverse_event(admin, ids[target], f"step {step}")
                 else:
-                    raw = {"external_id": f"bad{step}", "type": "bad_loan", "user_id": members[0],
-                           "occurred_at": now.isoformat(), "related_external_id": target}
+                    raw = {
+                        "external_id": f"bad{step}",
+                        "type": "bad_loan",
+                        "user_id": members[0],
+                        "occurred_at": now.isoformat(),
+                        "related_external_id": target,
+                    }
                     [result] = earning.ingest_events([raw], source="admin", actor_id=admin.id)
                     assert result.status == "created", result.error
                 reversed_ids.add(target)

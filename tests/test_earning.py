@@ -34,11 +34,22 @@ def balance(user) -> int:
 
 
 def test_the_seed_example_pays_exactly_440_and_every_entry_says_where_it_came_from(org, api_as, cli):
-    for event_type, name, points in (("loan_signed", "Loan signed", 20), ("wealth_product_sold", "Wealth product sold", 30),
-                                     ("client_revisit_positive", "Good client revisit", 10)):
+    for event_type, name, points in (
+        ("loan_signed", "Loan signed", 20),
+        ("wealth_product_sold", "Wealth product sold", 30),
+        ("client_revisit_positive", "Good client revisit", 10),
+    ):
         rules.publish_rule(org.admin, event_type=event_type, name=name, points=points)
-    rules.publish_rule(org.admin, kind="period", event_type="period.clean_quarter", name="Clean quarter", points=50,
-                       period="quarter", requires_event_type="loan_signed", forbids_event_type="bad_loan")
+    rules.publish_rule(
+        org.admin,
+        kind="period",
+        event_type="period.clean_quarter",
+        name="Clean quarter",
+        points=50,
+        period="quarter",
+        requires_event_type="loan_signed",
+        forbids_event_type="bad_loan",
+    )
     db.session.commit()
     api = api_as(factories.integration())
     events = [ev(f"loan-{i}", "loan_signed", org.alice, at(1 + i)) for i in range(5)]
@@ -66,9 +77,14 @@ def test_closing_a_period_twice_pays_once_and_skips_the_vetoed_and_the_unclean(o
     db.session.execute(sa.update(Rule).where(Rule.kind == "period").values(active=True))
     db.session.commit()
     api = api_as(org.admin)
-    post(api, ev("l1", "loan_signed", org.alice, at(2)), ev("l2", "loan_signed", org.bob, at(2)),
-         ev("l3", "loan_signed", org.carol, at(2)), ev("bad", "bad_loan", org.bob, at(20)),
-         ev("breach", "compliance_breach", org.carol, at(5, 9)))
+    post(
+        api,
+        ev("l1", "loan_signed", org.alice, at(2)),
+        ev("l2", "loan_signed", org.bob, at(2)),
+        ev("l3", "loan_signed", org.carol, at(2)),
+        ev("bad", "bad_loan", org.bob, at(20)),
+        ev("breach", "compliance_breach", org.carol, at(5, 9)),
+    )
     for _ in range(2):
         assert cli.invoke(args=["close-period", "quarter", "2026-Q3"]).exit_code == 0
     bonuses = list(db.session.scalars(sa.select(LedgerEntry).where(LedgerEntry.kind == "period_bonus")))
@@ -88,8 +104,11 @@ def test_a_back_dated_event_earns_under_the_rule_in_force_when_it_occurred(org, 
     response = api.post("/rules", {"event_type": "loan_signed", "name": "Loan signed", "points": 40})
     assert response.status_code == 201 and response.json["points"] == 40
     now = dt.datetime.now(UTC)
-    items = post(api, ev("old", "loan_signed", org.alice, (now - dt.timedelta(days=30)).isoformat()),
-                 ev("new", "loan_signed", org.alice, now.isoformat()))
+    items = post(
+        api,
+        ev("old", "loan_signed", org.alice, (now - dt.timedelta(days=30)).isoformat()),
+        ev("new", "loan_signed", org.alice, now.isoformat()),
+    )
     assert [i["awards"][0]["points"] for i in items] == [30, 40]
     assert db.session.get(Event, items[0]["id"]).rule_id == first.id
     listed = api.get("/rules").json["items"]
@@ -103,8 +122,14 @@ def test_default_rules_are_published_to_everyone(org, api_as):
     db.session.commit()
     items = api_as(org.alice).get("/rules").json["items"]
     assert {r["event_type"]: r["points"] for r in items} == {
-        "loan_signed": 30, "hnw_client_signed": 50, "wealth_product_sold": 30, "client_revisit_positive": 10,
-        "product_renewal": 20, "quarter_no_bad_loans": 50, "cross_dept_referral": 50, "mentorship.first_deal": 30,
+        "loan_signed": 30,
+        "hnw_client_signed": 50,
+        "wealth_product_sold": 30,
+        "client_revisit_positive": 10,
+        "product_renewal": 20,
+        "quarter_no_bad_loans": 50,
+        "cross_dept_referral": 50,
+        "mentorship.first_deal": 30,
         "compliance_breach": -100,
     }
     assert rules.seed_default_rules() == []
@@ -127,9 +152,13 @@ def test_reversal_reverses_every_share_and_twice_is_409(org, api_as):
     response = admin.post(f"/events/{item['id']}/reverse", {"reason": "Client withdrew"})
     assert response.status_code == 200
     assert response.json["id"] == item["id"] and response.json["reversed"] is True
-    assert sorted((r["user_id"], r["points"]) for r in response.json["reversals"]) == sorted([(org.alice.id, -25), (org.carol.id, -25)])
+    assert sorted((r["user_id"], r["points"]) for r in response.json["reversals"]) == sorted(
+        [(org.alice.id, -25), (org.carol.id, -25)]
+    )
     assert balance(org.alice) == 0 and balance(org.carol) == 0
-    reversal = db.session.scalar(sa.select(LedgerEntry).where(LedgerEntry.kind == "reversal", LedgerEntry.user_id == org.alice.id))
+    reversal = db.session.scalar(
+        sa.select(LedgerEntry).where(LedgerEntry.kind == "reversal", LedgerEntry.user_id == org.alice.id)
+    )
     assert reversal.reverses_id is not None and "Client withdrew" in reversal.reason
     again = admin.post(f"/events/{item['id']}/reverse", {"reason": "again"})
     assert again.status_code == 409 and again.json["error"]["code"] == "invalid_transition"
@@ -227,7 +256,11 @@ def test_the_demo_posts_events_with_a_referral_a_mentorship_bonus_and_a_reversal
     kinds = set(db.session.scalars(sa.select(LedgerEntry.kind)))
     assert {"event_award", "mentorship_bonus", "reversal"} <= kinds
     assert db.session.scalar(sa.select(sa.func.count(Event.id))) > 50
-    shares = list(db.session.scalars(sa.select(LedgerEntry.points).join(Event, Event.id == LedgerEntry.event_id).where(Event.type == "cross_dept_referral")))
+    shares = list(
+        db.session.scalars(
+            sa.select(LedgerEntry.points).join(Event, Event.id == LedgerEntry.event_id).where(Event.type == "cross_dept_referral")
+        )
+    )
     assert sorted(shares) == [16, 17, 17]
 
 
@@ -237,12 +270,17 @@ def test_a_rule_switched_off_pays_nothing_from_then_on_but_still_pays_earlier_ev
     rules.set_rule_active(org.admin, rule.id, False)
     db.session.commit()
     now = dt.datetime.now(UTC)
-    items = post(api_as(org.admin), ev("before", "product_renewal", org.alice, (now - dt.timedelta(days=2)).isoformat()),
-                 ev("after", "product_renewal", org.alice, (now + dt.timedelta(minutes=1)).isoformat()))
+    items = post(
+        api_as(org.admin),
+        ev("before", "product_renewal", org.alice, (now - dt.timedelta(days=2)).isoformat()),
+        ev("after", "product_renewal", org.alice, (now + dt.timedelta(minutes=1)).isoformat()),
+    )
     assert [(i["status"], [a["points"] for a in i["awards"]]) for i in items] == [("created", [20]), ("created", [])]
     assert api_as(org.alice).get("/rules").json["items"] == []
 
 
 def test_a_period_rule_needs_a_qualifying_event_type(org, api_as):
-    response = api_as(org.admin).post("/rules", {"kind": "period", "period": "quarter", "event_type": "period.x", "name": "X", "points": 10})
+    response = api_as(org.admin).post(
+        "/rules", {"kind": "period", "period": "quarter", "event_type": "period.x", "name": "X", "points": 10}
+    )
     assert response.status_code == 422 and "requires_event_type" in response.json["error"]["fields"]

@@ -20,9 +20,15 @@ def test_a_fresh_install_has_exactly_the_default_rules(empty_database_url):  # n
         db.engine.dispose()
     event_rules = {(t, p) for k, t, p, a, f in rows if k == "event" and a and f is None}
     assert event_rules == {
-        ("loan_signed", 30), ("hnw_client_signed", 50), ("wealth_product_sold", 30), ("client_revisit_positive", 10),
-        ("product_renewal", 20), ("quarter_no_bad_loans", 50), ("cross_dept_referral", 50),
-        ("mentorship.first_deal", 30), ("compliance_breach", -100),
+        ("loan_signed", 30),
+        ("hnw_client_signed", 50),
+        ("wealth_product_sold", 30),
+        ("client_revisit_positive", 10),
+        ("product_renewal", 20),
+        ("quarter_no_bad_loans", 50),
+        ("cross_dept_referral", 50),
+        ("mentorship.first_deal", 30),
+        ("compliance_breach", -100),
     }
     assert [(t, p, a) for k, t, p, a, _ in rows if k == "period"] == [("period.clean_quarter", 50, False)]
     assert len(rows) == 10

@@ -32,12 +32,20 @@ def assert_error(response, status: int, code: str) -> dict:
 
 def test_a_lone_surrogate_in_a_json_string_is_a_422_naming_the_field(org, api_as):
     admin = api_as(org.admin)
-    error = assert_error(admin.post("/awards", {"user_id": org.alice.id, "points": 5, "reason": SURROGATE}), 422, "validation_error")
+    error = assert_error(
+        admin.post("/awards", {"user_id": org.alice.id, "points": 5, "reason": SURROGATE}), 422, "validation_error"
+    )
     assert "reason" in error["fields"]
     error = assert_error(admin.post("/rewards", {"name": SURROGATE, "kind": "other", "cost": 10}), 422, "validation_error")
     assert "name" in error["fields"]
-    error = assert_error(api_as(org.alice).post("/push/subscriptions", {
-        "endpoint": "https://fcm.googleapis.com/fcm/send/" + SURROGATE, "keys": {"p256dh": "k", "auth": "a"}}), 422, "validation_error")
+    error = assert_error(
+        api_as(org.alice).post(
+            "/push/subscriptions",
+            {"endpoint": "https://fcm.googleapis.com/fcm/send/" + SURROGATE, "keys": {"p256dh": "k", "auth": "a"}},
+        ),
+        422,
+        "validation_error",
+    )
     assert "endpoint" in error["fields"]
     assert (count(LedgerEntry), count(Reward)) == (0, 0)
 
@@ -61,8 +69,14 @@ def test_a_lone_surrogate_in_one_event_of_a_batch_makes_that_item_alone_invalid(
 def test_a_single_event_with_a_lone_surrogate_is_a_422(org, api_as):
     rules.seed_default_rules()
     db.session.commit()
-    event = {"external_id": "crm-1", "type": "loan_signed", "user_id": org.alice.id, "occurred_at": WHEN, "participants": [],
-             "note": SURROGATE}
+    event = {
+        "external_id": "crm-1",
+        "type": "loan_signed",
+        "user_id": org.alice.id,
+        "occurred_at": WHEN,
+        "participants": [],
+        "note": SURROGATE,
+    }
     response = api_as(factories.integration("CRM")).post("/events", {**event, "external_id": SURROGATE})
     assert response.status_code == 422, response.json
     assert count(Event) == 0
@@ -74,13 +88,15 @@ def test_a_single_event_with_a_lone_surrogate_is_a_422(org, api_as):
 def test_a_json_integer_past_the_digit_limit_is_a_400(org, api_as):
     admin = api_as(org.admin)
     body = f'{{"user_id": {HUGE}, "points": 5, "reason": "x"}}'
-    response = admin.client.post("/api/v1/awards", data=body, content_type="application/json",
-                                 headers={"Authorization": f"Bearer {admin.token}"})
+    response = admin.client.post(
+        "/api/v1/awards", data=body, content_type="application/json", headers={"Authorization": f"Bearer {admin.token}"}
+    )
     assert_error(response, 400, "bad_request")
     events = f'{{"events": [{{"external_id": "e", "type": "loan_signed", "user_id": {HUGE}, "occurred_at": "{WHEN}"}}]}}'
     crm = api_as(factories.integration("CRM"))
-    response = crm.client.post("/api/v1/events", data=events, content_type="application/json",
-                               headers={"Authorization": f"Bearer {crm.token}"})
+    response = crm.client.post(
+        "/api/v1/events", data=events, content_type="application/json", headers={"Authorization": f"Bearer {crm.token}"}
+    )
     assert_error(response, 400, "bad_request")
     assert count(LedgerEntry) == 0 and count(Event) == 0
 
@@ -108,8 +124,10 @@ def test_a_team_parent_or_user_team_that_is_not_a_number_is_a_422_on_the_page(or
     response = client.post("/admin/teams", data={"name": "Branch 9", "parent_id": "abc", "csrf_token": token})
     assert response.status_code == 422
     assert "Choose a team from the list." in response.get_data(as_text=True)
-    response = client.post("/admin/users", data={"email": "new@bank.example", "name": "New", "role": "employee",
-                                                  "team_id": "abc", "csrf_token": token})
+    response = client.post(
+        "/admin/users",
+        data={"email": "new@bank.example", "name": "New", "role": "employee", "team_id": "abc", "csrf_token": token},
+    )
     assert response.status_code == 422
     assert "Choose a team from the list." in response.get_data(as_text=True)
     assert count(Team) == 4 and count(User) == 7

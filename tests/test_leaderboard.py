@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 from pointsapp import leaderboard
-from pointsapp.extensions import db
 from pointsapp.periods import period_key
 from tests import factories
 from tests.conftest import login
@@ -21,12 +20,18 @@ def test_ranks_share_places_and_show_the_gaps(org, api_as):
     assert response.status_code == 200
     items = response.json["items"]
     assert [(i["rank"], i["id"], i["points"]) for i in items[:4]] == [
-        (1, org.alice.id, 300), (2, org.bob.id, 200), (2, org.carol.id, 200), (4, dave.id, 185),
+        (1, org.alice.id, 300),
+        (2, org.bob.id, 200),
+        (2, org.carol.id, 200),
+        (4, dave.id, 185),
     ]
     assert items[0] == {"rank": 1, "id": org.alice.id, "name": "Alice", "points": 300}
     assert response.json["me"] == {"rank": 4, "points": 185, "gap_to_next": 15, "gap_to_top3": 15}
     assert api_as(org.bob).get("/leaderboard?period=month").json["me"] == {
-        "rank": 2, "points": 200, "gap_to_next": 100, "gap_to_top3": 0,
+        "rank": 2,
+        "points": 200,
+        "gap_to_next": 100,
+        "gap_to_top3": 0,
     }
     assert api_as(org.alice).get("/leaderboard?period=week").json["me"]["gap_to_next"] == 0
 
@@ -147,4 +152,3 @@ def test_competition_ranking_matches_its_definition_on_random_boards():
             assert mine.gap_to_next == (min(above) - place.points if above else 0)
             third = sorted((p for _, _, p in rows), reverse=True)[2] if len(rows) >= 3 else None
             assert mine.gap_to_top3 == (third - place.points if place.rank > 3 else 0)
-

@@ -29,13 +29,26 @@ def test_the_days_asked_for_set_the_quantity_and_the_points(api_as, org):
     reward = _reward()
     factories.give_points(org.alice, 1000)
     first = _today() + dt.timedelta(days=7)
-    answer = api_as(org.alice).post("/redemptions", {"reward_id": reward.id, "starts_on": first.isoformat(),
-                                                      "ends_on": (first + dt.timedelta(days=2)).isoformat()})
+    answer = api_as(org.alice).post(
+        "/redemptions",
+        {"reward_id": reward.id, "starts_on": first.isoformat(), "ends_on": (first + dt.timedelta(days=2)).isoformat()},
+    )
     assert answer.status_code == 201, answer.get_json()
     body = answer.get_json()
-    assert (body["quantity"], body["points"], body["starts_on"], body["ends_on"]) == (3, 300, first.isoformat(), (first + dt.timedelta(days=2)).isoformat())
-    one_day = api_as(org.alice).post("/redemptions", {"reward_id": _reward("remote_day", 50, "Remote day").id,
-                                                       "starts_on": (first + dt.timedelta(days=10)).isoformat()}).get_json()
+    assert (body["quantity"], body["points"], body["starts_on"], body["ends_on"]) == (
+        3,
+        300,
+        first.isoformat(),
+        (first + dt.timedelta(days=2)).isoformat(),
+    )
+    one_day = (
+        api_as(org.alice)
+        .post(
+            "/redemptions",
+            {"reward_id": _reward("remote_day", 50, "Remote day").id, "starts_on": (first + dt.timedelta(days=10)).isoformat()},
+        )
+        .get_json()
+    )
     assert (one_day["quantity"], one_day["ends_on"]) == (1, (first + dt.timedelta(days=10)).isoformat())
 
 
@@ -46,9 +59,18 @@ def test_past_days_reversed_ranges_and_overlaps_are_refused_and_nothing_is_held(
     past = api.post("/redemptions", {"reward_id": reward.id, "starts_on": (_today() - dt.timedelta(days=1)).isoformat()})
     assert past.status_code == 422 and "starts_on" in past.get_json()["error"]["fields"]
     first = _today() + dt.timedelta(days=3)
-    backwards = api.post("/redemptions", {"reward_id": reward.id, "starts_on": first.isoformat(), "ends_on": (first - dt.timedelta(days=1)).isoformat()})
+    backwards = api.post(
+        "/redemptions",
+        {"reward_id": reward.id, "starts_on": first.isoformat(), "ends_on": (first - dt.timedelta(days=1)).isoformat()},
+    )
     assert backwards.status_code == 422 and "ends_on" in backwards.get_json()["error"]["fields"]
-    assert api.post("/redemptions", {"reward_id": reward.id, "starts_on": first.isoformat(), "ends_on": (first + dt.timedelta(days=1)).isoformat()}).status_code == 201
+    assert (
+        api.post(
+            "/redemptions",
+            {"reward_id": reward.id, "starts_on": first.isoformat(), "ends_on": (first + dt.timedelta(days=1)).isoformat()},
+        ).status_code
+        == 201
+    )
     remote = _reward("remote_day", 50, "Remote day")
     clash = api.post("/redemptions", {"reward_id": remote.id, "starts_on": (first + dt.timedelta(days=1)).isoformat()})
     assert clash.status_code == 422 and clash.get_json()["error"]["code"] == "dates_overlap"
@@ -56,7 +78,10 @@ def test_past_days_reversed_ranges_and_overlaps_are_refused_and_nothing_is_held(
     # A cancelled request frees its days.
     redemptions.cancel(org.alice, db.session.scalar(sa.select(Redemption.id)))
     db.session.commit()
-    assert api.post("/redemptions", {"reward_id": remote.id, "starts_on": (first + dt.timedelta(days=1)).isoformat()}).status_code == 201
+    assert (
+        api.post("/redemptions", {"reward_id": remote.id, "starts_on": (first + dt.timedelta(days=1)).isoformat()}).status_code
+        == 201
+    )
 
 
 def test_two_overlapping_requests_at_once_give_one_redemption(api_as, org):
@@ -64,7 +89,9 @@ def test_two_overlapping_requests_at_once_give_one_redemption(api_as, org):
     factories.give_points(org.alice, 1000)
     day = (_today() + dt.timedelta(days=5)).isoformat()
     clients = [api_as(org.alice), api_as(org.alice)]
-    answers = run_concurrently(lambda i: clients[i].post("/redemptions", {"reward_id": (leave, remote)[i].id, "starts_on": day}).status_code, 2)
+    answers = run_concurrently(
+        lambda i: clients[i].post("/redemptions", {"reward_id": (leave, remote)[i].id, "starts_on": day}).status_code, 2
+    )
     assert sorted(answers) == [201, 422]
     assert db.session.scalar(sa.select(sa.func.count(Redemption.id))) == 1
 

@@ -43,8 +43,11 @@ def test_zero_points_and_blank_reasons_are_refused(org):
 
 
 def test_the_database_refuses_a_zero_entry_even_if_code_tried(org):
-    db.session.add(LedgerEntry(user_id=org.alice.id, points=0, kind="manual_award", reason="x",
-                               effective_at=dt.datetime.now(dt.timezone.utc)))
+    db.session.add(
+        LedgerEntry(
+            user_id=org.alice.id, points=0, kind="manual_award", reason="x", effective_at=dt.datetime.now(dt.timezone.utc)
+        )
+    )
     with pytest.raises(sa.exc.IntegrityError):
         db.session.flush()
     db.session.rollback()

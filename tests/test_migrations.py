@@ -45,11 +45,17 @@ def test_migrations_create_the_check_constraints_the_ledger_relies_on(empty_data
     with app.app_context():
         upgrade()
         inspector = sa.inspect(db.engine)
-        checks = {c["name"] for table in ("wallet", "ledger_entry", "hold", "reward") for c in inspector.get_check_constraints(table)}
+        checks = {
+            c["name"] for table in ("wallet", "ledger_entry", "hold", "reward") for c in inspector.get_check_constraints(table)
+        }
         uniques = {c["name"] for c in inspector.get_unique_constraints("idempotency_record")}
         db.engine.dispose()
-    assert {"ck_wallet_held_not_negative", "ck_ledger_entry_points_not_zero", "ck_hold_points_positive",
-            "ck_reward_stock_not_negative"} <= checks
+    assert {
+        "ck_wallet_held_not_negative",
+        "ck_ledger_entry_points_not_zero",
+        "ck_hold_points_positive",
+        "ck_reward_stock_not_negative",
+    } <= checks
     assert "uq_idempotency_caller_key" in uniques
 
 

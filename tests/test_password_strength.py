@@ -48,11 +48,15 @@ def test_changing_my_password_to_a_weak_one_is_refused_and_in_chinese_too(org, c
     token = csrf_token(client, "/account")
     weak = client.post("/account", data={"current": factories.PASSWORD, "new": "qwertyuiop12", "csrf_token": token})
     assert weak.status_code == 422 and "Too common or too easy to guess." in weak.get_data(as_text=True)
-    zh = client.post("/account", data={"current": factories.PASSWORD, "new": "qwertyuiop12", "csrf_token": token},
-                     headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    zh = client.post(
+        "/account",
+        data={"current": factories.PASSWORD, "new": "qwertyuiop12", "csrf_token": token},
+        headers={"Accept-Language": "zh-CN,zh;q=0.9"},
+    )
     assert zh.status_code == 422 and "过于常见或容易被猜出。" in zh.get_data(as_text=True)
     # Nothing changed: the old password still signs in.
     login(client.application.test_client(), org.alice)
+
 
 def test_create_admin_refuses_a_weak_password(cli):
     result = cli.invoke(args=["create-admin", "hr@example.com", "--password", "password1234"])

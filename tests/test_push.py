@@ -41,7 +41,9 @@ class PushService:
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                service.requests.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
+                service.requests.append(
+                    {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body}
+                )
                 answers = service.script.get(self.path) or [(201, {})]
                 status, headers = answers.pop(0) if len(answers) > 1 else answers[0]
                 self.send_response(status)

@@ -39,8 +39,9 @@ def test_a_redirecting_push_service_is_a_failure_and_its_location_is_never_conta
         assert sorted(rows) == [("failed", 301), ("failed", 307)]
         assert db.session.scalar(sa.select(Notification.status)) == "skipped"
 
-        result = push.send(temporary.endpoint, temporary.json["keys"]["p256dh"], temporary.json["keys"]["auth"], "{}",
-                           ttl=60, urgency="normal")
+        result = push.send(
+            temporary.endpoint, temporary.json["keys"]["p256dh"], temporary.json["keys"]["auth"], "{}", ttl=60, urgency="normal"
+        )
         assert result.status == 307 and not result.delivered and not result.retryable
         assert elsewhere.requests == []
     finally:

@@ -39,8 +39,13 @@ def test_an_api_body_over_the_limit_is_a_413_with_the_error_body_and_writes_noth
 def test_a_body_just_under_the_limit_is_read_and_a_1000_event_batch_is_far_smaller(org, api_as):
     rules.seed_default_rules()
     db.session.commit()
-    event = {"external_id": "crm-000001-" + "r" * 100, "type": "loan_signed", "user_id": org.alice.id, "occurred_at": WHEN,
-             "participants": [org.bob.id, org.carol.id]}
+    event = {
+        "external_id": "crm-000001-" + "r" * 100,
+        "type": "loan_signed",
+        "user_id": org.alice.id,
+        "occurred_at": WHEN,
+        "participants": [org.bob.id, org.carol.id],
+    }
     assert len(json.dumps({"events": [event] * 1000})) < MB
     response = api_as(factories.integration("CRM")).post("/events", {**event, "note": "x" * (2 * MB - 4096)})
     assert response.status_code == 201, response.json

@@ -58,7 +58,9 @@ def test_pending_redemptions_older_than_the_setting_expire_and_give_everything_b
     assert db.session.get(Redemption, fresh.id).status == "pending"
     assert ledger.wallet_summary(org.alice.id).held == 100
     assert db.session.scalar(sa.select(Reward.stock)) == 4
-    steps = db.session.scalars(sa.select(RedemptionStep).where(RedemptionStep.redemption_id == old.id).order_by(RedemptionStep.id)).all()
+    steps = db.session.scalars(
+        sa.select(RedemptionStep).where(RedemptionStep.redemption_id == old.id).order_by(RedemptionStep.id)
+    ).all()
     assert [s.status for s in steps] == ["requested", "expired"] and "14 days" in steps[1].note
     note = db.session.scalar(sa.select(Notification))
     assert (note.user_id, note.template) == (org.alice.id, "redemption_expired")
@@ -116,11 +118,18 @@ def test_payroll_export_lists_the_months_approved_bonus_cash_in_the_org_time_zon
     decide(redeem(org.bob, leave), org.wealth_lead, at=start + dt.timedelta(days=1))
     redeem(org.bob, cash)  # still pending
     rows = exports.payroll_rows(org.admin, "2026-11")
-    assert rows == [{
-        "redemption_id": inside.id, "employee_email": org.alice.email, "employee_name": "Alice",
-        "reward": "Bonus cash ¥500", "quantity": 2, "amount": "1000.00", "currency": "CNY",
-        "approved_at": "2026-11-01T00:05:00+08:00",
-    }]
+    assert rows == [
+        {
+            "redemption_id": inside.id,
+            "employee_email": org.alice.email,
+            "employee_name": "Alice",
+            "reward": "Bonus cash ¥500",
+            "quantity": 2,
+            "amount": "1000.00",
+            "currency": "CNY",
+            "approved_at": "2026-11-01T00:05:00+08:00",
+        }
+    ]
     assert [r["redemption_id"] for r in exports.payroll_rows(org.admin, "2026-10")] == [before.id]
 
 
@@ -134,13 +143,14 @@ def test_hr_export_lists_leave_and_remote_days(org):
     text = exports.hr_csv(org.admin, "2026-11")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [(r["employee_name"], r["team"], r["kind"], r["days"]) for r in rows] == [
-        ("Carol", "Loans Team", "leave_day", "2"), ("Carol", "Loans Team", "remote_day", "1"),
+        ("Carol", "Loans Team", "leave_day", "2"),
+        ("Carol", "Loans Team", "remote_day", "1"),
     ]
     assert list(rows[0]) == list(exports.HR_COLUMNS)
 
 
 def test_exports_neutralise_formulas_and_refuse_bad_months_and_non_admins(org):
-    mallory = factories.user("employee", org.wealth, name="=HYPERLINK(\"x\")")
+    mallory = factories.user("employee", org.wealth, name='=HYPERLINK("x")')
     cash = make_reward(kind="bonus_cash", cash_amount=Decimal("50"))
     factories.give_points(mallory, 500)
     decide(redeem(mallory, cash), org.admin, at=_month_start("2026-11") + dt.timedelta(days=1))
@@ -173,10 +183,17 @@ def test_export_commands_write_csv_for_a_month(cli, org):
 
 def test_reward_validation_names_each_bad_field(org):
     with pytest.raises(ValidationFailed) as error:
-        rewards.create_reward(org.admin, {
-            "name": " ", "kind": "bonus_cash", "cost": 0, "monthly_budget": Decimal("100"),
-            "available_from": dt.datetime(2026, 12, 1, tzinfo=UTC), "available_until": dt.datetime(2026, 11, 1, tzinfo=UTC),
-        })
+        rewards.create_reward(
+            org.admin,
+            {
+                "name": " ",
+                "kind": "bonus_cash",
+                "cost": 0,
+                "monthly_budget": Decimal("100"),
+                "available_from": dt.datetime(2026, 12, 1, tzinfo=UTC),
+                "available_until": dt.datetime(2026, 11, 1, tzinfo=UTC),
+            },
+        )
     assert set(error.value.fields) == {"name", "cost", "monthly_budget", "available_until"}
 
 
@@ -209,7 +226,12 @@ def test_demo_seeds_a_catalog_and_redemptions_from_earned_points(cli):
     assert result.exit_code == 0, result.output
     db.session.remove()
     names = set(db.session.scalars(sa.select(Reward.name)))
-    assert {"Paid leave day", "Bonus cash ¥500", "Wealth management certification course", "Remote work day",
-            "Coffee voucher"} <= names
+    assert {
+        "Paid leave day",
+        "Bonus cash ¥500",
+        "Wealth management certification course",
+        "Remote work day",
+        "Coffee voucher",
+    } <= names
     statuses = db.session.scalars(sa.select(Redemption.status)).all()
     assert "approved" in statuses and "pending" in statuses

@@ -15,11 +15,18 @@ NOW = dt.datetime.now(dt.timezone.utc)
 
 
 def _ended_challenge(api_as, org) -> int:
-    response = api_as(org.wealth_lead).post("/challenges", {
-        "team_id": org.wealth.id, "title": "November revisits", "event_type": "client_revisit_positive",
-        "target": 2, "pool": 100, "starts_at": (NOW - dt.timedelta(days=10)).isoformat(),
-        "ends_at": (NOW - dt.timedelta(hours=1)).isoformat(),
-    })
+    response = api_as(org.wealth_lead).post(
+        "/challenges",
+        {
+            "team_id": org.wealth.id,
+            "title": "November revisits",
+            "event_type": "client_revisit_positive",
+            "target": 2,
+            "pool": 100,
+            "starts_at": (NOW - dt.timedelta(days=10)).isoformat(),
+            "ends_at": (NOW - dt.timedelta(hours=1)).isoformat(),
+        },
+    )
     assert response.status_code == 201, response.json
     return response.json["id"]
 
@@ -53,8 +60,10 @@ def test_one_tick_closes_ended_challenges_and_expires_stale_redemptions(api_as, 
 def test_jobs_wait_for_their_interval(monkeypatch):
     calls = []
     clock = iter([0.0, 0.0, 100.0, 100.0, 400.0, 400.0])
-    jobs = (scheduler.Job("often", 300, lambda: calls.append("often")),
-            scheduler.Job("hourly", 3600, lambda: calls.append("hourly")))
+    jobs = (
+        scheduler.Job("often", 300, lambda: calls.append("often")),
+        scheduler.Job("hourly", 3600, lambda: calls.append("hourly")),
+    )
     ticker = scheduler.Scheduler(jobs=jobs, clock=lambda: next(clock))
     assert ticker.tick() == ["often", "hourly"]
     assert ticker.tick() == []

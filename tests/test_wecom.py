@@ -72,7 +72,11 @@ def test_an_expired_token_is_fetched_again_and_the_message_sent_once(wecom):
     outbox.deliver_due(once=True)
     assert wecom.tokens == ["token-1", "token-2"]
     assert len(wecom.delivered) == 2
-    assert [s["text"]["content"].split("\n")[0] for s in wecom.sends] == ["您获得了 30 积分", "您获得了 10 积分", "您获得了 10 积分"]
+    assert [s["text"]["content"].split("\n")[0] for s in wecom.sends] == [
+        "您获得了 30 积分",
+        "您获得了 10 积分",
+        "您获得了 10 积分",
+    ]
 
 
 def test_system_busy_is_retried_with_backoff_then_delivered(wecom):
@@ -104,7 +108,9 @@ def test_quiet_hours_and_the_channel_switch_hold_wecom_back(wecom):
     quiet = _member()
     notify.update_preferences(quiet, {name: True for name in notify.PREFERENCE_FIELDS}, dt.time(0, 0), dt.time(23, 59))
     off = _member(wecom_userid="liwei", locale="en")
-    notify.update_preferences(off, {name: True for name in notify.PREFERENCE_FIELDS}, None, None, {"web_push": True, "wecom": False})
+    notify.update_preferences(
+        off, {name: True for name in notify.PREFERENCE_FIELDS}, None, None, {"web_push": True, "wecom": False}
+    )
     db.session.commit()
     _award(quiet)
     _award(off)
@@ -128,10 +134,21 @@ def test_a_worker_that_dies_mid_send_never_sends_a_second_copy(app, wecom):
     _award(member)
     db.session.remove()
     wecom.hold = threading.Event()
-    env = {**os.environ, "DATABASE_URL": DATABASE_URL, "SECRET_KEY": "test-secret-key-not-for-production",
-           "WECOM_CORP_ID": wecom.corp_id, "WECOM_AGENT_ID": "1000002", "WECOM_SECRET": wecom.secret, "WECOM_API_BASE": wecom.url}
-    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "pointsapp", "push-worker", "--once"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "DATABASE_URL": DATABASE_URL,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "WECOM_CORP_ID": wecom.corp_id,
+        "WECOM_AGENT_ID": "1000002",
+        "WECOM_SECRET": wecom.secret,
+        "WECOM_API_BASE": wecom.url,
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "pointsapp", "push-worker", "--once"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         assert wecom.received.wait(60), "the worker never called WeCom"
     finally:

@@ -13,8 +13,16 @@ import json
 import threading
 from urllib.parse import parse_qs, urlsplit
 
-ERRMSG = {0: "ok", -1: "system busy", 40001: "invalid credential", 40014: "invalid access_token", 41001: "access_token missing",
-          42001: "access_token expired", 45009: "api freq out of limit", 81013: "user & party & tag all invalid"}
+ERRMSG = {
+    0: "ok",
+    -1: "system busy",
+    40001: "invalid credential",
+    40014: "invalid access_token",
+    41001: "access_token missing",
+    42001: "access_token expired",
+    45009: "api freq out of limit",
+    81013: "user & party & tag all invalid",
+}
 
 
 class WecomStandin:
@@ -92,7 +100,12 @@ class WecomStandin:
 
     def settings(self) -> dict:
         """The app settings that point WeCom delivery at this stand-in."""
-        return {"WECOM_CORP_ID": self.corp_id, "WECOM_AGENT_ID": "1000002", "WECOM_SECRET": self.secret, "WECOM_API_BASE": self.url}
+        return {
+            "WECOM_CORP_ID": self.corp_id,
+            "WECOM_AGENT_ID": "1000002",
+            "WECOM_SECRET": self.secret,
+            "WECOM_API_BASE": self.url,
+        }
 
     def stop(self) -> None:
         if self.hold is not None:

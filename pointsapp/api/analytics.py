@@ -21,7 +21,9 @@ class AnalyticsTeamSchema(Schema):
 
 class SummaryArgsSchema(Schema):
     weeks = ma.fields.Integer(
-        load_default=analytics.DEFAULT_RANGE, validate=ma.validate.OneOf(analytics.RANGES), metadata={"description": "4, 12 or 26"}
+        load_default=analytics.DEFAULT_RANGE,
+        validate=ma.validate.OneOf(analytics.RANGES),
+        metadata={"description": "4, 12 or 26"},
     )
 
 
@@ -101,7 +103,9 @@ class AnalyticsTeams(MethodView):
     def get(self):
         """The teams I may analyse (leads: theirs and every team under them; admins: all)."""
         teams = analytics.visible_teams(acting_user())
-        return {"items": [{"id": t.id, "name": names.localized(t), "parent_id": t.parent_id, "depth": depth} for t, depth in teams]}
+        return {
+            "items": [{"id": t.id, "name": names.localized(t), "parent_id": t.parent_id, "depth": depth} for t, depth in teams]
+        }
 
 
 @blp.route("/analytics/summary")

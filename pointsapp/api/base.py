@@ -239,7 +239,9 @@ def idempotent(view):
             return view(*args, **kwargs)
         if not 1 <= len(key) <= 255:
             return error_response(
-                422, "validation_error", "Idempotency-Key must be 1 to 255 characters.",
+                422,
+                "validation_error",
+                "Idempotency-Key must be 1 to 255 characters.",
                 {"Idempotency-Key": ["Must be 1 to 255 characters."]},
             )
         caller = principal()

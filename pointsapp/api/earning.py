@@ -21,7 +21,9 @@ class RuleSchema(Schema):
     id = ma.fields.Integer(dump_only=True)
     event_type = ma.fields.String(
         required=True,
-        validate=ma.validate.Regexp(rules.EVENT_TYPE_RE, error="Use lower-case letters, digits and _ . : - (at most 64 characters)."),
+        validate=ma.validate.Regexp(
+            rules.EVENT_TYPE_RE, error="Use lower-case letters, digits and _ . : - (at most 64 characters)."
+        ),
     )
     name = Localized(required=True, validate=ma.validate.Length(min=1, max=120))
     translations = Translations(load_default=None)
@@ -85,11 +87,17 @@ EVENT_DOC = {
         "type": {"type": "string", "pattern": rules.EVENT_TYPE_RE.pattern, "description": "Event type, e.g. loan_signed"},
         "user_id": _ID_DOC,
         "occurred_at": {"type": "string", "format": "date-time", "description": "ISO 8601; without an offset it is UTC"},
-        "participants": {"type": "array", "maxItems": earning.MAX_PARTICIPANTS, "items": _ID_DOC,
-                         "description": "User ids sharing the points"},
+        "participants": {
+            "type": "array",
+            "maxItems": earning.MAX_PARTICIPANTS,
+            "items": _ID_DOC,
+            "description": "User ids sharing the points",
+        },
         "quantity": {"type": "integer", "minimum": 1, "maximum": earning.MAX_QUANTITY, "description": "Multiplies the points"},
         "related_external_id": {
-            "type": "string", "maxLength": 255, "nullable": True,
+            "type": "string",
+            "maxLength": 255,
+            "nullable": True,
             "description": "The external_id of an earlier event from the same source (a clawback reverses it); blank means none",
         },
     },
@@ -189,8 +197,10 @@ class Events(MethodView):
         caller = principal()
         batch = "events" in data
         results = earning.ingest_events(
-            data["events"] if batch else [data], source=earning.source_for(caller),
-            actor_id=caller.user.id if caller.user else None, naive_in_utc=True,
+            data["events"] if batch else [data],
+            source=earning.source_for(caller),
+            actor_id=caller.user.id if caller.user else None,
+            naive_in_utc=True,
         )
         if not batch and results[0].status in ("invalid", "conflict"):
             raise results[0].error

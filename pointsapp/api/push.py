@@ -26,7 +26,8 @@ class SubscriptionSchema(Schema):
 
     id = ma.fields.Integer(dump_only=True)
     endpoint = ma.fields.String(
-        required=True, validate=ma.validate.Length(min=1, max=push.MAX_ENDPOINT_LENGTH),
+        required=True,
+        validate=ma.validate.Length(min=1, max=push.MAX_ENDPOINT_LENGTH),
         metadata={"format": "uri", "description": "https:// URL of a public push service (or one the allowlist names)."},
     )
     # Milliseconds since the epoch (a DOMHighResTimeStamp, so possibly fractional).
@@ -59,8 +60,12 @@ class Subscriptions(MethodView):
     def post(self, data):
         """Save this browser's push subscription (201 new, 200 already known)."""
         subscription, created = notify.subscribe(
-            acting_user(), data["endpoint"], data["keys"]["p256dh"], data["keys"]["auth"],
-            expiration_ms=data.get("expirationTime"), user_agent=request.user_agent.string,
+            acting_user(),
+            data["endpoint"],
+            data["keys"]["p256dh"],
+            data["keys"]["auth"],
+            expiration_ms=data.get("expirationTime"),
+            user_agent=request.user_agent.string,
         )
         return subscription, 201 if created else 200
 

@@ -106,7 +106,11 @@ class Leaderboard(MethodView):
     def get(self, args):
         """A leaderboard for a period, company-wide or within a team, with my place and gaps."""
         return leaderboard.board(
-            acting_user(), args["period"], kind=args["kind"], team_id=args["team_id"], key=args["period_key"],
+            acting_user(),
+            args["period"],
+            kind=args["kind"],
+            team_id=args["team_id"],
+            key=args["period_key"],
             limit=args["limit"],
         )
 

@@ -72,7 +72,9 @@ class RedemptionSchema(Schema):
     decided_by_id = ma.fields.Integer(allow_none=True, dump_only=True)
     reason = ma.fields.String(attribute="decision_reason", allow_none=True, dump_only=True)
     starts_on = ma.fields.Date(allow_none=True, metadata={"description": "Leave and remote days: the first day asked for"})
-    ends_on = ma.fields.Date(allow_none=True, metadata={"description": "The last day (defaults to the first); the days are the quantity"})
+    ends_on = ma.fields.Date(
+        allow_none=True, metadata={"description": "The last day (defaults to the first); the days are the quantity"}
+    )
 
 
 class RedemptionDetailSchema(RedemptionSchema):

@@ -11,8 +11,12 @@ from pointsapp.extensions import db
 from pointsapp.periods import utcnow
 
 # Per team: (event type, relative weight, quantity range) of a working day's activity.
-WEALTH_MIX = [("wealth_product_sold", 4, (1, 1)), ("client_revisit_positive", 5, (1, 3)),
-              ("product_renewal", 3, (1, 2)), ("hnw_client_signed", 1, (1, 1))]
+WEALTH_MIX = [
+    ("wealth_product_sold", 4, (1, 1)),
+    ("client_revisit_positive", 5, (1, 3)),
+    ("product_renewal", 3, (1, 2)),
+    ("hnw_client_signed", 1, (1, 1)),
+]
 LOANS_MIX = [("loan_signed", 4, (1, 1)), ("client_revisit_positive", 4, (1, 2)), ("product_renewal", 2, (1, 1))]
 
 
@@ -35,20 +39,25 @@ def seed_earning(people: dict, rng: random.Random) -> None:
         for n, days_ago in enumerate(days):
             event_type = rng.choices([t for t, _, _ in mix], weights=[w for _, w, _ in mix])[0]
             low, high = next(q for t, _, q in mix if t == event_type)
-            events.append({
-                "external_id": f"crm-{handle}-{n}",
-                "type": event_type,
-                "user_id": people[handle].id,
-                "occurred_at": (now - dt.timedelta(days=days_ago, hours=rng.randint(1, 8))).isoformat(),
-                "quantity": rng.randint(low, high),
-            })
-    events.append({
-        "external_id": "crm-referral-1", "type": "cross_dept_referral", "user_id": people["chen.jing"].id,
-        "participants": [people["liu.yang"].id, people["sun.li"].id],
-        "occurred_at": (now - dt.timedelta(days=6, hours=3)).isoformat(),
-    })
+            events.append(
+                {
+                    "external_id": f"crm-{handle}-{n}",
+                    "type": event_type,
+                    "user_id": people[handle].id,
+                    "occurred_at": (now - dt.timedelta(days=days_ago, hours=rng.randint(1, 8))).isoformat(),
+                    "quantity": rng.randint(low, high),
+                }
+            )
+    events.append(
+        {
+            "external_id": "crm-referral-1",
+            "type": "cross_dept_referral",
+            "user_id": people["chen.jing"].id,
+            "participants": [people["liu.yang"].id, people["sun.li"].id],
+            "occurred_at": (now - dt.timedelta(days=6, hours=3)).isoformat(),
+        }
+    )
     events.sort(key=lambda e: e["occurred_at"])
     results = earning.ingest_events(events, source=source, actor_id=None)
     cancelled = next(r.event for r in results if r.event is not None and r.event.type == "loan_signed")
     earning.reverse_event(people["admin"], cancelled.id, "Client withdrew before the loan was disbursed")
-

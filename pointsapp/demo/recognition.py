@@ -34,8 +34,15 @@ def seed_recognition(people: dict, rng: random.Random) -> None:
     teams = people["_teams"]
     leads = {"wealth": people["lead_wealth"], "loans": people["lead_loans"]}
     made = [
-        badges.create_badge(admin, name=n, description=d, event_type=t, threshold=th, period=p,
-                            translations={"zh": dict(zip(("name", "description"), DEMO_BADGES_ZH[n]))})
+        badges.create_badge(
+            admin,
+            name=n,
+            description=d,
+            event_type=t,
+            threshold=th,
+            period=p,
+            translations={"zh": dict(zip(("name", "description"), DEMO_BADGES_ZH[n]))},
+        )
         for n, d, t, th, p in DEMO_BADGES
     ]
     advisors = [u for key, u in people.items() if not key.startswith("_") and getattr(u, "role", "") == "employee"]
@@ -45,16 +52,35 @@ def seed_recognition(people: dict, rng: random.Random) -> None:
         event_type = DEMO_CHALLENGES[team][1]
         for n in range(rng.randint(1, 4)):
             moment = now - dt.timedelta(days=rng.randint(0, 9), hours=rng.randint(0, 8))
-            raw.append({"external_id": f"demo-challenge-{advisor.id}-{n}", "type": event_type, "user_id": advisor.id,
-                        "occurred_at": moment.isoformat()})
+            raw.append(
+                {
+                    "external_id": f"demo-challenge-{advisor.id}-{n}",
+                    "type": event_type,
+                    "user_id": advisor.id,
+                    "occurred_at": moment.isoformat(),
+                }
+            )
         if rng.random() < 0.5:
-            raw.append({"external_id": f"demo-revisit-{advisor.id}", "type": "client_revisit_positive", "user_id": advisor.id,
-                        "occurred_at": (now - dt.timedelta(hours=rng.randint(1, 30))).isoformat(), "quantity": 3})
+            raw.append(
+                {
+                    "external_id": f"demo-revisit-{advisor.id}",
+                    "type": "client_revisit_positive",
+                    "user_id": advisor.id,
+                    "occurred_at": (now - dt.timedelta(hours=rng.randint(1, 30))).isoformat(),
+                    "quantity": 3,
+                }
+            )
     earning.ingest_events(raw, source="demo", actor_id=admin.id)
     for team, (title, event_type, target, pool) in DEMO_CHALLENGES.items():
         challenges.launch(
-            leads[team], team_id=teams[team].id, title=title, event_type=event_type, target=target, pool=pool,
-            starts_at=now - dt.timedelta(days=10), ends_at=now + dt.timedelta(days=18),
+            leads[team],
+            team_id=teams[team].id,
+            title=title,
+            event_type=event_type,
+            target=target,
+            pool=pool,
+            starts_at=now - dt.timedelta(days=10),
+            ends_at=now + dt.timedelta(days=18),
         )
     # Badges defined after the history: award what the history already earned.
     for badge in made:

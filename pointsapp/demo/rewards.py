@@ -11,14 +11,46 @@ from pointsapp.errors import DomainError
 
 # (name, kind, cost, stock, limit_per_year, cash_amount, monthly_budget, description)
 DEMO_CATALOG = [
-    ("Paid leave day", "leave_day", 800, None, 5, None, None,
-     "One extra day of paid leave, approved by your team lead. At most 5 a year."),
-    ("Bonus cash ¥500", "bonus_cash", 1000, None, None, Decimal("500"), Decimal("5000"),
-     "¥500 paid with next month's salary; approved by HR within the monthly budget."),
-    ("Wealth management certification course", "training_seat", 1500, 3, None, None, None,
-     "A seat in the AFP certification preparation course (3 seats this quarter)."),
-    ("Remote work day", "remote_day", 300, None, None, None, None,
-     "Work from home for a day of client calls and paperwork; approved by your team lead."),
+    (
+        "Paid leave day",
+        "leave_day",
+        800,
+        None,
+        5,
+        None,
+        None,
+        "One extra day of paid leave, approved by your team lead. At most 5 a year.",
+    ),
+    (
+        "Bonus cash ¥500",
+        "bonus_cash",
+        1000,
+        None,
+        None,
+        Decimal("500"),
+        Decimal("5000"),
+        "¥500 paid with next month's salary; approved by HR within the monthly budget.",
+    ),
+    (
+        "Wealth management certification course",
+        "training_seat",
+        1500,
+        3,
+        None,
+        None,
+        None,
+        "A seat in the AFP certification preparation course (3 seats this quarter).",
+    ),
+    (
+        "Remote work day",
+        "remote_day",
+        300,
+        None,
+        None,
+        None,
+        None,
+        "Work from home for a day of client calls and paperwork; approved by your team lead.",
+    ),
     ("Coffee voucher", "other", 100, 50, None, None, None, "A voucher for the branch café."),
 ]
 
@@ -38,11 +70,20 @@ def seed_rewards(people: dict, rng: random.Random) -> None:
     admin = people["admin"]
     catalog = {}
     for name, kind, cost, stock, limit, cash, budget, description in DEMO_CATALOG:
-        catalog[kind] = rewards.create_reward(admin, {
-            "name": name, "kind": kind, "cost": cost, "stock": stock, "limit_per_year": limit,
-            "cash_amount": cash, "monthly_budget": budget, "description": description,
-            "translations": {"zh": dict(zip(("name", "description"), DEMO_CATALOG_ZH[name]))},
-        })
+        catalog[kind] = rewards.create_reward(
+            admin,
+            {
+                "name": name,
+                "kind": kind,
+                "cost": cost,
+                "stock": stock,
+                "limit_per_year": limit,
+                "cash_amount": cash,
+                "monthly_budget": budget,
+                "description": description,
+                "translations": {"zh": dict(zip(("name", "description"), DEMO_CATALOG_ZH[name]))},
+            },
+        )
     advisors = [u for key, u in people.items() if not key.startswith("_") and getattr(u, "role", "") == "employee"]
     advisors.sort(key=lambda u: -ledger.wallet_summary(u.id).available)
     leads = {people[key].team_id: people[key] for key in ("lead_wealth", "lead_loans")}

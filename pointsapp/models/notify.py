@@ -70,12 +70,8 @@ class PushDelivery(db.Model):
     __tablename__ = "push_delivery"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    notification_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("notification.id", ondelete="CASCADE"), index=True
-    )
-    subscription_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("push_subscription.id", ondelete="CASCADE"), index=True
-    )
+    notification_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("notification.id", ondelete="CASCADE"), index=True)
+    subscription_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("push_subscription.id", ondelete="CASCADE"), index=True)
     status: so.Mapped[str] = so.mapped_column(sa.String(10), default="sending")
     status_code: so.Mapped[int | None] = so.mapped_column(sa.Integer)
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
@@ -92,9 +88,7 @@ class WecomDelivery(db.Model):
     __tablename__ = "wecom_delivery"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    notification_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("notification.id", ondelete="CASCADE")
-    )
+    notification_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("notification.id", ondelete="CASCADE"))
     wecom_userid: so.Mapped[str] = so.mapped_column(sa.String(64))
     status: so.Mapped[str] = so.mapped_column(sa.String(10), default="sending")
     errcode: so.Mapped[int | None] = so.mapped_column(sa.Integer)

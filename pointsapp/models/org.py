@@ -133,8 +133,4 @@ class ApiToken(db.Model):
     user: so.Mapped[User | None] = so.relationship()
     integration: so.Mapped[Integration | None] = so.relationship()
 
-    __table_args__ = (
-        sa.CheckConstraint(
-            "(user_id IS NULL) <> (integration_id IS NULL)", name="ck_api_token_one_owner"
-        ),
-    )
+    __table_args__ = (sa.CheckConstraint("(user_id IS NULL) <> (integration_id IS NULL)", name="ck_api_token_one_owner"),)

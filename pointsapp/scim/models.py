@@ -175,7 +175,8 @@ def user_resource(user: User) -> Resource[Any]:
         active=None if "active" in unset else user.is_active_account,
         emails=[Email.model_validate(e) for e in profile["emails"]] if profile.get("emails") else None,
         groups=[GroupMembership(value=str(user.team_id), ref=f"Groups/{user.team_id}", display=user.team.name)]
-        if user.team_id and user.team and user.team.archived_at is None else None,
+        if user.team_id and user.team and user.team.archived_at is None
+        else None,
     )
     resource[EnterpriseUser] = EnterpriseUser(employee_number=user.employee_number)
     resource[PointsappUser] = PointsappUser(

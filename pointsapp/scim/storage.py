@@ -45,8 +45,10 @@ from pointsapp.scim.models import (
 )
 
 # Filters on these attributes, compared with eq, are answered by an index.
-_INDEXED = {"User": {"username": User.email, "externalid": User.external_id, "id": User.id},
-            "Group": {"displayname": Team.name, "externalid": Team.external_id, "id": Team.id}}
+_INDEXED = {
+    "User": {"username": User.email, "externalid": User.external_id, "id": User.id},
+    "Group": {"displayname": Team.name, "externalid": Team.external_id, "id": Team.id},
+}
 
 
 def _invalid(detail: str) -> InvalidValueException:
@@ -147,8 +149,9 @@ class DatabaseStorage(ScimStorage):
         creating = user is None or user.deprovisioned_at is not None
         with _domain_errors():
             if user is None:
-                user = org.create_user(_caller(), email=email, name=changes["name"], role=role, team_id=changes["team_id"],
-                                       any_username=True)
+                user = org.create_user(
+                    _caller(), email=email, name=changes["name"], role=role, team_id=changes["team_id"], any_username=True
+                )
             user.email = email
             user.deprovisioned_at = None
             org.update_user(_caller(), user.id, changes)
@@ -161,18 +164,26 @@ class DatabaseStorage(ScimStorage):
         wecom = (extension.wecom_user_id or "").strip() or None
         if wecom and db.session.scalar(sa.select(User.id).where(User.wecom_userid == wecom, User.id != user.id)):
             raise UniquenessException(detail=f"The wecomUserId {wecom} is already taken.")
-        for value, limit, label in ((wecom, 64, "wecomUserId"), (enterprise.employee_number, 64, "employeeNumber"),
-                                    (resource.external_id, 255, "externalId")):
+        for value, limit, label in (
+            (wecom, 64, "wecomUserId"),
+            (enterprise.employee_number, 64, "employeeNumber"),
+            (resource.external_id, 255, "externalId"),
+        ):
             if value is not None and len(value) > limit:
                 raise _invalid(f"{label} may have at most {limit} characters.")
         user.wecom_userid = wecom
         user.employee_number = enterprise.employee_number
         user.external_id = resource.external_id
         # Left out of a creation, they take the defaults and read back as such; removed later, they read back absent.
-        unset = [] if creating else [
-            name for name, value in (("displayName", resource.display_name), ("active", resource.active), ("role", extension.role))
-            if value is None
-        ]
+        unset = (
+            []
+            if creating
+            else [
+                name
+                for name, value in (("displayName", resource.display_name), ("active", resource.active), ("role", extension.role))
+                if value is None
+            ]
+        )
         profile: dict[str, Any] = {"unset": unset}
         if resource.name is not None:
             profile["name"] = resource.name.model_dump(mode="json", by_alias=True, exclude_none=True)
@@ -223,7 +234,11 @@ def _caller():
 def _move_people(team_id: int, members: set[int]) -> None:
     """Make ``members`` exactly the people of the team: the others leave it, and every move is audited."""
     leaving = set(db.session.scalars(sa.select(User.id).where(User.team_id == team_id, User.id.not_in(members))))
-    joining = dict(db.session.execute(sa.select(User.id, User.team_id).where(User.id.in_(members), User.team_id.is_distinct_from(team_id))).all())
+    joining = dict(
+        db.session.execute(
+            sa.select(User.id, User.team_id).where(User.id.in_(members), User.team_id.is_distinct_from(team_id))
+        ).all()
+    )
     for user_id in sorted(leaving):
         audit.record(_caller(), "user.updated", "user", user_id, {"changes": {"team_id": [team_id, None]}})
     for user_id, before in sorted(joining.items()):
@@ -266,4 +281,3 @@ def _ancestors(team: Team) -> set[int]:
         seen.add(parent)
         parent = db.session.scalar(sa.select(Team.parent_id).where(Team.id == parent))
     return seen
-

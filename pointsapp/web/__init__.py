@@ -34,6 +34,7 @@ ENTRY_KIND_LABELS = {
     "forfeit": _l("Forfeited on leaving"),
 }
 
+
 def period_label(key) -> str:
     """A period key said the way people say it: 2026-W48 → "Week 48, 2026", 2026-11 → "November 2026", 2026-Q4 → "Q4 2026"."""
     key = str(key or "")
@@ -88,6 +89,7 @@ def upload_limit(view):
 
 def init_app(app: Flask) -> None:
     """Add the layout's context and the number, money, date and period filters."""
+
     @app.context_processor
     def _layout():
         user = current_user if current_user and current_user.is_authenticated else None
@@ -104,11 +106,14 @@ def init_app(app: Flask) -> None:
 
     def _unread_count(user) -> int:
         if "unread" not in g:
-            g.unread = db.session.scalar(
-                sa.select(sa.func.count(Notification.id)).where(
-                    Notification.user_id == user.id, Notification.read_at.is_(None)
+            g.unread = (
+                db.session.scalar(
+                    sa.select(sa.func.count(Notification.id)).where(
+                        Notification.user_id == user.id, Notification.read_at.is_(None)
+                    )
                 )
-            ) or 0
+                or 0
+            )
         return g.unread
 
     _register_formats(app)

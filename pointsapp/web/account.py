@@ -21,7 +21,10 @@ def index():
     if request.method == "POST":
         try:
             if request.form.get("action") == "language":
-                org.set_locale(current_user, request.form.get("locale") if request.form.get("locale") in current_app.config["LANGUAGES"] else None)
+                org.set_locale(
+                    current_user,
+                    request.form.get("locale") if request.form.get("locale") in current_app.config["LANGUAGES"] else None,
+                )
                 flash(_("Language saved."), "success")
                 return redirect(url_for("account.index"))
             auth.change_password(current_user, request.form.get("current", ""), request.form.get("new", ""))

@@ -54,8 +54,12 @@ def create_team():
         refuse()
         return _org_page(422, team_errors={"parent_id": [_("Choose a team from the list.")]}, team_form=request.form)
     try:
-        team = org.create_team(current_user, name=request.form.get("name", ""), parent_id=parent_id,
-                               translations=names.form_translations(request.form))
+        team = org.create_team(
+            current_user,
+            name=request.form.get("name", ""),
+            parent_id=parent_id,
+            translations=names.form_translations(request.form),
+        )
     except DomainError as error:
         refuse()
         return _org_page(422, team_errors=error.fields or {"name": [error.message]}, team_form=request.form)
@@ -110,15 +114,22 @@ def update_user(user_id: int):
     """Change a member's name, role, team or active flag; deactivating a leaver ends their sessions."""
     _require_admin()
     form = request.form
-    changes = {"name": form.get("name", ""), "role": form.get("role", ""), "active": form.get("active") == "1",
-               "team_id": form_id(form, "team_id") or None}
+    changes = {
+        "name": form.get("name", ""),
+        "role": form.get("role", ""),
+        "active": form.get("active") == "1",
+        "team_id": form_id(form, "team_id") or None,
+    }
     try:
         user = org.update_user(current_user, user_id, changes)
     except DomainError as error:
         refuse()
         db.session.rollback()  # the page shows the user as they still are
         return _org_page(422, edit_errors={user_id: error.message})
-    flash(_("%(name)s saved.", name=user.name) if user.is_active_account else _("%(name)s is deactivated.", name=user.name), "success")
+    flash(
+        _("%(name)s saved.", name=user.name) if user.is_active_account else _("%(name)s is deactivated.", name=user.name),
+        "success",
+    )
     return redirect(url_for("admin.org_page"))
 
 

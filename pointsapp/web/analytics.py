@@ -29,9 +29,7 @@ def dashboard():
     team_id, weeks = _filters()
     board = analytics.dashboard(current_user, team_id, weeks)
     template = "analytics/_dashboard.html" if _fragment_only() else "analytics/page.html"
-    return render_template(
-        template, board=board, charts=chart_data(board), ranges=analytics.RANGES, rules=analytics_rules()
-    )
+    return render_template(template, board=board, charts=chart_data(board), ranges=analytics.RANGES, rules=analytics_rules())
 
 
 @bp.get("/export.csv")

@@ -33,12 +33,21 @@ def _local_input(value: str) -> dt.datetime | None:
 
 
 def _launch_form(status: int = 200, form=None, errors=None):
-    teams = [t for t in db.session.scalars(sa.select(Team).order_by(Team.name)) if policy.can_manage_challenge(current_user, t.id)]
+    teams = [
+        t for t in db.session.scalars(sa.select(Team).order_by(Team.name)) if policy.can_manage_challenge(current_user, t.id)
+    ]
     known_types = _event_types()
     now = dt.datetime.now(org_timezone()).replace(second=0, microsecond=0, tzinfo=None)
-    defaults = {"starts_at": now.isoformat(timespec="minutes"), "ends_at": (now + dt.timedelta(days=14)).isoformat(timespec="minutes")}
+    defaults = {
+        "starts_at": now.isoformat(timespec="minutes"),
+        "ends_at": (now + dt.timedelta(days=14)).isoformat(timespec="minutes"),
+    }
     return render_template(
-        "challenges/new.html", teams=teams, event_types=known_types, form=form or defaults, errors=errors or {},
+        "challenges/new.html",
+        teams=teams,
+        event_types=known_types,
+        form=form or defaults,
+        errors=errors or {},
         budget=budgets.budgets_for(current_user, [t.id for t in teams]),
     ), status
 
@@ -76,15 +85,22 @@ def new():
     unknown = bool(event_type) and event_type not in _event_types()
     try:
         challenge = challenges.launch(
-            current_user, team_id=form_id(form, "team_id"), title=form.get("title", ""),
-            event_type="" if unknown else event_type, target=form.get("target", type=int) or 0, pool=form.get("pool", type=int) or 0,
-            starts_at=_local_input(form.get("starts_at", "")), ends_at=_local_input(form.get("ends_at", "")),
+            current_user,
+            team_id=form_id(form, "team_id"),
+            title=form.get("title", ""),
+            event_type="" if unknown else event_type,
+            target=form.get("target", type=int) or 0,
+            pool=form.get("pool", type=int) or 0,
+            starts_at=_local_input(form.get("starts_at", "")),
+            ends_at=_local_input(form.get("ends_at", "")),
         )
     except DomainError as error:
         refuse()
         errors = error.fields or {"pool" if error.code == "budget_exhausted" else "team_id": [error.message]}
         if unknown:
-            errors = errors | {"event_type": [_("%(type)s is not an event type we receive. Choose one from the list.", type=event_type)]}
+            errors = errors | {
+                "event_type": [_("%(type)s is not an event type we receive. Choose one from the list.", type=event_type)]
+            }
         return _launch_form(error.status, form, errors)
     flash(_("Challenge launched. Your team has been told."), "success")
     return redirect(url_for("challenges.detail", challenge_id=challenge.id))
@@ -97,7 +113,9 @@ def detail(challenge_id: int):
     result = challenges.get_challenge(current_user, challenge_id)
     can_close = policy.can_manage_challenge(current_user, result.team_id)
     template = "challenges/_progress.html" if _wants_fragment() else "challenges/detail.html"
-    return render_template(template, c=result, can_close=can_close, metric=_metric_names().get(result.event_type, result.event_type))
+    return render_template(
+        template, c=result, can_close=can_close, metric=_metric_names().get(result.event_type, result.event_type)
+    )
 
 
 @bp.post("/challenges/<int:challenge_id>/close", endpoint="close")

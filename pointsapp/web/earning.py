@@ -33,7 +33,9 @@ def _source_label():
             return _("Demo data")
         if source.startswith("integration:"):
             if "integration_names" not in g:  # one query a page, however many rows
-                g.integration_names = {f"integration:{i}": n for i, n in db.session.execute(sa.select(Integration.id, Integration.name))}
+                g.integration_names = {
+                    f"integration:{i}": n for i, n in db.session.execute(sa.select(Integration.id, Integration.name))
+                }
             return g.integration_names.get(source, source)
         return source
 
@@ -80,9 +82,15 @@ WALLET_PANELS["veto"] = veto_panel
 def _rules_page(status: int = 200, **context):
     every = rules.list_rules(include_history=True)
     return render_template(
-        "earning/admin_rules.html", rules=every, latest_ids=rules.latest_version_ids(every), periods=PERIODS,
+        "earning/admin_rules.html",
+        rules=every,
+        latest_ids=rules.latest_version_ids(every),
+        periods=PERIODS,
         last_quarter=period_key("quarter", utcnow() - dt.timedelta(days=92)),
-        closes=period_bonus.recent_closes(), form=context.pop("form", {}), errors=context.pop("errors", {}), **context,
+        closes=period_bonus.recent_closes(),
+        form=context.pop("form", {}),
+        errors=context.pop("errors", {}),
+        **context,
     ), status
 
 
@@ -105,8 +113,13 @@ def publish_rule():
         points = None  # still validate the other fields, to report every problem at once
     try:
         translations = names.form_translations(form) if form.get("name_zh", "").strip() else None  # empty: keep the current ones
-        rule = rules.publish_rule(current_user, event_type=form.get("event_type", ""), name=form.get("name", ""), points=points,
-                                  translations=translations)
+        rule = rules.publish_rule(
+            current_user,
+            event_type=form.get("event_type", ""),
+            name=form.get("name", ""),
+            points=points,
+            translations=translations,
+        )
     except DomainError as error:
         refuse()
         errors = _errors(error, "event_type")
@@ -139,8 +152,17 @@ def close_period():
     if not results:
         flash(_("No period bonus rule is switched on for that period; nothing awarded."), "error")
     for result in results:
-        flash(_("%(name)s %(key)s: %(count)d awarded, %(paid)d already paid, %(vetoed)d vetoed.", name=result.rule.name,
-                key=period_label(result.period_key), count=len(result.awarded), paid=len(result.already_paid), vetoed=len(result.vetoed)), "success")
+        flash(
+            _(
+                "%(name)s %(key)s: %(count)d awarded, %(paid)d already paid, %(vetoed)d vetoed.",
+                name=result.rule.name,
+                key=period_label(result.period_key),
+                count=len(result.awarded),
+                paid=len(result.already_paid),
+                vetoed=len(result.vetoed),
+            ),
+            "success",
+        )
     return redirect(url_for("earning.admin_rules"))
 
 
@@ -158,7 +180,9 @@ def events_log():
     if wants_fragment() and request.args.get("cursor"):
         return render_template("earning/_event_rows.html", **context)
     users = list(db.session.scalars(sa.select(User).order_by(User.name)))
-    vetoed = list(db.session.execute(sa.select(Veto, User).join(User, User.id == Veto.user_id).where(Veto.lifted_at.is_(None))).all())
+    vetoed = list(
+        db.session.execute(sa.select(Veto, User).join(User, User.id == Veto.user_id).where(Veto.lifted_at.is_(None))).all()
+    )
     return render_template("earning/events_log.html", users=users, types=event_types(), vetoes=vetoed, **context)
 
 
@@ -214,7 +238,11 @@ def import_page():
 
 def _import_form(errors: dict, status: int = 200):
     """The upload form, with a sample file made of real people's emails (the demo's when there are too few)."""
-    emails = list(db.session.scalars(sa.select(User.email).where(User.role == "employee", User.is_active_account.is_(True)).order_by(User.id).limit(3)))
+    emails = list(
+        db.session.scalars(
+            sa.select(User.email).where(User.role == "employee", User.is_active_account.is_(True)).order_by(User.id).limit(3)
+        )
+    )
     if len(emails) < 3:
         emails = ["chen.jing@demo.bank", "li.wei@demo.bank", "liu.yang@demo.bank"]
     return render_template("earning/import.html", errors=errors, sample=emails), status
@@ -259,8 +287,13 @@ def import_step(import_id: int):
 def _mentorships_page(status: int = 200, errors: dict | None = None, form=None, message: str | None = None):
     people = [u for u in db.session.scalars(sa.select(User).order_by(User.name)) if policy.can_pair_mentors(current_user, u, u)]
     return render_template(
-        "earning/mentorships.html", mentorships=mentoring.visible_mentorships(current_user), people=people,
-        errors=errors or {}, form=form or {}, message=message, bonus_rule=next((r for r in rules.list_rules() if r.event_type == rules.MENTORSHIP_BONUS_TYPE), None),
+        "earning/mentorships.html",
+        mentorships=mentoring.visible_mentorships(current_user),
+        people=people,
+        errors=errors or {},
+        form=form or {},
+        message=message,
+        bonus_rule=next((r for r in rules.list_rules() if r.event_type == rules.MENTORSHIP_BONUS_TYPE), None),
     ), status
 
 

@@ -83,6 +83,10 @@ def settings():
             errors = error.fields or {"quiet": [error.message]}
     prefs = notify.preferences(current_user.id)
     return render_template(
-        "notifications/settings.html", prefs=prefs, kinds=KIND_LABELS, errors=errors,
-        subscriptions=len(notify.subscriptions_of(current_user)), wecom_ready=wecom.configured(),
+        "notifications/settings.html",
+        prefs=prefs,
+        kinds=KIND_LABELS,
+        errors=errors,
+        subscriptions=len(notify.subscriptions_of(current_user)),
+        wecom_ready=wecom.configured(),
     ), 422 if errors else 200

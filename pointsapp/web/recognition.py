@@ -37,8 +37,13 @@ def leaderboard_page():
     """Show the leaderboard with my row highlighted and my gaps."""
     args = request.args
     team_id = args.get("team_id", type=int)
-    board = leaderboard.board(current_user, args.get("period", "week"), kind=args.get("kind", "individual"), team_id=team_id,
-                              limit=leaderboard.PAGE_ITEMS)
+    board = leaderboard.board(
+        current_user,
+        args.get("period", "week"),
+        kind=args.get("kind", "individual"),
+        team_id=team_id,
+        limit=leaderboard.PAGE_ITEMS,
+    )
     context = {"board": board, "periods": PERIODS, "my_team_id": current_user.team_id}
     return _fragment_or_page("recognition/_board.html", "recognition/leaderboard.html", **context)
 
@@ -77,8 +82,12 @@ def admin_badges():
             threshold = 0
         try:
             badge = badges.create_badge(
-                current_user, name=form.get("name", ""), description=form.get("description", ""),
-                event_type=form.get("event_type", ""), threshold=threshold, period=form.get("period") or None,
+                current_user,
+                name=form.get("name", ""),
+                description=form.get("description", ""),
+                event_type=form.get("event_type", ""),
+                threshold=threshold,
+                period=form.get("period") or None,
                 translations=names.form_translations(form),
             )
         except DomainError as error:
@@ -97,7 +106,10 @@ def award_honor():
     form = request.form
     try:
         honor = honours.award_honor(
-            current_user, user_id=form.get("user_id", type=int) or 0, title=form.get("title", ""), period_key=form.get("period_key", "")
+            current_user,
+            user_id=form.get("user_id", type=int) or 0,
+            title=form.get("title", ""),
+            period_key=form.get("period_key", ""),
         )
     except DomainError as error:
         refuse()
@@ -112,7 +124,9 @@ def _admin_page(status: int = 200, **context):
     users = list(db.session.scalars(sa.select(User).where(User.role != "admin").order_by(User.name)))
     context.setdefault("badge_form", {})
     context.setdefault("honor_form", {})
-    return render_template("recognition/admin_badges.html", badges=badges.list_badges(), users=users, periods=PERIODS, **context), status
+    return render_template(
+        "recognition/admin_badges.html", badges=badges.list_badges(), users=users, periods=PERIODS, **context
+    ), status
 
 
 # --- weekly goals (leads) ------------------------------------------------------------
@@ -150,7 +164,9 @@ def board_links():
     new_url, error = None, None
     if request.method == "POST":
         try:
-            _link, token = leaderboard.create_link(current_user, request.form.get("team_id", type=int) or 0, request.form.get("label", ""))
+            _link, token = leaderboard.create_link(
+                current_user, request.form.get("team_id", type=int) or 0, request.form.get("label", "")
+            )
         except DomainError as exc:
             refuse()
             error = exc.message
@@ -158,8 +174,12 @@ def board_links():
             new_url = url_for("recognition.board", token=token, _external=True)
     teams = [t for t in db.session.scalars(sa.select(Team).order_by(Team.name)) if policy.can_open_board(current_user, t.id)]
     return render_template(
-        "recognition/board_links.html", links=leaderboard.links_for(current_user), teams=teams,
-        team_names={t.id: t.name for t in teams}, new_url=new_url, error=error,
+        "recognition/board_links.html",
+        links=leaderboard.links_for(current_user),
+        teams=teams,
+        team_names={t.id: t.name for t in teams},
+        new_url=new_url,
+        error=error,
     ), 422 if error else 200
 
 

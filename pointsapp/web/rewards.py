@@ -71,11 +71,13 @@ def confirm(reward_id: int):
 
 def _days(values) -> tuple:
     """The first and last day typed on the confirm form (None when empty or not a date)."""
+
     def day(name):
         try:
             return dt.date.fromisoformat(values.get(name, "")) if values.get(name) else None
         except ValueError:
             return None
+
     return day("starts_on"), day("ends_on")
 
 
@@ -97,18 +99,30 @@ def redeem(reward_id: int):
     if quote.reward.kind in leave_dates.DATED_KINDS and days[0] is None:
         return _confirm_page(reward_id, quantity, _("Choose the first day."), 422, days)
     if form.get("quoted_points", type=int) not in (None, quote.points):
-        return _confirm_page(reward_id, quantity, _("The total is now %(points)s points; check it and redeem again.",
-                                                    points=format(quote.points, ",")), 409, days)
+        return _confirm_page(
+            reward_id,
+            quantity,
+            _("The total is now %(points)s points; check it and redeem again.", points=format(quote.points, ",")),
+            409,
+            days,
+        )
     try:
-        redemption = rewards.redeem(current_user, reward_id, quote.quantity, request_token=form.get("token") or None,
-                                    starts_on=days[0], ends_on=days[1])
+        redemption = rewards.redeem(
+            current_user, reward_id, quote.quantity, request_token=form.get("token") or None, starts_on=days[0], ends_on=days[1]
+        )
     except DomainError as error:
         refuse()
         if error.status == 404:
             raise
         return _confirm_page(reward_id, quantity, error.message, error.status, days)
-    flash(_("Redeemed %(name)s: %(points)d points are held until it is approved.",
-            name=redemption.reward.name, points=redemption.points), "success")
+    flash(
+        _(
+            "Redeemed %(name)s: %(points)d points are held until it is approved.",
+            name=redemption.reward.name,
+            points=redemption.points,
+        ),
+        "success",
+    )
     return redirect(url_for("rewards.my_redemptions"))
 
 
@@ -223,7 +237,11 @@ def admin_catalog():
 
 def _admin_page(form, errors, status: int = 200):
     return render_template(
-        "rewards/admin_catalog.html", rewards=rewards.list_rewards(), kinds=REWARD_KINDS, form=form, errors=errors,
+        "rewards/admin_catalog.html",
+        rewards=rewards.list_rewards(),
+        kinds=REWARD_KINDS,
+        form=form,
+        errors=errors,
         is_available=rewards.is_available,
     ), status
 
@@ -285,8 +303,7 @@ def export_csv(which: str):
     text = (exports.payroll_csv if which == "payroll" else exports.hr_csv)(current_user, month)
     filename = f"{which}-{month.strip()}.csv"  # the month was validated by the export
     # A BOM so that spreadsheet programs read the Chinese names as UTF-8.
-    return Response("\ufeff" + text, mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response("\ufeff" + text, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 def rewards_panel(user):
@@ -305,13 +322,19 @@ def _form_of(reward) -> dict:
     tz = org_timezone()
     until = reward.available_until.astimezone(tz).date() - dt.timedelta(days=1) if reward.available_until else None
     return {
-        "name": reward.name, "kind": reward.kind, "cost": reward.cost, "stock": _blank(reward.stock),
-        "description": reward.description, "cash_amount": _blank(reward.cash_amount),
-        "limit_per_year": _blank(reward.limit_per_year), "monthly_budget": _blank(reward.monthly_budget),
+        "name": reward.name,
+        "kind": reward.kind,
+        "cost": reward.cost,
+        "stock": _blank(reward.stock),
+        "description": reward.description,
+        "cash_amount": _blank(reward.cash_amount),
+        "limit_per_year": _blank(reward.limit_per_year),
+        "monthly_budget": _blank(reward.monthly_budget),
         "active": "1" if reward.active else "",
         "available_from": reward.available_from.astimezone(tz).date().isoformat() if reward.available_from else "",
         "available_until": until.isoformat() if until else "",
-        "name_zh": names.translation(reward, "zh", "name"), "description_zh": names.translation(reward, "zh", "description"),
+        "name_zh": names.translation(reward, "zh", "name"),
+        "description_zh": names.translation(reward, "zh", "description"),
     }
 
 
@@ -321,11 +344,21 @@ def _blank(value) -> str:
 
 def _parse_reward_form(form) -> tuple[dict, dict]:
     """Typed values from the admin form, and a message per field that is not a valid value."""
-    data: dict = {"name": form.get("name", ""), "kind": form.get("kind", ""),
-                  "description": form.get("description", ""), "active": form.get("active") == "1",
-                  "translations": names.form_translations(form)}
+    data: dict = {
+        "name": form.get("name", ""),
+        "kind": form.get("kind", ""),
+        "description": form.get("description", ""),
+        "active": form.get("active") == "1",
+        "translations": names.form_translations(form),
+    }
     errors: dict[str, list[str]] = {}
-    numbers = {"cost": int, "stock": int, "limit_per_year": int, "cash_amount": decimal.Decimal, "monthly_budget": decimal.Decimal}
+    numbers = {
+        "cost": int,
+        "stock": int,
+        "limit_per_year": int,
+        "cash_amount": decimal.Decimal,
+        "monthly_budget": decimal.Decimal,
+    }
     for name, kind in numbers.items():
         raw = form.get(name, "").strip().replace(",", "")
         try:
@@ -344,5 +377,7 @@ def _parse_reward_form(form) -> tuple[dict, dict]:
             errors[name] = [_("Enter a date like 2026-12-01.")]
             continue
         # The last day is inclusive: the window closes at the start of the next day.
-        data[name] = dt.datetime.combine(day + dt.timedelta(days=shift), dt.time(), tz).astimezone(dt.timezone.utc) if day else None
+        data[name] = (
+            dt.datetime.combine(day + dt.timedelta(days=shift), dt.time(), tz).astimezone(dt.timezone.utc) if day else None
+        )
     return data, errors

@@ -30,8 +30,10 @@ def actor_names(entries) -> dict[int, str]:
 def live_state(user_id: int) -> dict:
     """What an open wallet page compares to notice a change: the newest entry's id and the held points (two indexed reads)."""
     newest = db.session.scalar(
-        sa.select(LedgerEntry.id).where(LedgerEntry.user_id == user_id)
-        .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc()).limit(1)
+        sa.select(LedgerEntry.id)
+        .where(LedgerEntry.user_id == user_id)
+        .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc())
+        .limit(1)
     )
     held = db.session.scalar(sa.select(Wallet.held).where(Wallet.user_id == user_id))
     return {"after": newest or 0, "held": held or 0}
@@ -74,11 +76,17 @@ def live():
     state = live_state(current_user.id)
     if state == {"after": request.args.get("after", 0, type=int), "held": request.args.get("held", 0, type=int)}:
         return "", 204
-    stmt = sa.select(LedgerEntry).where(LedgerEntry.user_id == current_user.id, LedgerEntry.id > request.args.get("after", 0, type=int))
+    stmt = sa.select(LedgerEntry).where(
+        LedgerEntry.user_id == current_user.id, LedgerEntry.id > request.args.get("after", 0, type=int)
+    )
     new_entries = list(db.session.scalars(stmt.order_by(LedgerEntry.id.desc()).limit(LIVE_TOASTS)))
     return render_template(
-        "wallet/_live_update.html", live=state, summary=ledger.wallet_summary(current_user.id), new_entries=new_entries,
-        actors=actor_names(new_entries), reasons=names.entry_reasons(new_entries),
+        "wallet/_live_update.html",
+        live=state,
+        summary=ledger.wallet_summary(current_user.id),
+        new_entries=new_entries,
+        actors=actor_names(new_entries),
+        reasons=names.entry_reasons(new_entries),
     )
 
 

@@ -18,8 +18,10 @@ SAMPLES = 3  # supersampling per axis, for smooth edges
 
 def _star(cx: float, cy: float, outer: float, inner: float) -> list[tuple[float, float]]:
     return [
-        (cx + (outer if i % 2 == 0 else inner) * math.sin(i * math.pi / 5),
-         cy - (outer if i % 2 == 0 else inner) * math.cos(i * math.pi / 5))
+        (
+            cx + (outer if i % 2 == 0 else inner) * math.sin(i * math.pi / 5),
+            cy - (outer if i % 2 == 0 else inner) * math.cos(i * math.pi / 5),
+        )
         for i in range(10)
     ]
 

@@ -57,8 +57,18 @@ def test_an_id_beyond_any_integer_column_in_the_url_is_a_404(org, api_as, method
         ("/awards", {"points": 5, "reason": "Thanks"}, "user_id"),
         ("/mentorships", {"mentee_id": 0}, "mentor_id"),
         ("/honors", {"title": "Best", "period_key": "2026-11"}, "user_id"),
-        ("/challenges", {"title": "T", "event_type": "loan_signed", "target": 5, "pool": 100,
-                         "starts_at": NOW, "ends_at": "2026-12-02T09:00:00+08:00"}, "team_id"),
+        (
+            "/challenges",
+            {
+                "title": "T",
+                "event_type": "loan_signed",
+                "target": 5,
+                "pool": 100,
+                "starts_at": NOW,
+                "ends_at": "2026-12-02T09:00:00+08:00",
+            },
+            "team_id",
+        ),
     ],
 )
 def test_an_id_beyond_any_integer_column_in_a_body_is_a_422(org, api_as, path, body, field, big):
@@ -94,8 +104,15 @@ def test_an_event_for_a_user_id_beyond_any_integer_column_is_invalid_not_a_crash
 )
 def test_counts_and_pools_beyond_an_integer_column_are_a_422(org, api_as, path, body, field):
     base = {
-        "/challenges": {"team_id": org.wealth.id, "title": "T", "event_type": "loan_signed", "target": 5, "pool": 100,
-                        "starts_at": NOW, "ends_at": "2026-12-02T09:00:00+08:00"},
+        "/challenges": {
+            "team_id": org.wealth.id,
+            "title": "T",
+            "event_type": "loan_signed",
+            "target": 5,
+            "pool": 100,
+            "starts_at": NOW,
+            "ends_at": "2026-12-02T09:00:00+08:00",
+        },
         "/badges": {"name": "Closer", "event_type": "loan_signed", "threshold": 3},
     }[path]
     error = _envelope(api_as(org.admin).post(path, {**base, **body}), 422)
@@ -128,8 +145,16 @@ def test_an_event_time_before_utc_begins_is_a_422(org, api_as, moment):
 @pytest.mark.parametrize("field", ["starts_at", "ends_at"])
 @pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
 def test_a_challenge_time_outside_utc_is_a_422(org, api_as, field, moment):
-    body = {"team_id": org.wealth.id, "title": "T", "event_type": "loan_signed", "target": 5, "pool": 100,
-            "starts_at": NOW, "ends_at": "2026-12-02T09:00:00+08:00", field: moment}
+    body = {
+        "team_id": org.wealth.id,
+        "title": "T",
+        "event_type": "loan_signed",
+        "target": 5,
+        "pool": 100,
+        "starts_at": NOW,
+        "ends_at": "2026-12-02T09:00:00+08:00",
+        field: moment,
+    }
     error = _envelope(api_as(org.admin).post("/challenges", body), 422)
     assert field in error["fields"]
     assert _count(Challenge) == 0
@@ -139,7 +164,8 @@ def test_a_challenge_time_outside_utc_is_a_422(org, api_as, field, moment):
 def test_json_nested_too_deeply_is_a_400(org, api_as, path):
     caller = api_as(org.admin)
     response = caller.client.post(
-        f"/api/v1{path}", data="[" * 100_000,
+        f"/api/v1{path}",
+        data="[" * 100_000,
         headers={**caller._headers(None), "Content-Type": "application/json"},
     )
     _envelope(response, 400)
@@ -169,8 +195,12 @@ def _cursor(*values) -> str:
 @pytest.mark.parametrize("path", ["/me/ledger", "/me/redemptions"])
 @pytest.mark.parametrize(
     "cursor",
-    [_cursor("2026-01-01T00:00:00+00:00", 10**20), _cursor("2026-01-01T00:00:00", 1),
-     _cursor("0001-01-01T00:00:00+14:00", 1), _cursor(5, 1)],
+    [
+        _cursor("2026-01-01T00:00:00+00:00", 10**20),
+        _cursor("2026-01-01T00:00:00", 1),
+        _cursor("0001-01-01T00:00:00+14:00", 1),
+        _cursor(5, 1),
+    ],
 )
 def test_a_cursor_this_server_never_gave_out_is_a_422(org, api_as, path, cursor):
     factories.give_points(org.alice, 10)
@@ -178,8 +208,16 @@ def test_a_cursor_this_server_never_gave_out_is_a_422(org, api_as, path, cursor)
     assert "cursor" in error["fields"]
 
 
-@pytest.mark.parametrize("query", ["period=year&period_key=0001", "period=week&period_key=9999-W52", "period=month&period_key=2026-13",
-                                   "team_id=2147483648", "team_id=100000000000000000000"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "period=year&period_key=0001",
+        "period=week&period_key=9999-W52",
+        "period=month&period_key=2026-13",
+        "team_id=2147483648",
+        "team_id=100000000000000000000",
+    ],
+)
 def test_leaderboard_keys_at_the_calendar_edges_and_huge_team_ids_are_4xx(org, api_as, query):
     response = api_as(org.alice).get(f"/leaderboard?{query}")
     assert 400 <= response.status_code < 500

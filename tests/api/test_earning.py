@@ -93,19 +93,27 @@ def test_a_batch_applies_good_items_and_reports_each_bad_one(org, api_as):
     seed_rules()
     api = api_as(factories.integration())
     api.post("/events", loan("known", org.alice.id))
-    batch = {"events": [
-        loan("a", org.alice.id),
-        loan("b", 424242),
-        loan("known", org.bob.id),
-        {"external_id": "c", "type": "loan_signed", "user_id": org.bob.id},
-        loan("d", org.bob.id, participants=[777777]),
-        loan("known", org.alice.id),
-    ]}
+    batch = {
+        "events": [
+            loan("a", org.alice.id),
+            loan("b", 424242),
+            loan("known", org.bob.id),
+            {"external_id": "c", "type": "loan_signed", "user_id": org.bob.id},
+            loan("d", org.bob.id, participants=[777777]),
+            loan("known", org.alice.id),
+        ]
+    }
     response = api.post("/events", batch)
     assert response.status_code == 201
     statuses = [(i["external_id"], i["status"]) for i in response.json["items"]]
-    assert statuses == [("a", "created"), ("b", "invalid"), ("known", "conflict"), ("c", "invalid"),
-                        ("d", "invalid"), ("known", "duplicate")]
+    assert statuses == [
+        ("a", "created"),
+        ("b", "invalid"),
+        ("known", "conflict"),
+        ("c", "invalid"),
+        ("d", "invalid"),
+        ("known", "duplicate"),
+    ]
     items = response.json["items"]
     assert "424242" in items[1]["error"]["message"]
     assert items[2]["error"]["code"] == "conflict"

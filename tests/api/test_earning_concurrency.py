@@ -17,8 +17,13 @@ def test_twenty_concurrent_replays_award_once(app, org):
     rules.seed_default_rules()
     db.session.commit()
     token = factories.token_for(factories.integration())
-    body = {"external_id": "race-1", "type": "cross_dept_referral", "user_id": org.alice.id,
-            "participants": [org.carol.id], "occurred_at": "2026-11-02T09:00:00+08:00"}
+    body = {
+        "external_id": "race-1",
+        "type": "cross_dept_referral",
+        "user_id": org.alice.id,
+        "participants": [org.carol.id],
+        "occurred_at": "2026-11-02T09:00:00+08:00",
+    }
 
     def send(_):
         response = ApiClient(app, token).post("/events", body)
@@ -55,11 +60,18 @@ def test_a_1000_event_batch_sent_twice_changes_nothing_the_second_time(app, org,
     start = dt.datetime(2026, 10, 1, tzinfo=dt.timezone.utc)
     people = [org.alice.id, org.bob.id, org.carol.id]
     types = ["loan_signed", "client_revisit_positive", "product_renewal", "wealth_product_sold"]
-    batch = {"events": [
-        {"external_id": f"b-{i}", "type": types[i % 4], "user_id": people[i % 3],
-         "occurred_at": (start + dt.timedelta(hours=i)).isoformat(), "quantity": 1 + i % 2}
-        for i in range(1000)
-    ]}
+    batch = {
+        "events": [
+            {
+                "external_id": f"b-{i}",
+                "type": types[i % 4],
+                "user_id": people[i % 3],
+                "occurred_at": (start + dt.timedelta(hours=i)).isoformat(),
+                "quantity": 1 + i % 2,
+            }
+            for i in range(1000)
+        ]
+    }
     first = api.post("/events", batch)
     assert first.status_code == 201 and first.json["summary"]["created"] == 1000
     db.session.remove()
@@ -80,9 +92,16 @@ def test_overlapping_batches_in_different_orders_all_apply(app, org):
     people = [org.alice.id, org.bob.id, org.carol.id]
 
     def send(i):
-        order = people[i % 3:] + people[: i % 3]
-        events = [{"external_id": f"t{i}-{n}", "type": "client_revisit_positive", "user_id": order[n % 3],
-                   "occurred_at": "2026-11-02T09:00:00Z"} for n in range(12)]
+        order = people[i % 3 :] + people[: i % 3]
+        events = [
+            {
+                "external_id": f"t{i}-{n}",
+                "type": "client_revisit_positive",
+                "user_id": order[n % 3],
+                "occurred_at": "2026-11-02T09:00:00Z",
+            }
+            for n in range(12)
+        ]
         return ApiClient(app, token).post("/events", {"events": events}).status_code
 
     assert run_concurrently(send, 8) == [201] * 8

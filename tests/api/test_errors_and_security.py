@@ -24,7 +24,9 @@ def _assert_envelope(response, status, code):
 def test_malformed_json_is_400(org, api_as):
     client = api_as(org.admin)
     response = client.client.post(
-        "/api/v1/awards", data="{not json", content_type="application/json",
+        "/api/v1/awards",
+        data="{not json",
+        content_type="application/json",
         headers={"Authorization": f"Bearer {client.token}"},
     )
     _assert_envelope(response, 400, "bad_request")
@@ -106,7 +108,9 @@ def test_failed_web_logins_are_rate_limited(org, limited_app):
     statuses = []
     for _ in range(4):
         token = csrf_token(client)
-        statuses.append(client.post("/login", data={"email": org.alice.email, "password": "nope nope nope", "csrf_token": token}).status_code)
+        statuses.append(
+            client.post("/login", data={"email": org.alice.email, "password": "nope nope nope", "csrf_token": token}).status_code
+        )
     assert statuses == [401, 401, 401, 429]
 
 
@@ -115,8 +119,17 @@ def test_openapi_document_is_public_and_lists_the_contract_paths(client):
     assert response.status_code == 200
     spec = response.json
     assert spec["openapi"].startswith("3.")
-    for path in ("/api/v1/auth/token", "/api/v1/me", "/api/v1/me/wallet", "/api/v1/me/ledger", "/api/v1/teams",
-                 "/api/v1/users", "/api/v1/users/{user_id}", "/api/v1/users/{user_id}/wallet", "/api/v1/awards"):
+    for path in (
+        "/api/v1/auth/token",
+        "/api/v1/me",
+        "/api/v1/me/wallet",
+        "/api/v1/me/ledger",
+        "/api/v1/teams",
+        "/api/v1/users",
+        "/api/v1/users/{user_id}",
+        "/api/v1/users/{user_id}/wallet",
+        "/api/v1/awards",
+    ):
         assert path in spec["paths"], path
     award = spec["paths"]["/api/v1/awards"]["post"]
     assert award["summary"].startswith("Award")
@@ -150,14 +163,19 @@ def address_limited_app():
 def test_failed_token_requests_are_limited_per_address_across_emails(org, address_limited_app):
     client = address_limited_app.test_client()
     # One wrong guess each for many accounts never reaches the per-email limit, but the address runs out.
-    statuses = [client.post("/api/v1/auth/token", json={"email": f"guess{n}@example.com", "password": "not the password"}).status_code
-                for n in range(6)]
+    statuses = [
+        client.post("/api/v1/auth/token", json={"email": f"guess{n}@example.com", "password": "not the password"}).status_code
+        for n in range(6)
+    ]
     assert statuses == [401] * 5 + [429]
     limited = client.post("/api/v1/auth/token", json={"email": org.admin.email, "password": factories.PASSWORD})
     _assert_envelope(limited, 429, "rate_limited")
     # Another address is not affected.
-    other = client.post("/api/v1/auth/token", json={"email": org.admin.email, "password": factories.PASSWORD},
-                        environ_base={"REMOTE_ADDR": "10.0.0.2"})
+    other = client.post(
+        "/api/v1/auth/token",
+        json={"email": org.admin.email, "password": factories.PASSWORD},
+        environ_base={"REMOTE_ADDR": "10.0.0.2"},
+    )
     assert other.status_code == 200 and other.json["user"]["email"] == org.admin.email
 
 
@@ -166,8 +184,14 @@ def test_failed_web_logins_are_limited_per_address_across_emails(org, address_li
     statuses = []
     for n in range(6):
         token = csrf_token(client)
-        statuses.append(client.post("/login", data={"email": f"guess{n}@example.com", "password": "nope nope nope",
-                                                    "csrf_token": token}).status_code)
+        statuses.append(
+            client.post(
+                "/login", data={"email": f"guess{n}@example.com", "password": "nope nope nope", "csrf_token": token}
+            ).status_code
+        )
     assert statuses == [401] * 5 + [429]
     token = csrf_token(client)
-    assert client.post("/login", data={"email": org.alice.email, "password": factories.PASSWORD, "csrf_token": token}).status_code == 429
+    assert (
+        client.post("/login", data={"email": org.alice.email, "password": factories.PASSWORD, "csrf_token": token}).status_code
+        == 429
+    )

@@ -52,11 +52,17 @@ def test_the_mentees_first_deal_pays_both_once(org, api_as):
     db.session.commit()
     pair(api_as(org.admin), org.alice, org.bob)
     admin = api_as(org.admin)
-    before = admin.post("/events", {"external_id": "old", "type": "loan_signed", "user_id": org.bob.id, "occurred_at": now_iso(-3)})
+    before = admin.post(
+        "/events", {"external_id": "old", "type": "loan_signed", "user_id": org.bob.id, "occurred_at": now_iso(-3)}
+    )
     assert [a["kind"] for a in before.json["items"][0]["awards"]] == ["event_award"]  # before the mentorship began
-    first = admin.post("/events", {"external_id": "first", "type": "loan_signed", "user_id": org.bob.id, "occurred_at": now_iso()})
+    first = admin.post(
+        "/events", {"external_id": "first", "type": "loan_signed", "user_id": org.bob.id, "occurred_at": now_iso()}
+    )
     awards = sorted((a["user_id"], a["points"], a["kind"]) for a in first.json["items"][0]["awards"])
-    assert awards == sorted([(org.bob.id, 30, "event_award"), (org.bob.id, 30, "mentorship_bonus"), (org.alice.id, 30, "mentorship_bonus")])
+    assert awards == sorted(
+        [(org.bob.id, 30, "event_award"), (org.bob.id, 30, "mentorship_bonus"), (org.alice.id, 30, "mentorship_bonus")]
+    )
     admin.post("/events", {"external_id": "second", "type": "loan_signed", "user_id": org.bob.id, "occurred_at": now_iso()})
     assert balance(org.alice) == 30 and balance(org.bob) == 30 * 3 + 30
     bonus = db.session.scalar(sa.select(LedgerEntry).where(LedgerEntry.user_id == org.alice.id))
@@ -78,7 +84,9 @@ def test_reversing_the_first_deal_reverses_the_bonus_too(org, api_as):
     db.session.commit()
     pair(api_as(org.admin), org.alice, org.bob)
     admin = api_as(org.admin)
-    event_id = admin.post("/events", {"external_id": "f", "type": "loan_signed", "user_id": org.bob.id, "occurred_at": now_iso()}).json["items"][0]["id"]
+    event_id = admin.post(
+        "/events", {"external_id": "f", "type": "loan_signed", "user_id": org.bob.id, "occurred_at": now_iso()}
+    ).json["items"][0]["id"]
     response = admin.post(f"/events/{event_id}/reverse", {"reason": "Loan cancelled by the client"})
     assert sorted(r["points"] for r in response.json["reversals"]) == [-30, -30, -30]
     assert balance(org.alice) == 0 and balance(org.bob) == 0

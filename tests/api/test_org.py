@@ -70,8 +70,14 @@ def test_only_admins_create_teams_and_users(org, api_as):
 def test_admin_creates_a_user_with_a_wallet_and_hire_date(org, api_as):
     response = api_as(org.admin).post(
         "/users",
-        {"email": "New.Hire@Example.com", "name": "New Hire", "role": "employee", "team_id": org.loans.id,
-         "password": "a long enough password", "hired_on": "2026-10-01"},
+        {
+            "email": "New.Hire@Example.com",
+            "name": "New Hire",
+            "role": "employee",
+            "team_id": org.loans.id,
+            "password": "a long enough password",
+            "hired_on": "2026-10-01",
+        },
     )
     assert response.status_code == 201
     body = response.json
@@ -144,7 +150,14 @@ def test_me_returns_the_caller(org, api_as):
     response = api_as(org.alice).get("/me")
     assert response.status_code == 200
     assert response.json == {
-        "id": org.alice.id, "email": org.alice.email, "name": "Alice", "role": "employee",
-        "team_id": org.wealth.id, "locale": None, "hired_on": None, "wecom_userid": None, "active": True,
+        "id": org.alice.id,
+        "email": org.alice.email,
+        "name": "Alice",
+        "role": "employee",
+        "team_id": org.wealth.id,
+        "locale": None,
+        "hired_on": None,
+        "wecom_userid": None,
+        "active": True,
         "employee_number": None,
     }

@@ -38,7 +38,12 @@ def test_catalog_lists_rewards_with_the_contract_fields(org, api_as):
     body = api_as(org.alice).get("/rewards").json
     items = {item["id"]: item for item in body["items"]}
     assert {k: items[leave.id][k] for k in ("id", "name", "kind", "cost", "stock", "active")} == {
-        "id": leave.id, "name": "Paid leave day", "kind": "leave_day", "cost": 800, "stock": None, "active": True,
+        "id": leave.id,
+        "name": "Paid leave day",
+        "kind": "leave_day",
+        "cost": 800,
+        "stock": None,
+        "active": True,
     }
     assert items[seat.id]["stock"] == 3 and items[seat.id]["kind"] == "training_seat"
 
@@ -172,7 +177,9 @@ def test_malformed_redemption_requests_are_rejected(org, api_as):
     assert api.post("/redemptions", {}).json["error"]["fields"] == {"reward_id": ["Missing data for required field."]}
     response = api.post("/redemptions", {"reward_id": "abc", "quantity": 0})
     assert response.status_code == 422 and set(response.json["error"]["fields"]) == {"reward_id", "quantity"}
-    response = api.client.post("/api/v1/redemptions", data="{nope", headers={**api._headers(None), "Content-Type": "application/json"})
+    response = api.client.post(
+        "/api/v1/redemptions", data="{nope", headers={**api._headers(None), "Content-Type": "application/json"}
+    )
     assert response.status_code == 400 and response.json["error"]["code"] == "bad_request"
 
 
@@ -258,7 +265,9 @@ def test_the_lead_approves_a_leave_day_and_the_points_are_spent(org, api_as):
     assert stock_of(reward) == 4
     entry = db.session.scalar(sa.select(LedgerEntry).where(LedgerEntry.kind == "redemption"))
     assert entry.points == -100 and entry.user_id == org.alice.id and entry.actor_id == org.wealth_lead.id
-    note = db.session.scalar(sa.select(Notification).where(Notification.user_id == org.alice.id, Notification.kind == "redemption"))
+    note = db.session.scalar(
+        sa.select(Notification).where(Notification.user_id == org.alice.id, Notification.kind == "redemption")
+    )
     assert note.template == "redemption_approved" and note.params["redemption_id"] == rid
 
 
@@ -271,7 +280,10 @@ def test_reject_releases_points_and_stock_and_keeps_the_reason(org, api_as):
     reward, rid = _pending(org, api_as)
     response = api_as(org.wealth_lead).post(f"/redemptions/{rid}/reject", {"reason": "Quarter-end closing week"})
     assert response.status_code == 200 and response.json == {
-        **response.json, "id": rid, "status": "rejected", "reason": "Quarter-end closing week",
+        **response.json,
+        "id": rid,
+        "status": "rejected",
+        "reason": "Quarter-end closing week",
     }
     summary = wallet(org.alice)
     assert (summary.balance, summary.held) == (1000, 0)
@@ -293,7 +305,12 @@ def test_actions_accept_an_empty_body_an_empty_object_or_none(org, api_as):
     assert lead.client.post(f"/api/v1/redemptions/{ids[2]}/reject", headers=lead._headers(None)).status_code == 200
     more = [api.post("/redemptions", {"reward_id": reward.id}).json["id"] for _ in range(2)]
     assert lead.post(f"/redemptions/{more[0]}/approve", {}).json["status"] == "approved"
-    assert api.client.post(f"/api/v1/redemptions/{more[1]}/cancel", data="", headers=api._headers({"Content-Type": "application/json"})).json["status"] == "cancelled"
+    assert (
+        api.client.post(
+            f"/api/v1/redemptions/{more[1]}/cancel", data="", headers=api._headers({"Content-Type": "application/json"})
+        ).json["status"]
+        == "cancelled"
+    )
 
 
 def test_the_owner_cancels_while_pending_and_gets_everything_back(org, api_as):

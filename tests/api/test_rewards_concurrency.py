@@ -85,9 +85,7 @@ def test_one_idempotency_key_sent_twenty_times_redeems_once(app, org):
     factories.give_points(org.alice, 1000)
     clients = clients_for(app, [org.alice] * N)
     headers = {"Idempotency-Key": "double-tap-7"}
-    responses = run_concurrently(
-        lambda i: clients[i].post("/redemptions", {"reward_id": reward.id}, headers=headers), N
-    )
+    responses = run_concurrently(lambda i: clients[i].post("/redemptions", {"reward_id": reward.id}, headers=headers), N)
     assert {r.status_code for r in responses} == {201}, [r.json for r in responses if r.status_code != 201]
     assert len({r.json["id"] for r in responses}) == 1
     db.session.remove()

@@ -15,7 +15,10 @@ from tests.conftest import ApiClient, run_concurrently
 
 def test_a_new_advisor_has_an_empty_wallet(org, api_as):
     assert api_as(org.alice).get("/me/wallet").json == {
-        "balance": 0, "available": 0, "held": 0, "lifetime_earned": 0,
+        "balance": 0,
+        "available": 0,
+        "held": 0,
+        "lifetime_earned": 0,
         "period_points": {"week": 0, "month": 0, "quarter": 0, "year": 0},
     }
     assert api_as(org.alice).get("/me/ledger").json == {"items": [], "next_cursor": None}
@@ -28,7 +31,10 @@ def test_wallet_shows_balance_held_and_period_points(org, api_as):
     factories.give_points(org.alice, 10, effective_at=long_ago)
     body = api_as(org.alice).get("/me/wallet").json
     assert body == {
-        "balance": 130, "available": 110, "held": 20, "lifetime_earned": 130,
+        "balance": 130,
+        "available": 110,
+        "held": 20,
+        "lifetime_earned": 130,
         "period_points": {"week": 120, "month": 120, "quarter": 120, "year": 120},
     }
 
@@ -37,7 +43,11 @@ def test_lead_awards_a_member_with_a_reason_and_it_is_queued_for_push(org, api_a
     response = api_as(org.wealth_lead).post("/awards", {"user_id": org.alice.id, "points": 120, "reason": "Top revisit week"})
     assert response.status_code == 201
     body = response.json
-    assert {k: body[k] for k in ("user_id", "points", "reason")} == {"user_id": org.alice.id, "points": 120, "reason": "Top revisit week"}
+    assert {k: body[k] for k in ("user_id", "points", "reason")} == {
+        "user_id": org.alice.id,
+        "points": 120,
+        "reason": "Top revisit week",
+    }
     assert isinstance(body["id"], int)
     entry = db.session.get(LedgerEntry, body["id"])
     assert (entry.actor_id, entry.kind) == (org.wealth_lead.id, "manual_award")
@@ -169,7 +179,9 @@ def test_ledger_is_newest_first_and_paginates_with_a_cursor(org, api_as):
 def test_bad_pagination_arguments_are_422(org, api_as):
     client = api_as(org.alice)
     assert client.get("/me/ledger?limit=0").status_code == 422
-    assert client.get("/me/ledger?limit=201").json["error"]["fields"] == {"limit": ["Must be greater than or equal to 1 and less than or equal to 200."]}
+    assert client.get("/me/ledger?limit=201").json["error"]["fields"] == {
+        "limit": ["Must be greater than or equal to 1 and less than or equal to 200."]
+    }
     bad_cursor = client.get("/me/ledger?cursor=garbage")
     assert bad_cursor.status_code == 422 and "cursor" in bad_cursor.json["error"]["fields"]
 
@@ -193,7 +205,9 @@ def test_leads_award_at_most_the_configured_amount_at_once_admins_more(org, api_
     assert refused.json["error"]["code"] == "limit_reached" and "500" in refused.json["error"]["message"]
     assert lead.post("/awards", {"user_id": org.alice.id, "points": -501, "reason": "Huge"}).status_code == 422
     assert lead.post("/awards", {"user_id": org.alice.id, "points": 500, "reason": "Top month"}).status_code == 201
-    assert api_as(org.admin).post("/awards", {"user_id": org.alice.id, "points": 5000, "reason": "Annual prize"}).status_code == 201
+    assert (
+        api_as(org.admin).post("/awards", {"user_id": org.alice.id, "points": 5000, "reason": "Annual prize"}).status_code == 201
+    )
     assert ledger.wallet_summary(org.alice.id).balance == 5500
 
 

@@ -40,11 +40,15 @@ def test_charts_draw_after_boosted_navigation_and_filter_changes_without_csp_err
 
     page.click("nav.segmented a:has-text('4 weeks')")  # an htmx fragment swap
     page.wait_for_url("**/analytics?*weeks=4*")
-    page.wait_for_function("() => { const c = document.querySelector('figure.chart canvas'); return window.Chart && Chart.getChart(c) && Chart.getChart(c).data.labels.length === 4; }")
+    page.wait_for_function(
+        "() => { const c = document.querySelector('figure.chart canvas'); return window.Chart && Chart.getChart(c) && Chart.getChart(c).data.labels.length === 4; }"
+    )
     assert page.evaluate(DRAWN) == 3
     assert page.inner_text("table.numbers tbody tr:last-child td:nth-child(3)") == "70"  # this week: 40 + 30
 
-    wrap = page.query_selector("table.members").evaluate("t => [t.parentElement.scrollWidth, t.parentElement.clientWidth, document.documentElement.scrollWidth]")
+    wrap = page.query_selector("table.members").evaluate(
+        "t => [t.parentElement.scrollWidth, t.parentElement.clientWidth, document.documentElement.scrollWidth]"
+    )
     assert wrap[2] <= 360  # the page never scrolls sideways (the table fits or scrolls inside its wrapper)
     page.reload()
     page.wait_for_function(DRAWN + " === 3")

@@ -27,8 +27,15 @@ def test_points_posted_through_the_api_show_on_the_open_wallet_without_a_reload(
     assert page.locator("#balance .big").inner_text() == "100"
     page.evaluate("window.stillTheSamePage = true")
     answer = requests.post(
-        f"{live_server}/api/v1/events", timeout=10, headers={"Authorization": f"Bearer {token}"},
-        json={"external_id": "LOAN-2026-0042", "type": "loan_signed", "user_id": member.id, "occurred_at": "2026-11-20T09:30:00+08:00"},
+        f"{live_server}/api/v1/events",
+        timeout=10,
+        headers={"Authorization": f"Bearer {token}"},
+        json={
+            "external_id": "LOAN-2026-0042",
+            "type": "loan_signed",
+            "user_id": member.id,
+            "occurred_at": "2026-11-20T09:30:00+08:00",
+        },
     )
     assert answer.status_code == 201, answer.text
     toast = page.locator(".toast", has_text="+30 贷款签约")

@@ -12,8 +12,16 @@ from babel.messages.pofile import read_po
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = ROOT / "pointsapp" / "translations" / "zh" / "LC_MESSAGES" / "messages.po"
 METHODS = [("pointsapp/**.py", "python"), ("templates/**.html", "jinja2")]
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2), "npgettext": ((1, "c"), 2, 3),
-            "lazy_gettext": None, "_l": None, "lazy_pgettext": ((1, "c"), 2)}
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "pgettext": ((1, "c"), 2),
+    "npgettext": ((1, "c"), 2, 3),
+    "lazy_gettext": None,
+    "_l": None,
+    "lazy_pgettext": ((1, "c"), 2),
+}
 TRANSLATORS = {"_", "gettext", "ngettext", "pgettext", "npgettext", "lazy_gettext", "_l", "lazy_pgettext"}
 SENTENCE = re.compile(r"[A-Za-z]{2,}.*\s.*[A-Za-z]{2,}|^[A-Z][a-z]+\.$")  # words a person reads, not a code
 
@@ -42,21 +50,35 @@ def _errors_and_checks(tree) -> set[str]:
     """Names of exception classes and of policy checks whose message argument people read."""
     names = {"require", "ValidationError", "flash"}
     for node in ast.walk(tree):
-        if isinstance(node, ast.ClassDef) and any(getattr(b, "id", "").endswith(("Error", "Failed", "Found", "Allowed", "Conflict"))
-                                                  for b in node.bases):
+        if isinstance(node, ast.ClassDef) and any(
+            getattr(b, "id", "").endswith(("Error", "Failed", "Found", "Allowed", "Conflict")) for b in node.bases
+        ):
             names.add(node.name)
     return names
 
 
 def _literal(node) -> bool:
-    return (isinstance(node, ast.Constant) and isinstance(node.value, str) and bool(SENTENCE.search(node.value))) or isinstance(node, ast.JoinedStr)
+    return (isinstance(node, ast.Constant) and isinstance(node.value, str) and bool(SENTENCE.search(node.value))) or isinstance(
+        node, ast.JoinedStr
+    )
 
 
 def test_no_user_facing_message_in_the_code_skips_the_catalog():
     from pointsapp.errors import DomainError
 
-    known = {"DomainError", "ValidationFailed", "NotFound", "NotAllowed", "Conflict", "Duplicate", "InvalidTransition",
-             "IdempotencyConflict", "InsufficientPoints", "OutOfStock", "LimitReached"} | {c.__name__ for c in DomainError.__subclasses__()}
+    known = {
+        "DomainError",
+        "ValidationFailed",
+        "NotFound",
+        "NotAllowed",
+        "Conflict",
+        "Duplicate",
+        "InvalidTransition",
+        "IdempotencyConflict",
+        "InsufficientPoints",
+        "OutOfStock",
+        "LimitReached",
+    } | {c.__name__ for c in DomainError.__subclasses__()}
     found = []
     for path in sorted((ROOT / "pointsapp").rglob("*.py")):
         tree = ast.parse(path.read_text())
@@ -74,9 +96,11 @@ def test_no_user_facing_message_in_the_code_skips_the_catalog():
                 for keyword in node.keywords:
                     if keyword.arg == "fields" and isinstance(keyword.value, ast.Dict):
                         suspects += [e for v in keyword.value.values if isinstance(v, ast.List) for e in v.elts]
-            elif isinstance(node, ast.Assign) and any(
-                isinstance(t, ast.Subscript) and getattr(t.value, "id", "") in ("fields", "errors") for t in node.targets
-            ) and isinstance(node.value, ast.List):
+            elif (
+                isinstance(node, ast.Assign)
+                and any(isinstance(t, ast.Subscript) and getattr(t.value, "id", "") in ("fields", "errors") for t in node.targets)
+                and isinstance(node.value, ast.List)
+            ):
                 suspects += node.value.elts
             found += [f"{path.relative_to(ROOT)}:{s.lineno}" for s in suspects if _literal(s)]
     assert found == [], found
@@ -90,6 +114,10 @@ def test_templates_show_no_text_outside_the_translation_functions():
         labels = re.findall(r'\b(?:placeholder|aria-label|title|alt|data-confirm|hx-confirm|data-msg-[\w-]+)="([^"]*)"', text)
         text = re.sub(r"\{\{.*?\}\}|\{%.*?%\}", " ", " ".join([text, *labels]), flags=re.S)
         text = re.sub(r"<[^>]+>", " ", text)
-        words = [w for w in re.findall(r"[A-Za-z][\w'./:-]+", text) if w not in ("English", "pointsapp") and not re.search(r"[._/:\d]", w)]
+        words = [
+            w
+            for w in re.findall(r"[A-Za-z][\w'./:-]+", text)
+            if w not in ("English", "pointsapp") and not re.search(r"[._/:\d]", w)
+        ]
         found += [f"{path.relative_to(ROOT)}: {w}" for w in words]
     assert found == [], found

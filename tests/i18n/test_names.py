@@ -23,7 +23,9 @@ def test_a_migrated_install_answers_the_default_rules_in_chinese_to_a_chinese_ca
         token = factories.token_for(admin)
         client = app.test_client()
         zh = client.get("/api/v1/rules", headers={"Authorization": f"Bearer {token}", **ZH}).get_json()["items"]
-        en = client.get("/api/v1/rules", headers={"Authorization": f"Bearer {token}", "Accept-Language": "en"}).get_json()["items"]
+        en = client.get("/api/v1/rules", headers={"Authorization": f"Bearer {token}", "Accept-Language": "en"}).get_json()[
+            "items"
+        ]
         db.session.remove()
         db.engine.dispose()
     zh_names = {item["event_type"]: item["name"] for item in zh}
@@ -47,8 +49,9 @@ def test_a_rule_published_with_a_translation_falls_back_to_its_base_name_in_othe
     db.session.commit()
     api = api_as(admin)
     created = api.post(
-        "/rules", {"event_type": "card_issued", "name": "Credit card issued", "points": 5,
-                   "translations": {"zh": {"name": "信用卡发卡"}}}, headers=ZH,
+        "/rules",
+        {"event_type": "card_issued", "name": "Credit card issued", "points": 5, "translations": {"zh": {"name": "信用卡发卡"}}},
+        headers=ZH,
     )
     assert created.status_code == 201
     assert created.get_json()["name"] == "信用卡发卡"
@@ -68,7 +71,9 @@ def test_an_unknown_language_or_field_in_translations_is_a_422_naming_the_field_
     bad = api.post("/rules", {"event_type": "x_deal", "name": "X", "points": 5, "translations": {"fr": {"name": "X"}}})
     assert bad.status_code == 422
     assert "translations" in bad.get_json()["error"]["fields"]
-    worse = api.post("/badges", {"name": "B", "event_type": "loan_signed", "threshold": 2, "translations": {"zh": {"title": "x"}}})
+    worse = api.post(
+        "/badges", {"name": "B", "event_type": "loan_signed", "threshold": 2, "translations": {"zh": {"title": "x"}}}
+    )
     assert worse.status_code == 422 and "translations" in worse.get_json()["error"]["fields"]
     assert api.post("/teams", {"name": "T", "translations": {"zh": "团队"}}).status_code == 422
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Rule)) == 0
@@ -78,15 +83,40 @@ def test_badges_rewards_and_teams_carry_both_languages(api_as):
     admin = factories.user("admin")
     db.session.commit()
     api = api_as(admin)
-    badge = api.post("/badges", {"name": "Loan star", "description": "Five loans in a week", "event_type": "loan_signed",
-                                 "threshold": 5, "period": "week",
-                                 "translations": {"zh": {"name": "贷款之星", "description": "一周内签约五笔贷款"}}}).get_json()
-    reward = api.post("/rewards", {"name": "Paid leave day", "kind": "leave_day", "cost": 300, "description": "One day off",
-                                   "translations": {"zh": {"name": "带薪假一天"}}}).get_json()
+    badge = api.post(
+        "/badges",
+        {
+            "name": "Loan star",
+            "description": "Five loans in a week",
+            "event_type": "loan_signed",
+            "threshold": 5,
+            "period": "week",
+            "translations": {"zh": {"name": "贷款之星", "description": "一周内签约五笔贷款"}},
+        },
+    ).get_json()
+    reward = api.post(
+        "/rewards",
+        {
+            "name": "Paid leave day",
+            "kind": "leave_day",
+            "cost": 300,
+            "description": "One day off",
+            "translations": {"zh": {"name": "带薪假一天"}},
+        },
+    ).get_json()
     team = api.post("/teams", {"name": "Wealth Team", "translations": {"zh": {"name": "财富管理团队"}}}).get_json()
     zh_badges = api.get("/badges", headers=ZH).get_json()["items"]
-    assert zh_badges == [{"id": badge["id"], "name": "贷款之星", "description": "一周内签约五笔贷款", "event_type": "loan_signed",
-                          "threshold": 5, "period": "week", "translations": {"zh": {"name": "贷款之星", "description": "一周内签约五笔贷款"}}}]
+    assert zh_badges == [
+        {
+            "id": badge["id"],
+            "name": "贷款之星",
+            "description": "一周内签约五笔贷款",
+            "event_type": "loan_signed",
+            "threshold": 5,
+            "period": "week",
+            "translations": {"zh": {"name": "贷款之星", "description": "一周内签约五笔贷款"}},
+        }
+    ]
     zh_reward = api.get("/rewards", headers=ZH).get_json()["items"][0]
     assert (zh_reward["name"], zh_reward["description"]) == ("带薪假一天", "One day off")  # no Chinese description: the base text
     assert api.get("/rewards", headers={"Accept-Language": "en"}).get_json()["items"][0]["name"] == "Paid leave day"
@@ -105,11 +135,27 @@ def test_wallet_entries_read_in_the_readers_language_on_the_page_and_in_the_api(
     other = factories.user("employee")
     integration = factories.integration()
     db.session.commit()
-    events = api_as(integration).post("/events", {"events": [
-        {"external_id": "L-1", "type": "loan_signed", "user_id": member.id, "occurred_at": "2026-11-20T09:00:00+08:00", "quantity": 2},
-        {"external_id": "R-1", "type": "cross_dept_referral", "user_id": member.id, "participants": [other.id],
-         "occurred_at": "2026-11-20T10:00:00+08:00"},
-    ]})
+    events = api_as(integration).post(
+        "/events",
+        {
+            "events": [
+                {
+                    "external_id": "L-1",
+                    "type": "loan_signed",
+                    "user_id": member.id,
+                    "occurred_at": "2026-11-20T09:00:00+08:00",
+                    "quantity": 2,
+                },
+                {
+                    "external_id": "R-1",
+                    "type": "cross_dept_referral",
+                    "user_id": member.id,
+                    "participants": [other.id],
+                    "occurred_at": "2026-11-20T10:00:00+08:00",
+                },
+            ]
+        },
+    )
     assert events.status_code == 201, events.get_json()
     reasons = [item["reason"] for item in api_as(member).get("/me/ledger").get_json()["items"]]
     assert reasons == ["跨部门转介绍（共享积分）（共享 1/2，共 50 分）", "贷款签约 ×2"]
@@ -129,16 +175,29 @@ def test_admin_forms_take_both_languages_side_by_side(app, client):
     form = client.get("/rewards/admin").get_data(as_text=True)
     assert 'name="name_zh"' in form and 'name="description_zh"' in form
     token = csrf_token(client, "/rewards/admin")
-    created = client.post("/rewards/admin", data={"csrf_token": token, "name": "Training seat: wealth certificate",
-                                                  "name_zh": "培训名额：财富管理师认证", "kind": "training_seat", "cost": "900",
-                                                  "description": "Two days", "description_zh": "两天课程", "active": "1"})
+    created = client.post(
+        "/rewards/admin",
+        data={
+            "csrf_token": token,
+            "name": "Training seat: wealth certificate",
+            "name_zh": "培训名额：财富管理师认证",
+            "kind": "training_seat",
+            "cost": "900",
+            "description": "Two days",
+            "description_zh": "两天课程",
+            "active": "1",
+        },
+    )
     assert created.status_code in (200, 302), created.get_data(as_text=True)[:300]
     from pointsapp.models import Reward
 
     reward = db.session.scalar(sa.select(Reward))
     assert reward.translations == {"zh": {"name": "培训名额：财富管理师认证", "description": "两天课程"}}
     assert 'value="培训名额：财富管理师认证"' in client.get(f"/rewards/admin/{reward.id}").get_data(as_text=True)
-    client.post("/admin/rules", data={"csrf_token": token, "event_type": "card_issued", "name": "Card issued", "name_zh": "信用卡发卡", "points": "5"})
+    client.post(
+        "/admin/rules",
+        data={"csrf_token": token, "event_type": "card_issued", "name": "Card issued", "name_zh": "信用卡发卡", "points": "5"},
+    )
     rule = db.session.scalar(sa.select(Rule).where(Rule.event_type == "card_issued"))
     assert rule is not None and rule.translations == {"zh": {"name": "信用卡发卡"}}
     catalog = login(app.test_client(), member).get("/rewards").get_data(as_text=True)

@@ -16,17 +16,53 @@ from tests.conftest import login
 
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
 # Words allowed on a Chinese page: the product's name, the other language's own name, file formats and units.
-ALLOWED = {"pointsapp", "English", "CSV", "CRM", "API", "JSON", "OpenAPI", "Bearer", "token", "HR", "UTF-8", "AFP", "Content-Type",
-           "application"}
+ALLOWED = {
+    "pointsapp",
+    "English",
+    "CSV",
+    "CRM",
+    "API",
+    "JSON",
+    "OpenAPI",
+    "Bearer",
+    "token",
+    "HR",
+    "UTF-8",
+    "AFP",
+    "Content-Type",
+    "application",
+}
 # What a user types literally: the sources and CSV columns the import pages name.
 ALLOWED |= {"admin", "email", "name", "role", "team", "employee", "lead"}
 API_VALUES = {"week", "month", "quarter", "year", "individual"}  # the values an API parameter takes
 CODE = re.compile(r"^(?:[a-z0-9]+(?:[._:-][a-z0-9]+)+|\S*\d\S*)$")  # identifiers (loan_signed) and keys with digits (2026-W48)
 PAGES = (
-    "/wallet", "/rewards", "/rewards/mine", "/leaderboard", "/leaderboard?kind=team", "/challenges", "/badges", "/goals",
-    "/notifications", "/notifications/settings", "/earn", "/more", "/account",
-    "/admin/events/import", "/admin/events", "/admin/org", "/admin/rules", "/admin/badges", "/admin/awards",
-    "/rewards/admin", "/rewards/approvals", "/rewards/exports", "/board-links", "/mentorships", "/challenges/new", "/analytics",
+    "/wallet",
+    "/rewards",
+    "/rewards/mine",
+    "/leaderboard",
+    "/leaderboard?kind=team",
+    "/challenges",
+    "/badges",
+    "/goals",
+    "/notifications",
+    "/notifications/settings",
+    "/earn",
+    "/more",
+    "/account",
+    "/admin/events/import",
+    "/admin/events",
+    "/admin/org",
+    "/admin/rules",
+    "/admin/badges",
+    "/admin/awards",
+    "/rewards/admin",
+    "/rewards/approvals",
+    "/rewards/exports",
+    "/board-links",
+    "/mentorships",
+    "/challenges/new",
+    "/analytics",
 )
 
 
@@ -51,16 +87,37 @@ def chinese_branch():
     lead = factories.user("lead", team, password=factories.PASSWORD, name="黄强", locale="zh")
     member = factories.user("employee", team, password=factories.PASSWORD, name="陈静", locale="zh")
     factories.user("employee", team, name="李伟")
-    reward = Reward(name="Paid leave day", kind="leave_day", cost=300, description="One day off",
-                    translations={"zh": {"name": "带薪假一天", "description": "额外带薪年假一天"}})
+    reward = Reward(
+        name="Paid leave day",
+        kind="leave_day",
+        cost=300,
+        description="One day off",
+        translations={"zh": {"name": "带薪假一天", "description": "额外带薪年假一天"}},
+    )
     db.session.add(reward)
-    db.session.add(Badge(name="Loan star", description="Five loans", event_type="loan_signed", threshold=5, period="month",
-                         translations={"zh": {"name": "贷款之星", "description": "单月签约五笔贷款"}}))
+    db.session.add(
+        Badge(
+            name="Loan star",
+            description="Five loans",
+            event_type="loan_signed",
+            threshold=5,
+            period="month",
+            translations={"zh": {"name": "贷款之星", "description": "单月签约五笔贷款"}},
+        )
+    )
     db.session.commit()
     factories.give_points(member, 500, reason="开户奖励")
     now = dt.datetime.now(dt.timezone.utc)
-    challenges.launch(lead, team_id=team.id, title="年末理财冲刺", event_type="wealth_product_sold", target=10, pool=300,
-                                starts_at=now - dt.timedelta(days=1), ends_at=now + dt.timedelta(days=6))
+    challenges.launch(
+        lead,
+        team_id=team.id,
+        title="年末理财冲刺",
+        event_type="wealth_product_sold",
+        target=10,
+        pool=300,
+        starts_at=now - dt.timedelta(days=1),
+        ends_at=now + dt.timedelta(days=6),
+    )
     first = dt.date.today() + dt.timedelta(days=9)
     rewards.redeem(member, reward.id, starts_on=first, ends_on=first)
     notify.queue(member.id, "award", "points_awarded", {"points": 30, "reason": "贷款签约"}, url="/wallet")

@@ -51,7 +51,9 @@ def test_the_last_admin_cannot_untick_themselves(org, client):
 
 def test_members_cannot_post_user_changes(org, client):
     login(client, org.alice)
-    response = client.post(f"/admin/users/{org.bob.id}", data={"name": "X", "role": "admin", "csrf_token": csrf_token(client, "/wallet")})
+    response = client.post(
+        f"/admin/users/{org.bob.id}", data={"name": "X", "role": "admin", "csrf_token": csrf_token(client, "/wallet")}
+    )
     assert response.status_code == 403
     db.session.remove()
     assert db.session.get(User, org.bob.id).role == "employee"

@@ -32,7 +32,11 @@ def test_admin_changes_name_role_and_team_and_the_body_says_so(org, api_as):
     response = api_as(org.admin).patch(f"/users/{org.bob.id}", {"name": "Bob Zhang", "role": "lead", "team_id": org.loans.id})
     assert response.status_code == 200, response.json
     assert {k: response.json[k] for k in ("id", "name", "role", "team_id", "active")} == {
-        "id": org.bob.id, "name": "Bob Zhang", "role": "lead", "team_id": org.loans.id, "active": True,
+        "id": org.bob.id,
+        "name": "Bob Zhang",
+        "role": "lead",
+        "team_id": org.loans.id,
+        "active": True,
     }
     user = fresh(User, org.bob.id)
     assert (user.name, user.role, user.team_id) == ("Bob Zhang", "lead", org.loans.id)
@@ -140,7 +144,9 @@ def test_forfeit_policy_zeroes_what_is_available_with_one_forfeit_entry(org, api
     _leaver_with_everything(org, api_as)
     assert api_as(org.admin).patch(f"/users/{org.alice.id}", {"active": False}).status_code == 200
     db.session.remove()
-    entries = list(db.session.scalars(sa.select(LedgerEntry).where(LedgerEntry.user_id == org.alice.id, LedgerEntry.kind == "forfeit")))
+    entries = list(
+        db.session.scalars(sa.select(LedgerEntry).where(LedgerEntry.user_id == org.alice.id, LedgerEntry.kind == "forfeit"))
+    )
     assert [(e.points, e.actor_id) for e in entries] == [(-500, org.admin.id)]
     summary = ledger.wallet_summary(org.alice.id)
     assert (summary.balance, summary.held, summary.lifetime_earned) == (0, 0, 500)  # earned stays earned
@@ -174,10 +180,18 @@ def test_a_leaver_is_not_paid_from_a_challenge_closed_after_they_left(org, api_a
     from pointsapp import challenges
 
     now = dt.datetime.now(dt.timezone.utc)
-    response = api_as(org.admin).post("/challenges", {
-        "team_id": org.wealth.id, "title": "Autumn drive", "event_type": "loan_signed", "target": 2, "pool": 100,
-        "starts_at": (now - dt.timedelta(days=1)).isoformat(), "ends_at": (now + dt.timedelta(days=1)).isoformat(),
-    })
+    response = api_as(org.admin).post(
+        "/challenges",
+        {
+            "team_id": org.wealth.id,
+            "title": "Autumn drive",
+            "event_type": "loan_signed",
+            "target": 2,
+            "pool": 100,
+            "starts_at": (now - dt.timedelta(days=1)).isoformat(),
+            "ends_at": (now + dt.timedelta(days=1)).isoformat(),
+        },
+    )
     assert response.status_code == 201, response.json
     challenge_id = response.json["id"]
     factories.recorded_event(org.alice, "loan_signed")
@@ -257,7 +271,10 @@ def test_org_changes_and_leavers_are_audited(org, api_as):
     assert admin.patch(f"/users/{org.bob.id}", {"active": True}).status_code == 200
     items = admin.get(f"/audit?subject_type=user&subject_id={org.bob.id}").json["items"]
     assert [(item["action"], item["actor_id"]) for item in items] == [
-        ("user.updated", org.admin.id), ("user.deactivated", org.admin.id), ("user.updated", org.admin.id), ("user.created", None),
+        ("user.updated", org.admin.id),
+        ("user.deactivated", org.admin.id),
+        ("user.updated", org.admin.id),
+        ("user.created", None),
     ]  # newest first; the factory created Bob as the system
     reactivated, deactivated, moved = (item["details"] for item in items[:3])
     assert moved["changes"] == {"name": ["Bob", "Bob Zhang"], "team_id": [org.wealth.id, org.loans.id]}

@@ -49,6 +49,7 @@ class Scim:
             return getattr(self.client, method)(
                 f"/scim/v2{path}", json=json, headers=self.headers, content_type="application/scim+json"
             )
+
         return call
 
 
@@ -59,8 +60,12 @@ def scim(app):
 
 
 def new_user(scim, user_name="chen.jing@bank.example", **fields):
-    body = {"schemas": [CORE, ENTERPRISE, EXT], "userName": user_name, "displayName": "Chen Jing",
-            ENTERPRISE: {"employeeNumber": "E1001"}} | fields
+    body = {
+        "schemas": [CORE, ENTERPRISE, EXT],
+        "userName": user_name,
+        "displayName": "Chen Jing",
+        ENTERPRISE: {"employeeNumber": "E1001"},
+    } | fields
     response = scim.post("/Users", body)
     assert response.status_code == 201, response.get_data(as_text=True)
     return response.json
@@ -99,8 +104,9 @@ def test_scim2_tester_finds_no_error(app):
     )
     results = check_server(client)
     statuses = collections.Counter(result.status for result in results)
-    failures = [f"{r.status.name} {r.resource_type} {r.title}: {r.reason}" for r in results
-                if r.status in (Status.ERROR, Status.CRITICAL)]
+    failures = [
+        f"{r.status.name} {r.resource_type} {r.title}: {r.reason}" for r in results if r.status in (Status.ERROR, Status.CRITICAL)
+    ]
     print(dict(statuses))
     assert failures == []
     assert statuses[Status.SUCCESS] >= 80  # discovery, CRUD, PATCH add/replace/remove on Users and Groups
@@ -163,7 +169,13 @@ def test_hr_creates_a_user_with_role_team_and_employee_number(scim):
     db.session.remove()
     user = db.session.get(User, int(body["id"]))
     assert (user.email, user.name, user.role, user.team_id, user.employee_number, user.wecom_userid) == (
-        "chen.jing@bank.example", "Chen Jing", "lead", team.id, "E1001", "ChenJing")
+        "chen.jing@bank.example",
+        "Chen Jing",
+        "lead",
+        team.id,
+        "E1001",
+        "ChenJing",
+    )
     assert ledger.wallet_summary(user.id).balance == 0  # a wallet like any user's
 
 
@@ -182,12 +194,16 @@ def test_bad_scim_input_gets_scim_errors_and_writes_nothing(scim):
     new_user(scim)
     cases = [
         (scim.post("/Users", {"schemas": [CORE], "userName": "chen.jing@bank.example"}), 409, "uniqueness"),
-        (scim.get('/Users?filter=userName eq'), 400, "invalidFilter"),
+        (scim.get("/Users?filter=userName eq"), 400, "invalidFilter"),
         (scim.get('/Users?filter=nickName eq "x"'), 400, "invalidFilter"),
         (scim.post("/Users", {"schemas": [CORE], "userName": "z@bank.example", "bogus": 1}), 400, "invalidSyntax"),
         (scim.post("/Users", {"schemas": [CORE], "userName": 5}), 400, "invalidValue"),
         (scim.post("/Users", {"schemas": [CORE, EXT], "userName": "y@bank.example", EXT: {"role": "boss"}}), 400, "invalidValue"),
-        (scim.post("/Users", {"schemas": [CORE, EXT], "userName": "y@bank.example", EXT: {"teamId": "999"}}), 400, "invalidValue"),
+        (
+            scim.post("/Users", {"schemas": [CORE, EXT], "userName": "y@bank.example", EXT: {"teamId": "999"}}),
+            400,
+            "invalidValue",
+        ),
     ]
     for response, status, scim_type in cases:
         assert response.status_code == status, response.json
@@ -202,9 +218,12 @@ def test_patch_changes_team_and_role_and_keeps_history(scim):
     body = new_user(scim, **{EXT: {"teamId": str(wealth.id)}})
     user_id = int(body["id"])
     factories.give_points(db.session.get(User, user_id), 40)
-    response = patch(scim, f"/Users/{user_id}",
-                     {"op": "replace", "path": f"{EXT}:teamId", "value": str(loans.id)},
-                     {"op": "replace", "path": f"{EXT}:role", "value": "lead"})
+    response = patch(
+        scim,
+        f"/Users/{user_id}",
+        {"op": "replace", "path": f"{EXT}:teamId", "value": str(loans.id)},
+        {"op": "replace", "path": f"{EXT}:role", "value": "lead"},
+    )
     assert response.status_code in (200, 204), response.get_data(as_text=True)
     again = scim.get(f"/Users/{user_id}").json
     assert again[EXT]["teamId"] == str(loans.id) and again[EXT]["role"] == "lead"
@@ -266,8 +285,15 @@ def test_scim_cannot_remove_the_last_active_admin(scim):
 def test_groups_are_teams_and_membership_moves_people(scim):
     alice = new_user(scim, "alice@bank.example", displayName="Alice")
     bob = new_user(scim, "bob@bank.example", displayName="Bob")
-    response = scim.post("/Groups", {"schemas": [GROUP], "displayName": "Pudong Wealth", "externalId": "ORG-77",
-                                     "members": [{"value": alice["id"], "type": "User"}]})
+    response = scim.post(
+        "/Groups",
+        {
+            "schemas": [GROUP],
+            "displayName": "Pudong Wealth",
+            "externalId": "ORG-77",
+            "members": [{"value": alice["id"], "type": "User"}],
+        },
+    )
     assert response.status_code == 201, response.json
     group = response.json
     assert [m["value"] for m in group["members"]] == [alice["id"]]
@@ -295,12 +321,15 @@ def test_groups_are_teams_and_membership_moves_people(scim):
 def test_a_group_member_of_type_group_is_a_sub_team(scim):
     branch = scim.post("/Groups", {"schemas": [GROUP], "displayName": "Pudong Branch"}).json
     team = scim.post("/Groups", {"schemas": [GROUP], "displayName": "Loans"}).json
-    response = patch(scim, f"/Groups/{branch['id']}", {"op": "add", "path": "members",
-                                                       "value": [{"value": team["id"], "type": "Group"}]})
+    response = patch(
+        scim, f"/Groups/{branch['id']}", {"op": "add", "path": "members", "value": [{"value": team["id"], "type": "Group"}]}
+    )
     assert response.status_code in (200, 204)
     db.session.remove()
     assert db.session.get(Team, int(team["id"])).parent_id == int(branch["id"])
-    cycle = patch(scim, f"/Groups/{team['id']}", {"op": "add", "path": "members", "value": [{"value": branch["id"], "type": "Group"}]})
+    cycle = patch(
+        scim, f"/Groups/{team['id']}", {"op": "add", "path": "members", "value": [{"value": branch["id"], "type": "Group"}]}
+    )
     assert cycle.status_code == 400 and cycle.json["scimType"] == "invalidValue"
 
 
@@ -331,9 +360,14 @@ def test_scim_changes_are_audited_with_the_hr_integration_as_actor(scim):
     assert scim.delete(f"/Users/{body['id']}").status_code == 204
     db.session.remove()
     integration_id = db.session.scalar(sa.select(Integration.id).where(Integration.name == "Workday"))
-    rows = db.session.scalars(sa.select(AuditRecord).where(AuditRecord.subject_id == int(body["id"]),
-                                                           AuditRecord.subject_type == "user").order_by(AuditRecord.id)).all()
+    rows = db.session.scalars(
+        sa.select(AuditRecord)
+        .where(AuditRecord.subject_id == int(body["id"]), AuditRecord.subject_type == "user")
+        .order_by(AuditRecord.id)
+    ).all()
     assert [(r.action, r.integration_id, r.actor_id) for r in rows] == [
-        ("user.created", integration_id, None), ("user.updated", integration_id, None), ("user.deactivated", integration_id, None),
+        ("user.created", integration_id, None),
+        ("user.updated", integration_id, None),
+        ("user.deactivated", integration_id, None),
     ]
     assert rows[1].details["changes"] == {"team_id": [None, team.id]}

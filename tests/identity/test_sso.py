@@ -20,8 +20,9 @@ def sso_app(oidc_issuer):
     made = []
 
     def make(client_id="pointsapp", **settings):
-        app = make_test_app(OIDC_ISSUER=oidc_issuer, OIDC_CLIENT_ID=client_id, OIDC_CLIENT_SECRET=CLIENT_SECRET,
-                            OIDC_NAME="Huaxia ID", **settings)
+        app = make_test_app(
+            OIDC_ISSUER=oidc_issuer, OIDC_CLIENT_ID=client_id, OIDC_CLIENT_SECRET=CLIENT_SECRET, OIDC_NAME="Huaxia ID", **settings
+        )
         made.append(app)
         return app
 
@@ -118,8 +119,9 @@ def test_a_code_issued_to_another_client_signs_nobody_in(sso_app, app_sso, chen)
     victim = app_sso.test_client()
     state = parse_qs(urlsplit(start(victim)).query)["state"][0]
     code = parse_qs(urlsplit(callback).query)["code"][0]
-    _refused(victim, back(victim, f"http://localhost/auth/oidc/callback?code={code}&state={state}"),
-             "Single sign-on did not complete.")
+    _refused(
+        victim, back(victim, f"http://localhost/auth/oidc/callback?code={code}&state={state}"), "Single sign-on did not complete."
+    )
 
 
 def test_an_unverified_email_signs_nobody_in(app_sso, org):
@@ -153,8 +155,9 @@ def test_password_login_can_be_switched_off(sso_app, org):
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
     assert 'type="password"' not in page and "Sign in with Huaxia ID" in page
-    response = client.post("/login", data={"email": org.alice.email, "password": factories.PASSWORD,
-                                           "csrf_token": csrf_token_of(client)})
+    response = client.post(
+        "/login", data={"email": org.alice.email, "password": factories.PASSWORD, "csrf_token": csrf_token_of(client)}
+    )
     assert response.status_code == 403 and "Password sign-in is switched off" in response.get_data(as_text=True)
     api = client.post("/api/v1/auth/token", json={"email": org.alice.email, "password": factories.PASSWORD})
     assert api.status_code == 403 and api.json["error"]["code"] == "password_login_disabled"

@@ -24,8 +24,10 @@ def test_admin_creates_a_team_and_a_user_from_the_pages(org, client):
     assert response.status_code == 302
     team = db.session.scalar(sa.select(Team).where(Team.name == "Card Sales Team"))
     assert team.parent_id == org.branch.id
-    response = client.post("/admin/users", data={"email": "dai.yu@example.com", "name": "Dai Yu", "role": "employee",
-                                                 "team_id": team.id, "csrf_token": token})
+    response = client.post(
+        "/admin/users",
+        data={"email": "dai.yu@example.com", "name": "Dai Yu", "role": "employee", "team_id": team.id, "csrf_token": token},
+    )
     assert response.status_code == 302
     assert db.session.scalar(sa.select(User).where(User.email == "dai.yu@example.com")).team_id == team.id
 
@@ -33,7 +35,9 @@ def test_admin_creates_a_team_and_a_user_from_the_pages(org, client):
 def test_a_bad_user_form_shows_the_errors_next_to_the_fields(org, client):
     login(client, org.admin)
     token = csrf_token(client, "/admin/org")
-    response = client.post("/admin/users", data={"email": org.alice.email, "name": "Copy", "role": "employee", "csrf_token": token})
+    response = client.post(
+        "/admin/users", data={"email": org.alice.email, "name": "Copy", "role": "employee", "csrf_token": token}
+    )
     assert response.status_code == 422
     assert "Already in use." in response.get_data(as_text=True)
 
@@ -76,7 +80,9 @@ def test_csv_import_with_a_bad_row_reports_every_problem_and_writes_nothing(org,
 def test_lead_awards_points_from_the_form(org, client):
     login(client, org.wealth_lead)
     token = csrf_token(client, "/admin/awards")
-    response = client.post("/admin/awards", data={"user_id": org.alice.id, "points": "25", "reason": "Great client feedback", "csrf_token": token})
+    response = client.post(
+        "/admin/awards", data={"user_id": org.alice.id, "points": "25", "reason": "Great client feedback", "csrf_token": token}
+    )
     assert response.status_code == 302
     assert ledger.wallet_summary(org.alice.id).balance == 25
 

@@ -33,5 +33,7 @@ def test_wrong_password_rerenders_the_form_with_a_message(org, client):
 
 def test_login_never_redirects_to_another_host(org, client):
     token = csrf_token(client)
-    response = client.post("/login?next=//evil.example/x", data={"email": org.alice.email, "password": factories.PASSWORD, "csrf_token": token})
+    response = client.post(
+        "/login?next=//evil.example/x", data={"email": org.alice.email, "password": factories.PASSWORD, "csrf_token": token}
+    )
     assert response.headers["Location"] == "/wallet"

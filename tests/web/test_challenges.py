@@ -17,8 +17,18 @@ NOW = dt.datetime.now(dt.timezone.utc)
 
 
 def make_challenge(org, team=None, **fields):
-    values = dict(team_id=(team or org.wealth).id, title="Wealth sprint", event_type="fund.sold", target=10, pool=300,
-                  starts_at=NOW - dt.timedelta(days=1), ends_at=NOW + dt.timedelta(days=5)) | fields
+    values = (
+        dict(
+            team_id=(team or org.wealth).id,
+            title="Wealth sprint",
+            event_type="fund.sold",
+            target=10,
+            pool=300,
+            starts_at=NOW - dt.timedelta(days=1),
+            ends_at=NOW + dt.timedelta(days=5),
+        )
+        | fields
+    )
     challenge = challenges.launch(org.admin, **values)
     db.session.commit()
     return challenge
@@ -30,8 +40,16 @@ def test_a_lead_launches_a_challenge_from_the_phone_form(org, client):
     page = client.get("/challenges/new").get_data(as_text=True)
     assert "Wealth Team" in page and "Loans Team" not in page
     token = csrf_token(client, "/challenges/new")
-    form = {"csrf_token": token, "team_id": org.wealth.id, "title": "Fund week", "event_type": "fund.sold",
-            "target": "20", "pool": "400", "starts_at": "2026-11-20T09:00", "ends_at": "2026-11-18T18:00"}
+    form = {
+        "csrf_token": token,
+        "team_id": org.wealth.id,
+        "title": "Fund week",
+        "event_type": "fund.sold",
+        "target": "20",
+        "pool": "400",
+        "starts_at": "2026-11-20T09:00",
+        "ends_at": "2026-11-18T18:00",
+    }
     refused = client.post("/challenges/new", data=form)
     assert refused.status_code == 422 and "The end must be after the start." in refused.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(Challenge.id))) == 0
@@ -146,8 +164,15 @@ def text(response, status: int = 200) -> str:
 
 
 def _challenge_form(org, event_type):
-    return {"team_id": str(org.alice.team_id), "title": "Loans push", "event_type": event_type, "target": "5", "pool": "100",
-            "starts_at": "2026-11-01T09:00", "ends_at": "2026-11-20T09:00"}
+    return {
+        "team_id": str(org.alice.team_id),
+        "title": "Loans push",
+        "event_type": event_type,
+        "target": "5",
+        "pool": "100",
+        "starts_at": "2026-11-01T09:00",
+        "ends_at": "2026-11-20T09:00",
+    }
 
 
 def test_challenge_launcher_offers_event_types_by_rule_name_and_refuses_a_typo(client, org):

@@ -98,14 +98,27 @@ def test_the_import_command_matches_the_page(org, cli, tmp_path):
 def test_the_events_log_filters_and_reverses_with_a_reason(org, client, api_as):
     seed()
     api = api_as(org.admin)
-    api.post("/events", {"events": [
-        {"external_id": "a", "type": "loan_signed", "user_id": org.alice.id, "occurred_at": "2026-11-02T09:00:00+08:00"},
-        {"external_id": "b", "type": "product_renewal", "user_id": org.bob.id, "occurred_at": "2026-11-03T09:00:00+08:00"},
-    ]})
+    api.post(
+        "/events",
+        {
+            "events": [
+                {"external_id": "a", "type": "loan_signed", "user_id": org.alice.id, "occurred_at": "2026-11-02T09:00:00+08:00"},
+                {
+                    "external_id": "b",
+                    "type": "product_renewal",
+                    "user_id": org.bob.id,
+                    "occurred_at": "2026-11-03T09:00:00+08:00",
+                },
+            ]
+        },
+    )
     login(client, org.admin)
     html = client.get(f"/admin/events?user_id={org.alice.id}").get_data(as_text=True)
     assert "Loan signed" in html and "Product renewal" not in html.split('id="events"')[1]
-    assert client.get("/admin/events?type=product_renewal&from=2026-11-03&to=2026-11-03").get_data(as_text=True).count("event-row") == 1
+    assert (
+        client.get("/admin/events?type=product_renewal&from=2026-11-03&to=2026-11-03").get_data(as_text=True).count("event-row")
+        == 1
+    )
     assert client.get("/admin/events?from=2026-11-04").get_data(as_text=True).count("event-row") == 0
     event_id = db.session.scalar(sa.select(Event.id).where(Event.external_id == "a"))
     token = csrf_token(client, "/admin/events")
@@ -128,7 +141,9 @@ def test_admins_publish_and_switch_rules_on_the_page(org, client):
     seed()
     login(client, org.admin)
     token = csrf_token(client, "/admin/rules")
-    response = client.post("/admin/rules", data={"csrf_token": token, "event_type": "loan_signed", "name": "Loan signed", "points": "35"})
+    response = client.post(
+        "/admin/rules", data={"csrf_token": token, "event_type": "loan_signed", "name": "Loan signed", "points": "35"}
+    )
     assert response.status_code == 302
     assert db.session.scalar(sa.select(Rule.points).where(Rule.event_type == "loan_signed", Rule.active.is_(True))) == 35
     bad = client.post("/admin/rules", data={"csrf_token": token, "event_type": "loan_signed", "name": "x", "points": "lots"})
@@ -137,7 +152,9 @@ def test_admins_publish_and_switch_rules_on_the_page(org, client):
     client.post(f"/admin/rules/{period_rule.id}/active", data={"csrf_token": token, "active": "1"})
     db.session.remove()
     assert db.session.scalar(sa.select(Rule.active).where(Rule.kind == "period", Rule.active.is_(True))) is True
-    closed = client.post("/admin/periods/close", data={"csrf_token": token, "period": "quarter", "key": "2026-Q3"}, follow_redirects=True)
+    closed = client.post(
+        "/admin/periods/close", data={"csrf_token": token, "period": "quarter", "key": "2026-Q3"}, follow_redirects=True
+    )
     assert "0 awarded" in closed.get_data(as_text=True)
 
 
@@ -159,8 +176,10 @@ def test_a_lead_pairs_a_mentorship_on_the_page(org, client):
 
 def test_the_wallet_shows_a_veto_and_its_reason(org, client, api_as):
     seed()
-    api_as(org.admin).post("/events", {"external_id": "cb", "type": "compliance_breach", "user_id": org.alice.id,
-                                        "occurred_at": "2026-11-02T09:00:00+08:00"})
+    api_as(org.admin).post(
+        "/events",
+        {"external_id": "cb", "type": "compliance_breach", "user_id": org.alice.id, "occurred_at": "2026-11-02T09:00:00+08:00"},
+    )
     login(client, org.alice)
     html = client.get("/wallet").get_data(as_text=True)
     assert "Compliance veto" in html and "Q4 2026" in html and "Compliance breach (event cb)" in html
@@ -177,8 +196,20 @@ def test_the_wallet_shows_a_veto_and_its_reason(org, client, api_as):
 
 def test_an_events_page_shows_its_entries_with_the_rule_version(org, client, api_as):
     seed()
-    item = api_as(org.admin).post("/events", {"external_id": "ref-9", "type": "cross_dept_referral", "user_id": org.alice.id,
-                                               "participants": [org.carol.id], "occurred_at": "2026-11-02T09:00:00+08:00"}).json["items"][0]
+    item = (
+        api_as(org.admin)
+        .post(
+            "/events",
+            {
+                "external_id": "ref-9",
+                "type": "cross_dept_referral",
+                "user_id": org.alice.id,
+                "participants": [org.carol.id],
+                "occurred_at": "2026-11-02T09:00:00+08:00",
+            },
+        )
+        .json["items"][0]
+    )
     login(client, org.admin)
     html = client.get(f"/admin/events/{item['id']}").get_data(as_text=True)
     assert "ref-9" in html and "Cross-department referral (shared) v1" in html
@@ -187,10 +218,20 @@ def test_an_events_page_shows_its_entries_with_the_rule_version(org, client, api
 
 
 def test_the_events_log_loads_more_with_htmx(org, client, api_as):
-    api_as(org.admin).post("/events", {"events": [
-        {"external_id": f"m{i}", "type": "client_meeting", "user_id": org.alice.id, "occurred_at": f"2026-11-{1 + i % 20:02d}T09:00:00+08:00"}
-        for i in range(35)
-    ]})
+    api_as(org.admin).post(
+        "/events",
+        {
+            "events": [
+                {
+                    "external_id": f"m{i}",
+                    "type": "client_meeting",
+                    "user_id": org.alice.id,
+                    "occurred_at": f"2026-11-{1 + i % 20:02d}T09:00:00+08:00",
+                }
+                for i in range(35)
+            ]
+        },
+    )
     login(client, org.admin)
     html = client.get(f"/admin/events?type=client_meeting&user_id={org.alice.id}").get_data(as_text=True)
     assert html.count("event-row") == 30 and "Load more" in html
@@ -211,7 +252,13 @@ def text(response, status: int = 200) -> str:
 def test_boosted_visit_of_an_import_progress_page_has_the_layout(client, org):
     login(client, org.admin)
     token = csrf_token(client, "/admin/events/import")
-    data = {"csrf_token": token, "file": (io.BytesIO(b"external_id,type,user_id,occurred_at\nx1,loan_signed,999999,2026-11-20T10:30:00+08:00\n"), "events.csv")}
+    data = {
+        "csrf_token": token,
+        "file": (
+            io.BytesIO(b"external_id,type,user_id,occurred_at\nx1,loan_signed,999999,2026-11-20T10:30:00+08:00\n"),
+            "events.csv",
+        ),
+    }
     response = client.post("/admin/events/import", data=data, content_type="multipart/form-data")
     assert response.status_code == 302
     html = text(client.get(response.headers["Location"], headers=BOOSTED))
@@ -227,13 +274,18 @@ def test_event_import_accepts_emails_and_its_sample_shows_real_emails(client, or
     login(client, org.admin)
     page = text(client.get("/admin/events/import"))
     assert "their email address" in page and f"crm-1001,loan_signed,{org.alice.email}," in page
-    csv = ("external_id,type,user_id,occurred_at,quantity,participants\n"
-           f"m1,loan_signed,{org.alice.email.upper()},2026-11-20T10:30:00+08:00,1,\n"
-           f"m2,cross_dept_referral,{org.alice.email},2026-11-21 15:00,,{org.bob.email};{org.carol.id}\n"
-           "m3,loan_signed,nobody@example.com,2026-11-21T15:00:00+08:00,,\n")
+    csv = (
+        "external_id,type,user_id,occurred_at,quantity,participants\n"
+        f"m1,loan_signed,{org.alice.email.upper()},2026-11-20T10:30:00+08:00,1,\n"
+        f"m2,cross_dept_referral,{org.alice.email},2026-11-21 15:00,,{org.bob.email};{org.carol.id}\n"
+        "m3,loan_signed,nobody@example.com,2026-11-21T15:00:00+08:00,,\n"
+    )
     token = csrf_token(client, "/admin/events/import")
-    response = client.post("/admin/events/import", content_type="multipart/form-data",
-                           data={"csrf_token": token, "file": (io.BytesIO(csv.encode()), "hr.csv")})
+    response = client.post(
+        "/admin/events/import",
+        content_type="multipart/form-data",
+        data={"csrf_token": token, "file": (io.BytesIO(csv.encode()), "hr.csv")},
+    )
     location = response.headers["Location"]
     for _ in range(5):
         html = text(client.post(location + "/step", headers={"X-CSRFToken": token, "HX-Request": "true"}))

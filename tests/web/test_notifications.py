@@ -50,7 +50,9 @@ def test_mark_all_as_read_clears_the_bell(client, org):
     db.session.commit()
     login(client, org.alice)
 
-    response = client.post("/notifications/read-all", data={"csrf_token": csrf_token(client, "/notifications")}, follow_redirects=True)
+    response = client.post(
+        "/notifications/read-all", data={"csrf_token": csrf_token(client, "/notifications")}, follow_redirects=True
+    )
 
     html = response.get_data(as_text=True)
     assert "3 notifications marked as read." in html and 'class="count"' not in html
@@ -67,10 +69,16 @@ def test_settings_save_kinds_and_quiet_hours(client, org):
     page = client.get("/notifications/settings").get_data(as_text=True)
     assert "Turn on notifications" in page and "js/push.js" in page
 
-    response = client.post("/notifications/settings", data={
-        "csrf_token": csrf_token(client, "/notifications/settings"),
-        "awards": "1", "redemptions": "1", "quiet_start": "22:00", "quiet_end": "07:00",
-    })
+    response = client.post(
+        "/notifications/settings",
+        data={
+            "csrf_token": csrf_token(client, "/notifications/settings"),
+            "awards": "1",
+            "redemptions": "1",
+            "quiet_start": "22:00",
+            "quiet_end": "07:00",
+        },
+    )
 
     assert response.status_code == 302
     prefs = db.session.get(NotificationPreference, org.alice.id)
@@ -80,9 +88,13 @@ def test_settings_save_kinds_and_quiet_hours(client, org):
 
 def test_half_set_quiet_hours_are_refused_and_nothing_saved(client, org):
     login(client, org.alice)
-    response = client.post("/notifications/settings", data={
-        "csrf_token": csrf_token(client, "/notifications/settings"), "quiet_start": "22:00",
-    })
+    response = client.post(
+        "/notifications/settings",
+        data={
+            "csrf_token": csrf_token(client, "/notifications/settings"),
+            "quiet_start": "22:00",
+        },
+    )
 
     assert response.status_code == 422
     assert "Required when the other quiet-hours time is set." in response.get_data(as_text=True)

@@ -20,8 +20,14 @@ def test_badge_earned_in_past_weeks_shows_earned_with_its_weeks_and_honours_are_
     db.session.add(badge)
     db.session.flush()
     for week in ("2026-W44", "2026-W46", "2026-W47"):
-        db.session.add(BadgeAward(badge_id=badge.id, user_id=org.alice.id, period_key=week,
-                                  awarded_at=dt.datetime(2026, 11, int(week[-2:]) - 30, tzinfo=dt.timezone.utc)))
+        db.session.add(
+            BadgeAward(
+                badge_id=badge.id,
+                user_id=org.alice.id,
+                period_key=week,
+                awarded_at=dt.datetime(2026, 11, int(week[-2:]) - 30, tzinfo=dt.timezone.utc),
+            )
+        )
     db.session.commit()
     login(client, org.alice)
     html = text(client.get("/badges"))

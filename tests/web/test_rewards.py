@@ -77,9 +77,14 @@ def test_a_refused_redemption_re_renders_the_confirmation_with_the_reason(client
     html = page(client.get(f"/rewards/{reward.id}/confirm"))
     db.session.execute(sa.update(Reward).values(stock=0))
     db.session.commit()
-    response = client.post(f"/rewards/{reward.id}/redeem", data={
-        "csrf_token": csrf_token(client, "/rewards"), "token": form_token(html), "quantity": "1",
-    })
+    response = client.post(
+        f"/rewards/{reward.id}/redeem",
+        data={
+            "csrf_token": csrf_token(client, "/rewards"),
+            "token": form_token(html),
+            "quantity": "1",
+        },
+    )
     assert response.status_code == 409
     assert "Paid leave day is out of stock." in response.get_data(as_text=True)
     assert ledger.wallet_summary(org.alice.id).held == 0
@@ -97,7 +102,8 @@ def test_the_lead_approves_in_one_tap_and_the_employee_sees_it(app, org):
     assert "Alice" in queue and "Paid leave day" in queue and "Approve" in queue
     response = lead.post(
         f"/rewards/redemptions/{redemption.id}/approve",
-        data={"csrf_token": csrf_token(lead, "/rewards/approvals")}, headers={"HX-Request": "true"},
+        data={"csrf_token": csrf_token(lead, "/rewards/approvals")},
+        headers={"HX-Request": "true"},
     )
     fragment = page(response)
     assert "<html" not in fragment and "Approved" in fragment and "by Wealth Lead" in fragment
@@ -148,22 +154,45 @@ def test_admin_adds_edits_and_switches_off_a_reward(client, org):
     bad = client.post("/rewards/admin", data={"csrf_token": token, "name": "Cash", "kind": "bonus_cash", "cost": "ten"})
     assert bad.status_code == 422 and "Enter a number" in bad.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(Reward.id))) == 0
-    response = client.post("/rewards/admin", data={
-        "csrf_token": token, "name": "Bonus cash ¥500", "kind": "bonus_cash", "cost": "1,000", "cash_amount": "500",
-        "monthly_budget": "5000", "limit_per_year": "", "stock": "", "active": "1",
-        "available_from": "2026-01-01", "available_until": "2026-12-31",
-    })
+    response = client.post(
+        "/rewards/admin",
+        data={
+            "csrf_token": token,
+            "name": "Bonus cash ¥500",
+            "kind": "bonus_cash",
+            "cost": "1,000",
+            "cash_amount": "500",
+            "monthly_budget": "5000",
+            "limit_per_year": "",
+            "stock": "",
+            "active": "1",
+            "available_from": "2026-01-01",
+            "available_until": "2026-12-31",
+        },
+    )
     assert response.status_code == 302
     db.session.remove()
     reward = db.session.scalar(sa.select(Reward))
-    assert (reward.cost, reward.cash_amount, reward.monthly_budget, reward.stock) == (1000, Decimal("500.00"), Decimal("5000.00"), None)
+    assert (reward.cost, reward.cash_amount, reward.monthly_budget, reward.stock) == (
+        1000,
+        Decimal("500.00"),
+        Decimal("5000.00"),
+        None,
+    )
     assert reward.available_until.isoformat() == "2026-12-31T16:00:00+00:00"  # end of 31 Dec in Shanghai
     edit = page(client.get(f"/rewards/admin/{reward.id}"))
     assert 'value="2026-12-31"' in edit and 'value="2026-01-01"' in edit
-    client.post(f"/rewards/admin/{reward.id}", data={
-        "csrf_token": token, "name": "Bonus cash ¥500", "kind": "bonus_cash", "cost": "1200", "cash_amount": "500",
-        "active": "1",
-    })
+    client.post(
+        f"/rewards/admin/{reward.id}",
+        data={
+            "csrf_token": token,
+            "name": "Bonus cash ¥500",
+            "kind": "bonus_cash",
+            "cost": "1200",
+            "cash_amount": "500",
+            "active": "1",
+        },
+    )
     client.post(f"/rewards/admin/{reward.id}/active", data={"csrf_token": token, "active": "0"})
     db.session.remove()
     reward = db.session.get(Reward, reward.id)
@@ -208,10 +237,19 @@ def test_the_wallet_points_leads_to_waiting_requests(app, org):
 def test_admin_form_refuses_out_of_range_numbers_without_an_error_page(client, org):
     login(client, org.admin)
     token = csrf_token(client, "/rewards/admin")
-    response = client.post("/rewards/admin", data={
-        "csrf_token": token, "name": "Huge", "kind": "bonus_cash", "cost": "99999999999999999999",
-        "stock": "-1", "cash_amount": "NaN", "monthly_budget": "1e20", "limit_per_year": "0",
-    })
+    response = client.post(
+        "/rewards/admin",
+        data={
+            "csrf_token": token,
+            "name": "Huge",
+            "kind": "bonus_cash",
+            "cost": "99999999999999999999",
+            "stock": "-1",
+            "cash_amount": "NaN",
+            "monthly_budget": "1e20",
+            "limit_per_year": "0",
+        },
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert html.count('class="field-error"') == 5
@@ -230,7 +268,11 @@ def test_exports_page_lists_the_months_payroll_rows(client, org):
     db.session.commit()
     login(client, org.admin)
     html = page(client.get("/rewards/exports"))
-    assert "Alice" in html and "CN¥1,000.00" in html and f"1 approved in {period_label(current_key('month'))}, CN¥1,000.00 in total." in html
+    assert (
+        "Alice" in html
+        and "CN¥1,000.00" in html
+        and f"1 approved in {period_label(current_key('month'))}, CN¥1,000.00 in total." in html
+    )
 
 
 BOOSTED = {"HX-Request": "true", "HX-Boosted": "true", "HX-Current-URL": "http://localhost/rewards"}
@@ -259,8 +301,14 @@ HUGE = "99999999999999999999"
 
 def test_bonus_cash_reward_needs_a_cash_amount_in_the_admin_form(client, org):
     login(client, org.admin)
-    data = {"csrf_token": csrf_token(client, "/rewards/admin"), "name": "Bonus cash", "kind": "bonus_cash", "cost": "500",
-            "cash_amount": "", "description": ""}
+    data = {
+        "csrf_token": csrf_token(client, "/rewards/admin"),
+        "name": "Bonus cash",
+        "kind": "bonus_cash",
+        "cost": "500",
+        "cash_amount": "",
+        "description": "",
+    }
     html = text(client.post("/rewards/admin", data=data), 422)
     assert "Enter the cash amount paid with each redemption of a bonus." in html
     assert db.session.scalar(sa.select(sa.func.count(Reward.id))) == 0

@@ -77,7 +77,6 @@ def test_the_service_worker_precaches_the_shell_and_serves_versioned_urls_from_i
     assert re.search(r'pathname\.startsWith\("/static/"\).*?caches\.match\(request, \{ ignoreSearch: true \}\)', source, re.S)
 
 
-
 def test_revalidating_a_static_file_answers_304_and_closes_the_file(client, recwarn):
     import gc
 
