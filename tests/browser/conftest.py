@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 import pytest
@@ -22,9 +23,9 @@ CHROMIUM_ARGS = [
 PHONE = {"width": 360, "height": 740}
 
 
-@pytest.fixture()
-def live_server(app):
-    """Serve the test app on 127.0.0.1 (a free port) for the test's duration."""
+@contextlib.contextmanager
+def serve(app):
+    """Serve ``app`` on 127.0.0.1 (a free port) until the block ends; yields its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -33,6 +34,13 @@ def live_server(app):
     finally:
         server.shutdown()
         thread.join(timeout=5)
+
+
+@pytest.fixture()
+def live_server(app):
+    """Serve the test app on 127.0.0.1 (a free port) for the test's duration."""
+    with serve(app) as base_url:
+        yield base_url
 
 
 @pytest.fixture()

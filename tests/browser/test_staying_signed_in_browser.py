@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from werkzeug.serving import make_server
 
 from pointsapp.extensions import db, login_manager
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, sign_in
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, serve, sign_in
 from tests.conftest import make_test_app
 
 pytestmark = pytest.mark.browser
@@ -18,14 +15,10 @@ pytestmark = pytest.mark.browser
 def proxied_server(app):
     """The app as deployed behind one proxy (TRUSTED_PROXIES=1), on 127.0.0.1."""
     proxied = make_test_app(TRUSTED_PROXIES=1)
-    server = make_server("127.0.0.1", 0, proxied, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        with serve(proxied) as base_url:
+            yield base_url
     finally:
-        server.shutdown()
-        thread.join(timeout=5)
         with proxied.app_context():
             db.engine.dispose()
 
