@@ -212,21 +212,43 @@ class EventResult:
     index: int
     external_id: str | None
     status: str  # created | duplicate | conflict | invalid
-    event: Event | None = None
+    event_id: int | None = None
     awards: list[dict] = dataclasses.field(default_factory=list)
     error: DomainError | None = None
+
+    @property
+    def event(self) -> Event | None:
+        """The stored event, read when asked for: a batch keeps ids, not an ORM object per event."""
+        return db.session.get(Event, self.event_id) if self.event_id is not None else None
 
     def as_dict(self) -> dict:
         body = {
             "index": self.index,
             "external_id": self.external_id,
-            "id": self.event.id if self.event is not None else None,
+            "id": self.event_id,
             "status": self.status,
             "awards": self.awards,
         }
         if self.error is not None:
             body["error"] = self.error.to_dict()
         return body
+
+
+@dataclasses.dataclass(frozen=True)
+class NewEvent:
+    """An event the batch has just inserted: its id and what was posted, without an ORM object.
+
+    It has the attributes ``_shares`` and the bonus reads; the rarer work that
+    needs the stored row (a veto, a correction, a badge) loads the ``Event``.
+    """
+
+    id: int
+    external_id: str
+    type: str
+    user_id: int
+    occurred_at: dt.datetime
+    quantity: int
+    participants: list[int]
 
 
 def award_dicts(entries: list[LedgerEntry]) -> list[dict]:
@@ -290,7 +312,10 @@ def ingest_events(raw_items: list, *, source: str, actor_id: int | None, naive_i
     batch = [(i, item) for i, item in fresh.values() if item.related_external_id is None]
     for result in _store_batch(batch, source, actor_id, versions, mentorships):
         results[result.index] = result
-        known_events[result.external_id] = result.event
+    stored_now = [results[i] for i, _ in batch]
+    if any(item.related_external_id is not None for _, item in fresh.values()) or twins:
+        # Later items may name or repeat these: they are answered from the stored rows.
+        known_events.update(_stored_events(source, {r.external_id for r in stored_now}))
     for i, item in fresh.values():  # clawbacks and corrections name an earlier event: one at a time, after the batch
         if item.related_external_id is not None:
             results[i] = _ingest_one(i, item, source, actor_id, known_events, versions, mentorships)
@@ -336,7 +361,7 @@ def _lock_wallets(user_ids: set[int]) -> None:
 
 def _known(i: int, item: EventInput, stored: Event) -> EventResult:
     if stored.payload_hash == item.payload_hash:
-        return EventResult(i, item.external_id, "duplicate", event=stored)
+        return EventResult(i, item.external_id, "duplicate", event_id=stored.id)
     error = Conflict(
         _(
             "Event %(external_id)s was already received with different details; send a new external_id for a new event, or ask an admin to reverse the stored one.",
@@ -345,7 +370,7 @@ def _known(i: int, item: EventInput, stored: Event) -> EventResult:
         external_id=item.external_id,
         event_id=stored.id,
     )
-    return EventResult(i, item.external_id, "conflict", event=stored, error=error)
+    return EventResult(i, item.external_id, "conflict", event_id=stored.id, error=error)
 
 
 def _store_batch(items: list[tuple[int, EventInput]], source, actor_id, versions, mentorships) -> list[EventResult]:
@@ -354,8 +379,9 @@ def _store_batch(items: list[tuple[int, EventInput]], source, actor_id, versions
     The events go in with ``ON CONFLICT DO NOTHING``: the unique identity still
     decides, and an event a concurrent request stored first is simply not
     returned, so it is answered as that request stored it (duplicate or
-    conflict). Per-event work that is rare (a mentorship bonus, a compliance
-    veto) and the event listeners follow, in the order of the batch.
+    conflict). Only ids come back (no ORM object per event). Per-event work
+    that is rare (a mentorship bonus, a compliance veto, a correction) and the
+    badge checks follow, in the order of the batch.
     """
     if not items:
         return []
@@ -377,21 +403,23 @@ def _store_batch(items: list[tuple[int, EventInput]], source, actor_id, versions
         }
         for _, item in items
     ]
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(Event).on_conflict_do_nothing(index_elements=["source", "external_id"]).returning(Event)
-    stored = {event.external_id: event for event in db.session.scalars(stmt, rows)}
-    postings = [
-        posting
+    stmt = _INSERT_EVENTS[db.session.get_bind().dialect.name]
+    ids = {external_id: event_id for event_id, external_id in db.session.execute(stmt, rows)}
+    created = {
+        item.external_id: NewEvent(
+            ids[item.external_id], item.external_id, item.type, item.user_id, item.occurred_at, item.quantity, item.participants
+        )
         for _, item in items
-        if item.external_id in stored
-        for posting in _shares(stored[item.external_id], rules_of[item.external_id])
-    ]
-    entries: dict[int, list[LedgerEntry]] = defaultdict(list)
+        if item.external_id in ids
+    }
+    postings = [posting for ext, event in created.items() for posting in _shares(event, rules_of[ext])]
+    entries: dict[int, list] = defaultdict(list)
     for entry in ledger.post_many(postings):
         entries[entry.event_id].append(entry)
+    forbidding = corrections.forbidding_rules({event.type for event in created.values()})
     results = []
     for i, item in items:
-        event = stored.get(item.external_id)
+        event = created.get(item.external_id)
         if event is None:  # a concurrent request stored this identity first: answer as it did
             results.append(
                 _known(
@@ -401,12 +429,37 @@ def _store_batch(items: list[tuple[int, EventInput]], source, actor_id, versions
                 )
             )
             continue
+        rule = rules_of[item.external_id]
         awarded = entries[event.id] + _after_award(
-            event, rules_of[item.external_id], entries[event.id], versions, mentorships, actor_id
+            event, rule, entries[event.id], versions, mentorships, actor_id, forbidding[event.type]
         )
-        results.append(EventResult(i, item.external_id, "created", event=event, awards=award_dicts(awarded)))
-    badges.check_events([result.event for result in results if result.status == "created"])
+        results.append(EventResult(i, item.external_id, "created", event_id=event.id, awards=award_dicts(awarded)))
+    _check_badges(list(created.values()))
     return results
+
+
+def _insert_events(dialect):
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING id, external_id`` for a batch of events."""
+    table = Event.__table__
+    return (
+        dialect.insert(table)
+        .on_conflict_do_nothing(index_elements=["source", "external_id"])
+        .returning(table.c.id, table.c.external_id)
+    )
+
+
+_INSERT_EVENTS = {"postgresql": _insert_events(postgresql), "sqlite": _insert_events(sqlite)}
+
+
+def _check_badges(created: list[NewEvent]) -> None:
+    """Award the badges a batch reached; only events of a type some badge counts are read back."""
+    with_badges = badges.types_with_badges({event.type for event in created})
+    wanted = [event.id for event in created if event.type in with_badges]
+    if not wanted:
+        return
+    stored = {event.id: event for event in db.session.scalars(sa.select(Event).where(Event.id.in_(wanted)))}
+    for event_id in wanted:  # in the order of the batch, as they were stored
+        badges.check_event(stored[event_id])
 
 
 def mentorship_deal_types() -> tuple[str, ...]:
@@ -474,21 +527,29 @@ def _ingest_one(i, item: EventInput, source, actor_id, known_events, versions, m
             raise
         return _known(i, item, stored)
     known_events[item.external_id] = event
-    return EventResult(i, item.external_id, "created", event=event, awards=award_dicts(entries))
+    return EventResult(i, item.external_id, "created", event_id=event.id, awards=award_dicts(entries))
 
 
-def _after_award(event: Event, rule: Rule | None, entries: list, versions, mentorships, actor_id) -> list[LedgerEntry]:
-    """A mentee's first deal pays the mentorship bonus; a breach vetoes; corrections see the stored event."""
-    bonus: list[LedgerEntry] = []
-    deal = event.type in mentorship_deal_types()
+def _after_award(
+    new: NewEvent, rule: Rule | None, entries: list, versions, mentorships, actor_id, forbidding: list[tuple[str, str]]
+) -> list[LedgerEntry]:
+    """A mentee's first deal pays the mentorship bonus; a breach vetoes; corrections see the stored event.
+
+    Most events need none of this: then the stored row is not even read.
+    """
+    deal = new.type in mentorship_deal_types()
     mentorship = next((mentorships[e.user_id] for e in entries if deal and e.points > 0 and e.user_id in mentorships), None)
+    if mentorship is None and new.type != COMPLIANCE_BREACH_TYPE and not forbidding:
+        return []
+    event = db.session.get(Event, new.id)
+    bonus: list[LedgerEntry] = []
     if mentorship is not None:
         bonus = mentoring.pay_first_deal_bonus(mentorship, event, rule_at(versions[MENTORSHIP_BONUS_TYPE], event.occurred_at))
         if bonus:
             mentorships.pop(mentorship.mentee_id, None)
     if event.type == COMPLIANCE_BREACH_TYPE:
         vetoes.veto_for_event(event, f"{rule.name if rule else 'Compliance breach'} (event {event.external_id})")
-    corrections.event_stored(event, related=None, actor_id=actor_id)
+    corrections.event_stored(event, related=None, actor_id=actor_id, forbidding=forbidding)
     return bonus
 
 
@@ -497,7 +558,7 @@ def _award(event: Event, rule: Rule | None) -> list:
     return ledger.post_many(_shares(event, rule))
 
 
-def _shares(event: Event, rule: Rule | None) -> list[ledger.Posting]:
+def _shares(event: Event | NewEvent, rule: Rule | None) -> list[ledger.Posting]:
     """The entries a rule pays for an event: the owner's, or equal shares with the participants."""
     if rule is None:
         return []

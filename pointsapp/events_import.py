@@ -75,7 +75,7 @@ def report_lines(rows: list[tuple[int, dict]], results: list[earning.EventResult
             "row": line,
             "external_id": result.external_id,
             "status": result.status,
-            "event_id": result.event.id if result.event is not None else None,
+            "event_id": result.event_id,
             "points": sum(a["points"] for a in result.awards),
         }
         if result.error is not None:

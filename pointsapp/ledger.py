@@ -222,6 +222,7 @@ def post_many(postings: list[Posting]) -> list[sa.Row]:
     One multi-row insert for the entries, one wallet update per user with the
     sum of their points, one upsert per (user, period) rollup row touched. The
     caller locks the wallets first (in id order) when batches may overlap.
+    Returns rows of (id, user_id, points, kind, reason, event_id), in order.
     """
     if not postings:
         return []
@@ -242,8 +243,8 @@ def post_many(postings: list[Posting]) -> list[sa.Row]:
         }
         for p in postings
     ]
-    # Core rows (id, user_id, points, kind, reason, …), not ORM objects: loading a thousand objects costs more than the insert.
-    entries = list(db.session.execute(_entries.insert().returning(*_entries.c, sort_by_parameter_order=True), rows))
+    # Core rows, not ORM objects: loading a thousand objects costs more than the insert.
+    entries = list(db.session.execute(_INSERT_ENTRIES, rows))
     points: dict[int, int] = defaultdict(int)
     earned: dict[int, int] = defaultdict(int)
     rollups: dict[tuple[int, str, str], int] = defaultdict(int)
@@ -299,6 +300,16 @@ def _rollup_upsert(dialect: str):
 
 
 _ROLLUP_UPSERT = {name: _rollup_upsert(name) for name in ("postgresql", "sqlite")}
+# Only what an award answer needs comes back: every returned time would be parsed again, row by row.
+_INSERT_ENTRIES = _entries.insert().returning(
+    _entries.c.id,
+    _entries.c.user_id,
+    _entries.c.points,
+    _entries.c.kind,
+    _entries.c.reason,
+    _entries.c.event_id,
+    sort_by_parameter_order=True,
+)
 
 
 def _add_to_rollups(user_id: int, points: int, moment: dt.datetime) -> None:

@@ -79,10 +79,14 @@ def queue(
 
 
 def queue_many(kind: str, template: str, items: list[tuple[int, dict]], *, url: str = "/") -> None:
-    """Queue one notification per (user_id, params) in a single flush (an ingestion batch)."""
+    """Queue one notification per (user_id, params) in one multi-row insert (an ingestion batch).
+
+    A Core insert on the table, not the ORM's bulk insert: no objects are wanted
+    back, and the column defaults (status, created_at) apply all the same.
+    """
     if items:
         db.session.execute(
-            sa.insert(Notification),
+            sa.insert(Notification.__table__),
             [{"user_id": user_id, "kind": kind, "template": template, "params": params, "url": url} for user_id, params in items],
         )
 
