@@ -244,7 +244,12 @@ def post_many(postings: list[Posting]) -> list[sa.Row]:
         for p in postings
     ]
     # Core rows, not ORM objects: loading a thousand objects costs more than the insert.
-    entries = list(db.session.execute(_INSERT_ENTRIES, rows))
+    if db.session.get_bind().dialect.name == "sqlite":
+        # SQLAlchemy keeps the order of RETURNING on SQLite only by inserting row by row. One statement
+        # numbers its rows in the order of its VALUES (rowid = the largest so far + 1): sort by id instead.
+        entries = sorted(db.session.execute(_INSERT_ENTRIES, rows), key=lambda entry: entry.id)
+    else:
+        entries = list(db.session.execute(_INSERT_ENTRIES_IN_ORDER, rows))
     points: dict[int, int] = defaultdict(int)
     earned: dict[int, int] = defaultdict(int)
     rollups: dict[tuple[int, str, str], int] = defaultdict(int)
@@ -301,15 +306,9 @@ def _rollup_upsert(dialect: str):
 
 _ROLLUP_UPSERT = {name: _rollup_upsert(name) for name in ("postgresql", "sqlite")}
 # Only what an award answer needs comes back: every returned time would be parsed again, row by row.
-_INSERT_ENTRIES = _entries.insert().returning(
-    _entries.c.id,
-    _entries.c.user_id,
-    _entries.c.points,
-    _entries.c.kind,
-    _entries.c.reason,
-    _entries.c.event_id,
-    sort_by_parameter_order=True,
-)
+_ENTRY_ANSWER = (_entries.c.id, _entries.c.user_id, _entries.c.points, _entries.c.kind, _entries.c.reason, _entries.c.event_id)
+_INSERT_ENTRIES = _entries.insert().returning(*_ENTRY_ANSWER)
+_INSERT_ENTRIES_IN_ORDER = _entries.insert().returning(*_ENTRY_ANSWER, sort_by_parameter_order=True)
 
 
 def _add_to_rollups(user_id: int, points: int, moment: dt.datetime) -> None:
