@@ -163,6 +163,8 @@ def test_api_errors_in_chinese_have_no_english(api_as, chinese_branch):
         member.post("/awards", {"user_id": 1, "points": 5, "reason": "x"}, headers=ZH),
         member.get("/leaderboard?period=10y", headers=ZH),
         member.post("/rules", {"event_type": "Bad Type", "name": "", "points": 0}, headers=ZH),
+        member.post("/awards", {"user_id": 1, "points": 5, "reason": "a\u0000b"}, headers=ZH),
+        api_as(factories.integration()).get("/me", headers=ZH),
     ]
     for answer in answers:
         error = answer.get_json()["error"]
