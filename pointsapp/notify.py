@@ -18,7 +18,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from pointsapp import pagination, periods, push
+from pointsapp import names, pagination, periods, push
 from pointsapp.errors import NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.models import Notification, NotificationPreference, PushSubscription, User
@@ -112,18 +112,23 @@ def _redemption(decision: str):
     return render
 
 
+def _title(p: dict) -> str:
+    """A challenge's title in the reader's language (``titles`` by language), else the base title."""
+    return (p.get("titles") or {}).get(names.reader_language()) or p["title"]
+
+
 def _challenge_launched(p: dict) -> tuple[str, str]:
     body = _("A new team challenge is on. Let's go!")
     if p.get("points"):
         body = _("A new team challenge is on: %(points)s points for the team. Let's go!", points=p["points"])
-    return _("Challenge launched: %(title)s", title=p["title"]), body
+    return _("Challenge launched: %(title)s", title=_title(p)), body
 
 
 def _challenge_closed(p: dict) -> tuple[str, str]:
     body = _("The challenge is over. See how the team did.")
     if p.get("points"):
         body = _("The challenge is over. Your share: %(points)s points.", points=p["points"])
-    return _("Challenge closed: %(title)s", title=p["title"]), body
+    return _("Challenge closed: %(title)s", title=_title(p)), body
 
 
 def _challenge_restated(p: dict) -> tuple[str, str]:
@@ -135,7 +140,7 @@ def _challenge_restated(p: dict) -> tuple[str, str]:
             after=p["after"],
             before=p["before"],
         )
-    return _("Challenge restated: %(title)s", title=p["title"]), _with_reason(body, p)
+    return _("Challenge restated: %(title)s", title=_title(p)), _with_reason(body, p)
 
 
 def _goal_reminder(p: dict) -> tuple[str, str]:
