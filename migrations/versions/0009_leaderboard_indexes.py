@@ -6,7 +6,7 @@ user. The people standing at 0 are listed in name order (by code point, as
 the ranking sorts) along an index on (name, id), a few rows at a time.
 
 Revision ID: 0009
-Revises: 0008
+Revises: 0010 (0009 was set aside for this revision while 0010 landed first)
 Create Date: 2026-11-29 18:00:00
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0009'
-down_revision = '0008'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
