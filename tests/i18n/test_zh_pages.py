@@ -175,6 +175,8 @@ def test_the_api_docs_page_in_chinese_has_no_english_beyond_codes_and_header_nam
     client = login(app.test_client(), chinese_branch["member"])
     page = client.get("/api/docs").get_data(as_text=True)
     assert "用邮箱和密码换取 Bearer 令牌。" in page and "<h2>团队挑战</h2>" in page
+    sections = re.findall(r"<h2>([^<]+)</h2>", page)
+    assert sections[:3] == ["组织架构", "积分钱包", "积分奖励"]  # the document's order of tags
     # HTTP methods are codes; header names and the values inside the texts are what a developer types.
     assert set(english_words(page)) <= {"GET", "POST", "PUT", "PATCH", "DELETE", "Authorization"} | DOC_CODES
 
