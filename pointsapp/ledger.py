@@ -21,6 +21,8 @@ Design overview
   a restated payout's difference by ``corrects_id`` (a payout may be corrected
   more than once), and both name the event that caused them by
   ``cause_event_id`` (see ``corrections``).
+* Every change to a wallet row (an entry, a hold placed or closed) adds one to
+  its ``version``: the key of what is cached of a wallet (``wallet_cache``).
 * Debits that must not overdraw, and holds, are conditional updates
   (``... WHERE balance - held >= :cost``): a row count of 0 means refused. That
   is race-free on PostgreSQL under Read Committed and on SQLite, whose write
@@ -285,6 +287,7 @@ _CREDIT_WALLET = (
         balance=_wallet.c.balance + sa.bindparam("b_points"),
         lifetime_earned=_wallet.c.lifetime_earned + sa.bindparam("b_earned"),
         updated_at=sa.bindparam("b_now", type_=Wallet.updated_at.type),
+        version=_wallet.c.version + 1,
     )
 )
 
@@ -362,7 +365,7 @@ def place_hold(user_id: int, points: int, *, reason: str) -> Hold:
     placed = db.session.execute(
         sa.update(Wallet)
         .where(Wallet.user_id == user_id, Wallet.balance - Wallet.held >= points)
-        .values(held=Wallet.held + points, updated_at=now)
+        .values(held=Wallet.held + points, updated_at=now, version=Wallet.version + 1)
     ).rowcount
     if placed != 1:
         wallet = wallet_of(user_id)
@@ -387,7 +390,11 @@ def _close_hold(hold_id: int, status: str) -> Hold:
         raise NotFound(_("No such hold."))
     if closed != 1:
         raise InvalidTransition(_("This hold is already %(status)s.", status=hold.status))
-    db.session.execute(sa.update(Wallet).where(Wallet.user_id == hold.user_id).values(held=Wallet.held - hold.points))
+    db.session.execute(
+        sa.update(Wallet)
+        .where(Wallet.user_id == hold.user_id)
+        .values(held=Wallet.held - hold.points, updated_at=utcnow(), version=Wallet.version + 1)
+    )
     return hold
 
 
