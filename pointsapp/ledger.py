@@ -82,24 +82,41 @@ class WalletView:
 
 
 def wallet_summary(user_id: int, at: dt.datetime | None = None) -> WalletView:
-    """Balance, held, available, lifetime and this week/month/quarter/year's points."""
-    wallet = wallet_of(user_id)
+    """Balance, held, available, lifetime and this week/month/quarter/year's points (one query)."""
     keys = period_keys(at or utcnow())
-    rows = db.session.execute(_PERIOD_POINTS, {"user_id": user_id, "keys": list(keys.values())})
-    totals = {period: 0 for period in PERIODS} | {period: points for period, key, points in rows if keys[period] == key}
+    row = db.session.execute(_SUMMARY, {"user_id": user_id} | {f"key_{period}": keys[period] for period in PERIODS}).first()
+    if row is None:
+        raise NotFound(_("This user has no wallet."))
+    balance, held, lifetime_earned, *points = row
     return WalletView(
-        balance=wallet.balance,
-        held=wallet.held,
-        available=wallet.balance - wallet.held,
-        lifetime_earned=wallet.lifetime_earned,
-        period_points=totals,
+        balance=balance,
+        held=held,
+        available=balance - held,
+        lifetime_earned=lifetime_earned,
+        period_points={period: got or 0 for period, got in zip(PERIODS, points, strict=True)},
     )
 
 
-# Built once: the wallet is the most read page (keys of different periods never collide: 2026-W48, 2026-11, 2026-Q4, 2026).
-_PERIOD_POINTS = sa.select(PeriodTotal.period, PeriodTotal.period_key, PeriodTotal.points).where(
-    PeriodTotal.user_id == sa.bindparam("user_id"), PeriodTotal.period_key.in_(sa.bindparam("keys", expanding=True))
-)
+def _period_points(period: str):
+    rollup = PeriodTotal.__table__
+    return (
+        sa.select(rollup.c.points)
+        .where(
+            rollup.c.user_id == Wallet.__table__.c.user_id,
+            rollup.c.period == period,
+            rollup.c.period_key == sa.bindparam(f"key_{period}"),
+        )
+        .scalar_subquery()
+    )
+
+
+# Built once: the wallet is the most read page and API. Core columns, no ORM objects: a summary is read, never changed.
+_SUMMARY = sa.select(
+    Wallet.__table__.c.balance,
+    Wallet.__table__.c.held,
+    Wallet.__table__.c.lifetime_earned,
+    *(_period_points(period) for period in PERIODS),
+).where(Wallet.__table__.c.user_id == sa.bindparam("user_id"))
 
 
 # --- entries -----------------------------------------------------------------
