@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, g, render_template, request
+from flask import Blueprint, current_app, g, render_template, request, session
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -47,16 +47,37 @@ def live_state(user_id: int) -> dict:
 @bp.get("/wallet")
 @login_required
 def index():
-    """Show my wallet: its content comes from the page cache while nothing it is made of has changed."""
+    """Show my wallet, from the page cache while nothing it shows has changed (see ``page_key``)."""
     user = current_user._get_current_object()
     key = page_key(user)
+    if key is None:
+        return render_template("wallet/page.html", content=Markup(render_template("wallet/_content.html", **page_parts(user))))
     pages = _page_cache()
-    content = pages.get(key) if key is not None else None
+    around = layout_key()
+    if around is not None and (page := pages.get((key, around))) is not None:
+        return page
+    content = pages.get(key)
     if content is None:
         content = Markup(render_template("wallet/_content.html", **page_parts(user)))
-        if key is not None:
-            pages.put(key, content)
-    return render_template("wallet/page.html", content=content)
+        pages.put(key, content)
+    page = render_template("wallet/page.html", content=content)
+    if around is not None:
+        pages.put((key, around), page)
+    return page
+
+
+def layout_key() -> tuple | None:
+    """What the layout around the content shows besides the content's key; None when it must be rendered.
+
+    The layout carries a CSRF token signed for this session's secret token (kept
+    in the session): a page is kept per secret, so its token stays valid for this
+    session only (signed tokens do not expire: ``WTF_CSRF_TIME_LIMIT``). A session
+    without its secret yet, or with a message waiting to be shown, is rendered.
+    """
+    secret = session.get("csrf_token")
+    if secret is None or "_flashes" in session:
+        return None
+    return request.path, secret, g.unread
 
 
 def page_parts(user) -> dict:

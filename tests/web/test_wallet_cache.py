@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -140,3 +142,29 @@ def test_the_timed_cache_forgets_the_least_recently_used_and_the_expired(monkeyp
     off = page_cache.TimedCache(size=10, seconds=0)
     off.put("a", 1)
     assert off.get("a") is None
+
+
+def _csrf(html: str) -> str:
+    return re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+
+
+def test_a_kept_page_carries_a_csrf_token_of_its_own_session(org, app):
+    factories.give_points(org.alice, 10)
+    first, second = login(app.test_client(), org.alice), login(app.test_client(), org.alice)
+    for _ in range(2):
+        mine, theirs = first.get("/wallet").get_data(as_text=True), second.get("/wallet").get_data(as_text=True)
+    assert _csrf(mine) != _csrf(theirs)
+    for client, html in ((first, mine), (second, theirs)):
+        answer = client.post("/language", data={"locale": "zh", "next": "/wallet", "csrf_token": _csrf(html)})
+        assert answer.status_code == 302
+    assert second.post("/language", data={"locale": "en", "csrf_token": _csrf(mine)}).status_code == 400
+
+
+def test_a_waiting_message_shows_on_a_kept_page_once(org, client):
+    login(client, org.alice)
+    client.get("/wallet")
+    client.get("/wallet")
+    with client.session_transaction() as kept:
+        kept["_flashes"] = [("success", "Your redemption was sent.")]
+    assert "Your redemption was sent." in client.get("/wallet").get_data(as_text=True)
+    assert "Your redemption was sent." not in client.get("/wallet").get_data(as_text=True)
