@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 WORKERS ?= 2
 export FLASK_APP := pointsapp
 
-.PHONY: run test lint fuzz install migrate seed serve translations browser-deps oidc-deps bench bench-quick bench-deps clean
+.PHONY: run test lint fuzz install migrate seed serve translations browser-deps oidc-deps lighthouse-deps lighthouse bench bench-quick bench-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,17 @@ oidc-deps: tests/oidc/node_modules/.package-lock.json
 
 tests/oidc/node_modules/.package-lock.json: tests/oidc/package.json tests/oidc/package-lock.json
 	cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error
+
+# Lighthouse (npm lighthouse, pinned in tests/lighthouse) on login and wallet, zh and en, mobile, Debian's chromium:
+# serves a demo database on 127.0.0.1:$(LIGHTHOUSE_PORT), prints the scores, fails below 95 (docs/lighthouse.md).
+LIGHTHOUSE_PORT ?= 8810
+lighthouse-deps: tests/lighthouse/node_modules/.package-lock.json
+
+tests/lighthouse/node_modules/.package-lock.json: tests/lighthouse/package.json tests/lighthouse/package-lock.json
+	cd tests/lighthouse && npm ci --no-audit --no-fund --loglevel=error
+
+lighthouse: install browser-deps lighthouse-deps
+	LIGHTHOUSE_PORT=$(LIGHTHOUSE_PORT) CHROME_PATH=$${CHROME_PATH:-/usr/bin/chromium} $(BIN)/python tests/lighthouse/audit.py
 
 test: install browser-deps oidc-deps
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -31,7 +31,7 @@ import math
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from pointsapp import audit, budgets, ledger, notify, policy, vetoes
+from pointsapp import audit, budgets, ledger, names, notify, policy, vetoes
 from pointsapp.errors import NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.models import Challenge, ChallengePayout, Event, Team, User
@@ -145,19 +145,25 @@ def view(challenge: Challenge) -> ChallengeView:
         )
     )
     ids = set(values) | {p.user_id for p in payouts}
-    names = dict(db.session.execute(sa.select(User.id, User.name).where(User.id.in_(ids))).all()) if ids else {}
+    user_names = dict(db.session.execute(sa.select(User.id, User.name).where(User.id.in_(ids))).all()) if ids else {}
     team = db.session.get(Team, challenge.team_id)
     contributions = [
-        {"user_id": uid, "name": names.get(uid, ""), "value": value}
+        {"user_id": uid, "name": user_names.get(uid, ""), "value": value}
         for uid, value in sorted(values.items(), key=lambda item: (-item[1], item[0]))
     ]
     return ChallengeView(
         challenge=challenge,
-        team_name=team.name if team else "",
+        team_name=names.localized(team) if team else "",
         progress=sum(values.values()) if challenge.status == "active" else challenge.progress,
         contributions=contributions,
-        payouts=[{"user_id": p.user_id, "name": names.get(p.user_id, ""), "points": p.points} for p in payouts],
+        payouts=[{"user_id": p.user_id, "name": user_names.get(p.user_id, ""), "points": p.points} for p in payouts],
     )
+
+
+def title_params(challenge: Challenge) -> dict:
+    """A notification's title parameters: the base title and its translations, rendered in the reader's language."""
+    titles = {language: texts["title"] for language, texts in (challenge.translations or {}).items() if texts.get("title")}
+    return {"title": challenge.title, "titles": titles} if titles else {"title": challenge.title}
 
 
 def get_challenge(actor: User, challenge_id: int) -> ChallengeView:
@@ -220,8 +226,12 @@ def launch(
     pool: int,
     starts_at: dt.datetime,
     ends_at: dt.datetime,
+    translations: dict | None = None,
 ) -> Challenge:
-    """Launch a challenge for a team the actor leads (or any team, for an admin)."""
+    """Launch a challenge for a team the actor leads (or any team, for an admin).
+
+    ``translations`` carries the title in other languages, ``{"zh": {"title": …}}``.
+    """
     if db.session.get(Team, team_id) is None:
         raise NotFound(
             _("There is no team %(team_id)s.", team_id=team_id), fields={"team_id": [_("No team %(team_id)s.", team_id=team_id)]}
@@ -243,12 +253,19 @@ def launch(
         fields["ends_at"] = [_("Give the end date and time.")]
     if starts_at is not None and ends_at is not None and as_utc(ends_at) <= as_utc(starts_at):
         fields["ends_at"] = [_("The end must be after the start.")]
+    try:
+        translations = names.clean_translations(translations, names.CHALLENGE_FIELDS)
+    except ValidationFailed as error:
+        fields |= error.fields
     if fields:
-        raise ValidationFailed("The challenge cannot be launched: " + " ".join(v[0] for v in fields.values()), fields=fields)
+        raise ValidationFailed(
+            _("The challenge cannot be launched: %(problems)s", problems=" ".join(v[0] for v in fields.values())), fields=fields
+        )
     budget_month = budgets.reserve(actor, team_id, pool)  # a lead's pool comes out of the team budget
     challenge = Challenge(
         team_id=team_id,
         title=title[:160],
+        translations=translations,
         event_type=event_type[:64],
         target=target,
         pool=pool,
@@ -269,6 +286,7 @@ def launch(
         {
             "team_id": team_id,
             "title": challenge.title,
+            "translations": translations,
             "event_type": challenge.event_type,
             "target": target,
             "pool": pool,
@@ -277,7 +295,7 @@ def launch(
             "budget_period_key": budget_month,
         },
     )
-    params = {"challenge_id": challenge.id, "title": challenge.title, "target": target, "pool": pool, "points": pool}
+    params = {"challenge_id": challenge.id, **title_params(challenge), "target": target, "pool": pool, "points": pool}
     for user_id in member_ids(team_id):
         notify.queue(
             user_id,
@@ -395,7 +413,7 @@ def close(actor: User | None, challenge_id: int) -> ChallengeView:
             user_id,
             "challenge",
             "challenge_closed",
-            {"challenge_id": challenge.id, "title": challenge.title, "status": status, "points": paid.get(user_id, 0)},
+            {"challenge_id": challenge.id, **title_params(challenge), "status": status, "points": paid.get(user_id, 0)},
             url=f"/challenges/{challenge.id}",
             dedupe_key=f"challenge_closed:{challenge.id}:{user_id}",
         )

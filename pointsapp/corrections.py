@@ -342,7 +342,7 @@ def _tell_members(
             "challenge_restated",
             {
                 "challenge_id": challenge.id,
-                "title": challenge.title,
+                **challenges.title_params(challenge),
                 "status": challenge.status,
                 "before": old,
                 "after": new,

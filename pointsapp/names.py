@@ -1,7 +1,8 @@
-"""Names in two languages: rules, badges, rewards and teams carry translations beside their base text.
+"""Names in two languages: rules, badges, rewards, teams and challenges carry translations beside their base text.
 
 A translatable row has a ``translations`` JSON object such as
-``{"zh": {"name": "贷款签约", "description": "…"}}``. Readers see the text in
+``{"zh": {"name": "贷款签约", "description": "…"}}`` (a challenge's: ``{"zh": {"title": "…"}}``).
+Readers see the text in
 their language (the user's own setting, else ``Accept-Language``, else the
 base language), falling back to the base column when a translation is missing.
 """
@@ -11,15 +12,16 @@ from __future__ import annotations
 import re
 
 import sqlalchemy as sa
-from flask import current_app, has_app_context
+from flask import current_app, g, has_app_context, has_request_context
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from pointsapp.errors import ValidationFailed
 from pointsapp.extensions import db
-from pointsapp.models import Redemption, Reward, Rule
+from pointsapp.models import Challenge, Redemption, Reward, Rule
 
 TRANSLATED_FIELDS = {"name": 120, "description": 2000}  # field → longest text accepted
+CHALLENGE_FIELDS = {"title": 160}  # a challenge has a title and no description
 
 
 def reader_language() -> str:
@@ -28,6 +30,12 @@ def reader_language() -> str:
         return "en"
     locale = get_locale()
     return locale.language if locale is not None else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def reads_base_language() -> bool:
+    """Whether the reader reads the base language (then base texts need no lookup)."""
+    base = current_app.config["BABEL_DEFAULT_LOCALE"] if has_app_context() else "en"
+    return reader_language() == base
 
 
 def other_languages() -> list[str]:
@@ -51,8 +59,11 @@ def translation(obj, language: str, field: str) -> str:
     return ((getattr(obj, "translations", None) or {}).get(language) or {}).get(field) or ""
 
 
-def clean_translations(value) -> dict:
-    """Check a ``translations`` object from a form or the API; return it trimmed, without empty texts."""
+def clean_translations(value, fields: dict[str, int] = TRANSLATED_FIELDS) -> dict:
+    """Check a ``translations`` object from a form or the API; return it trimmed, without empty texts.
+
+    ``fields`` are the translatable fields with their longest length (a challenge's differ).
+    """
     if value is None:
         return {}
     problems: list[str] = []
@@ -69,17 +80,17 @@ def clean_translations(value) -> dict:
             )
             continue
         if not isinstance(texts, dict):
-            problems.append(_("The %(code)s translation must be an object with name and description.", code=language))
+            problems.append(_("The %(code)s translation must be an object of texts by field.", code=language))
             continue
         entry: dict[str, str] = {}
         for field, text in texts.items():
-            if field not in TRANSLATED_FIELDS:
-                problems.append(_("Only name and description can be translated."))
+            if field not in fields:
+                problems.append(_("Only these fields can be translated: %(fields)s.", fields=", ".join(fields)))
             elif text is not None and not isinstance(text, str):
                 problems.append(_("Translations are text."))
             elif text and text.strip():
-                if len(text.strip()) > TRANSLATED_FIELDS[field]:
-                    problems.append(_("At most %(count)d characters.", count=TRANSLATED_FIELDS[field]))
+                if len(text.strip()) > fields[field]:
+                    problems.append(_("At most %(count)d characters.", count=fields[field]))
                 entry[field] = text.strip()
         if entry:
             cleaned[language] = entry
@@ -88,10 +99,10 @@ def clean_translations(value) -> dict:
     return cleaned
 
 
-def form_translations(form) -> dict:
+def form_translations(form, fields: dict[str, int] = TRANSLATED_FIELDS) -> dict:
     """The ``translations`` object from an admin form's side-by-side inputs (``name_zh``, ``description_zh``)."""
     return {
-        language: {field: form.get(f"{field}_{language}", "") for field in TRANSLATED_FIELDS if f"{field}_{language}" in form}
+        language: {field: form.get(f"{field}_{language}", "") for field in fields if f"{field}_{language}" in form}
         for language in other_languages()
     }
 
@@ -105,6 +116,8 @@ def form_translations(form) -> dict:
 _SHARE = re.compile(r" \(share (\d+) of (\d+) of (-?\d+)\)$")
 _EVENT = re.compile(r" \(event (.+)\)$")
 _PERIOD = re.compile(r" \((\d{4}(?:-[WQ]?\d{1,2})?)\)$")
+_CHALLENGE_KEY = re.compile(r"^challenge:(\d+)(?::|$)")
+_CHALLENGE_PREFIXES = ("Team challenge: ", "Restated: team challenge ", "Reversed: Restated: team challenge ")
 
 
 def _rest(rest: str) -> str:
@@ -133,20 +146,71 @@ def entry_reasons(entries) -> dict[int, str]:
         if hold_ids
         else {}
     )
-    return {e.id: _entry_reason(e.reason, rules.get(e.rule_id), rewards.get(e.hold_id)) for e in entries}
+    titles = _challenge_titles(entries)
+    return {e.id: _entry_reason(e.reason, rules.get(e.rule_id), rewards.get(e.hold_id), titles) for e in entries}
 
 
-def _entry_reason(reason: str, rule, reward) -> str:
+def _challenge_titles(entries) -> dict[str, str]:
+    """Base title → title in the reader's language, for the challenges named by these entries' reasons.
+
+    A payout's ``dedupe_key`` (``challenge:<id>``) names its challenge; a reversal's
+    does not, so challenges are also found by their base title.
+    """
+    ids = {int(m[1]) for e in entries if e.dedupe_key and (m := _CHALLENGE_KEY.match(e.dedupe_key))}
+    titles = {_challenge_title_in(e.reason) for e in entries if e.reason.startswith(_CHALLENGE_PREFIXES)} - {None}
+    if not ids and not titles:
+        return {}
+    found = db.session.scalars(sa.select(Challenge).where(sa.or_(Challenge.id.in_(ids), Challenge.title.in_(titles))))
+    return {c.title: localized(c, "title") for c in found}
+
+
+def _challenge_title_in(reason: str) -> str | None:
+    """The base title inside a challenge payout's (or restatement's) reason."""
+    reason = reason.removeprefix("Reversed: ")
+    if reason.startswith("Team challenge: "):
+        return reason.removeprefix("Team challenge: ").split(" — ", 1)[0]
+    if reason.startswith("Restated: team challenge ") and " — " in reason:
+        return reason.removeprefix("Restated: team challenge ").split(" — ", 1)[0]
+    return None
+
+
+def reason_text(reason: str) -> str:
+    """A notification's reason (entry reasons joined by "; ") in the reader's language, by the rules' names."""
+    if not reason or reads_base_language():
+        return reason
+    ellipsis = "…" if reason.endswith("…") else ""
+    rules = _translated_rules()
+    parts = []
+    for part in reason.removesuffix("…").split("; "):
+        rule = next((r for r in rules if part.startswith(r.name)), None)
+        parts.append(_entry_reason(part, rule, None))
+    return "; ".join(parts) + ellipsis
+
+
+def _translated_rules() -> list:
+    """Rules with translations, longest name first (a name may begin another), newest version of a name first."""
+    cached = g.get("_translated_rules") if has_request_context() else None
+    if cached is None:
+        rows = db.session.scalars(sa.select(Rule).order_by(Rule.id.desc()))
+        cached = sorted((r for r in rows if r.translations and r.name), key=lambda r: -len(r.name))
+        if has_request_context():
+            g._translated_rules = cached
+    return cached
+
+
+def _entry_reason(reason: str, rule, reward, titles: dict[str, str] | None = None) -> str:
+    titles = titles or {}
     if reason.startswith("Reversed: ") and " — " in reason:
         what, why = reason.removeprefix("Reversed: ").rsplit(" — ", 1)
-        return _("Reversed: %(what)s — %(why)s", what=_entry_reason(what, rule, reward), why=why)
+        return _("Reversed: %(what)s — %(why)s", what=_entry_reason(what, rule, reward, titles), why=why)
     if rule is not None and rule.name and reason.startswith(rule.name):
         return localized(rule) + _rest(reason[len(rule.name) :])
     if reward is not None:
         return _("Redeemed: %(name)s", name=localized(reward))
     if reason.startswith("Team challenge: "):
-        return _("Team challenge: %(title)s", title=reason.removeprefix("Team challenge: "))
+        title = reason.removeprefix("Team challenge: ")
+        return _("Team challenge: %(title)s", title=titles.get(title, title))
     if reason.startswith("Restated: team challenge ") and " — " in reason:  # see corrections.restate_challenge
         title, why = reason.removeprefix("Restated: team challenge ").split(" — ", 1)
-        return _("Restated: team challenge %(title)s — %(why)s", title=title, why=why)
+        return _("Restated: team challenge %(title)s — %(why)s", title=titles.get(title, title), why=why)
     return reason

@@ -18,10 +18,10 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from pointsapp import pagination, periods, push
+from pointsapp import names, pagination, periods, push
 from pointsapp.errors import NotFound, ValidationFailed
 from pointsapp.extensions import db
-from pointsapp.models import Notification, NotificationPreference, PushSubscription, User
+from pointsapp.models import Badge, Notification, NotificationPreference, PushSubscription, Redemption, User
 from pointsapp.models.notify import PushDelivery
 
 log = logging.getLogger(__name__)
@@ -96,11 +96,26 @@ def _with_reason(text: str, params: dict) -> str:
 
 
 def _points_awarded(p: dict) -> tuple[str, str]:
-    return _("You earned %(points)s points", points=p["points"]), p.get("reason") or _("Open your wallet to see it.")
+    reason = names.reason_text(p.get("reason") or "")
+    return _("You earned %(points)s points", points=p["points"]), reason or _("Open your wallet to see it.")
+
+
+def _badge_name(p: dict) -> str:
+    """The badge's name in the reader's language (the stored one is the base name)."""
+    badge = None if names.reads_base_language() or not p.get("badge_id") else db.session.get(Badge, p["badge_id"])
+    return names.localized(badge) if badge is not None else p["name"]
+
+
+def _reward_name(p: dict) -> str:
+    """The reward's name in the reader's language (the stored one is the base name)."""
+    wanted = not names.reads_base_language() and p.get("redemption_id")
+    redemption = db.session.get(Redemption, p["redemption_id"]) if wanted else None
+    return names.localized(redemption.reward) if redemption is not None else p["reward"]
 
 
 def _redemption(decision: str):
     def render(p: dict) -> tuple[str, str]:
+        p = p | {"reward": _reward_name(p)}
         if decision == "approved":
             return _("Reward approved"), _with_reason(_("%(reward)s is yours. Enjoy it!", reward=p["reward"]), p)
         if decision == "rejected":
@@ -112,18 +127,23 @@ def _redemption(decision: str):
     return render
 
 
+def _title(p: dict) -> str:
+    """A challenge's title in the reader's language (``titles`` by language), else the base title."""
+    return (p.get("titles") or {}).get(names.reader_language()) or p["title"]
+
+
 def _challenge_launched(p: dict) -> tuple[str, str]:
     body = _("A new team challenge is on. Let's go!")
     if p.get("points"):
         body = _("A new team challenge is on: %(points)s points for the team. Let's go!", points=p["points"])
-    return _("Challenge launched: %(title)s", title=p["title"]), body
+    return _("Challenge launched: %(title)s", title=_title(p)), body
 
 
 def _challenge_closed(p: dict) -> tuple[str, str]:
     body = _("The challenge is over. See how the team did.")
     if p.get("points"):
         body = _("The challenge is over. Your share: %(points)s points.", points=p["points"])
-    return _("Challenge closed: %(title)s", title=p["title"]), body
+    return _("Challenge closed: %(title)s", title=_title(p)), body
 
 
 def _challenge_restated(p: dict) -> tuple[str, str]:
@@ -135,7 +155,7 @@ def _challenge_restated(p: dict) -> tuple[str, str]:
             after=p["after"],
             before=p["before"],
         )
-    return _("Challenge restated: %(title)s", title=p["title"]), _with_reason(body, p)
+    return _("Challenge restated: %(title)s", title=_title(p)), _with_reason(body, p)
 
 
 def _goal_reminder(p: dict) -> tuple[str, str]:
@@ -158,7 +178,7 @@ MESSAGES = {
     "challenge_launched": _challenge_launched,
     "challenge_closed": _challenge_closed,
     "challenge_restated": _challenge_restated,
-    "badge_earned": lambda p: (_("New badge: %(name)s", name=p["name"]), _("You earned a badge. Well done!")),
+    "badge_earned": lambda p: (_("New badge: %(name)s", name=_badge_name(p)), _("You earned a badge. Well done!")),
     "honour_awarded": lambda p: (_("Honour: %(title)s", title=p["title"]), _("You have been honoured. Congratulations!")),
     "goal_reminder": _goal_reminder,
     "rank_nudge": lambda p: (_("Almost in the top 3"), _("%(gap)s points from the top 3 this week.", gap=p["gap"])),

@@ -6,7 +6,10 @@
 "use strict";
 
 const VERSION = "__VERSION__";
-const SHELL_CACHE = "pointsapp-shell-" + VERSION;
+// The page registers the worker as /sw.js?lang=<its language>; a new language installs a new worker.
+const LANGUAGE = new URL(self.location.href).searchParams.get("lang") || "en";
+const OFFLINE_URL = "/offline?lang=" + encodeURIComponent(LANGUAGE);
+const SHELL_CACHE = "pointsapp-shell-" + VERSION + "-" + LANGUAGE;
 // Pages hold one user's data: never kept across a logout (see "fetch").
 const PAGES_CACHE = "pointsapp-pages-" + VERSION;
 const SHELL = [
@@ -18,6 +21,7 @@ const SHELL = [
   "/static/icons/icon-192.png",
   "/static/icons/icon-512.png",
   "/manifest.json",
+  OFFLINE_URL,
 ];
 const WALLET_PATHS = ["/", "/wallet"];
 const NETWORK_TIMEOUT_MS = 5000;
@@ -102,13 +106,10 @@ async function markOffline(cached) {
   return new Response(html, { status: 200, headers: headers });
 }
 
-function offlinePage() {
-  const html = '<!doctype html><html lang="en" data-offline-at=""><head><meta charset="utf-8">' +
-    '<meta name="viewport" content="width=device-width, initial-scale=1"><title>Offline · pointsapp</title>' +
-    '<link rel="stylesheet" href="/static/css/app.css"></head><body><main>' +
-    '<div class="card empty"><h1>You are offline</h1><p class="muted">This page needs a connection. ' +
-    'Your wallet is available offline once you have opened it.</p>' +
-    '<p><a class="button primary" href="/wallet">Open my wallet</a></p></div></main></body></html>';
+// The offline page in the worker's language, precached from the server (/offline?lang=…).
+async function offlinePage() {
+  const cached = await caches.match(OFFLINE_URL, { cacheName: SHELL_CACHE });
+  const html = cached ? await cached.text() : '<!doctype html><html data-offline-at=""><body><h1>pointsapp</h1></body></html>';
   return new Response(html, { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } });
 }
 

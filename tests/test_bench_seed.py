@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
 
 from pointsapp import auth, bench_seed, ledger
+from pointsapp.earning import EventInput
 from pointsapp.extensions import db
 from pointsapp.models import Event, Hold, Integration, LedgerEntry, PeriodTotal, Redemption, Rule, Team, User, Wallet
+from pointsapp.periods import utcnow
 from tests.conftest import ApiClient, login
 
 
@@ -116,3 +120,63 @@ def test_seed_bench_leaves_a_database_with_users_alone(cli):
     assert again.exit_code == 0
     assert "already has users; nothing seeded" in again.output
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 101
+
+
+def _schema() -> list[tuple]:
+    """Every index, constraint and table definition, as the database reports them."""
+    if db.engine.dialect.name == "postgresql":
+        return sorted(
+            db.session.execute(
+                sa.text(
+                    "SELECT 'index', indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+                    "UNION ALL SELECT 'constraint', c.conrelid::regclass::text || '.' || c.conname, pg_get_constraintdef(c.oid) "
+                    "FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = current_schema()"
+                )
+            ).all()
+        )
+    return sorted(db.session.execute(sa.text("SELECT type, name, sql FROM sqlite_master")).all(), key=repr)
+
+
+def test_seeding_leaves_every_index_and_constraint_as_it_found_them(cli):
+    before = _schema()
+    db.session.remove()
+    _seed(cli)
+    after = _schema()
+    assert any("ix_ledger_entry_user_created" in repr(row) for row in after)
+    assert after == before
+    if db.engine.dialect.name == "sqlite":  # foreign keys were not enforced row by row while seeding
+        assert db.session.execute(sa.text("PRAGMA foreign_key_check")).all() == []
+        assert db.session.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
+        assert db.session.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
+    else:  # the foreign keys were dropped for the load and validated when added back
+        orphans = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(LedgerEntry)
+            .outerjoin(Event, Event.id == LedgerEntry.event_id)
+            .where(LedgerEntry.event_id.is_not(None), Event.id.is_(None))
+        )
+        assert orphans == 0
+
+
+def test_seeded_events_carry_the_payload_hash_ingestion_would_compute(cli):
+    _seed(cli)
+    events = db.session.scalars(sa.select(Event)).all()
+    assert len(events) > 1000
+    for event in events:
+        item = EventInput(event.external_id, event.type, event.user_id, event.occurred_at, event.quantity, event.participants)
+        assert event.payload_hash == item.payload_hash, event.external_id
+
+
+def test_seeded_timestamps_read_back_as_utc_moments_in_the_seeded_span(cli):
+    _seed(cli, months=3)
+    now = utcnow()
+    rows = db.session.execute(
+        sa.select(Event.occurred_at, Event.created_at, LedgerEntry.effective_at, LedgerEntry.created_at).join(
+            LedgerEntry, LedgerEntry.event_id == Event.id
+        )
+    ).all()
+    assert rows
+    for occurred, created, effective, entered in rows:
+        assert occurred.tzinfo is not None and now - dt.timedelta(days=91) < occurred < now
+        assert effective == occurred
+        assert created - occurred == dt.timedelta(minutes=1) and entered - occurred == dt.timedelta(minutes=2)

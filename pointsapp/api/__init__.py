@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, current_app, json
 
+from pointsapp import names
 from pointsapp.api import analytics, authority, awards, challenges, earning, org, push, recognition, rewards, wallet
 from pointsapp.api.base import authenticate_request
+from pointsapp.api.openapi_text import translated
 from pointsapp.extensions import api, csrf
 from pointsapp.http import API_PREFIX, is_api_request
 
@@ -28,6 +30,16 @@ def init_app(app: Flask) -> None:
         csrf.exempt(resource.blp)  # authenticate_request enforces CSRF for session callers
         api.register_blueprint(resource.blp, url_prefix=API_PREFIX)
     app.before_request(_authenticate)
+    app.view_functions["api-docs.openapi_json"] = openapi_json
+
+
+def openapi_json():
+    """The OpenAPI document, its summaries, descriptions and tags in the reader's language (English by default)."""
+    spec = translated(api.spec.to_dict(), names.reader_language())
+    response = current_app.response_class(json.dumps(spec, indent=2, sort_keys=False), mimetype="application/json")
+    response.vary.add("Accept-Language")
+    response.vary.add("Cookie")
+    return response
 
 
 def _authenticate():

@@ -9,6 +9,7 @@ from flask.views import MethodView
 
 from pointsapp import challenges
 from pointsapp.api.base import Blueprint, Id, Schema, acting_user, idempotent, in_utc_range, list_schema, login_required
+from pointsapp.api.translated import Localized, Translations
 from pointsapp.models.teams import CHALLENGE_STATUSES
 
 blp = Blueprint("Challenges", __name__, description="Team challenges with a point pool shared by contribution")
@@ -29,7 +30,8 @@ class PayoutSchema(Schema):
 class ChallengeSchema(Schema):
     id = ma.fields.Integer(dump_only=True)
     team_id = Id(required=True)
-    title = ma.fields.String(required=True, validate=ma.validate.Length(max=160))
+    title = Localized(required=True, validate=ma.validate.Length(max=160))
+    translations = Translations('The title in other languages, e.g. {"zh": {"title": "优质贷款冲刺"}}', load_default=None)
     event_type = ma.fields.String(required=True, validate=ma.validate.Length(max=64))
     target = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(min=1, max=challenges.MAX_TARGET))
     pool = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(min=1, max=challenges.MAX_POOL))

@@ -16,11 +16,9 @@ class Localized(ma.fields.String):
         return super()._serialize(value, attr, obj, **kwargs)
 
 
-def Translations(**kwargs) -> ma.fields.Dict:  # noqa: N802 - reads like a field class
+NAMES_EXAMPLE = 'Names in other languages, e.g. {"zh": {"name": "贷款签约", "description": "…"}}'
+
+
+def Translations(description: str = NAMES_EXAMPLE, **kwargs) -> ma.fields.Dict:  # noqa: N802 - reads like a field class
     """``{"zh": {"name": …, "description": …}}``; checked by the domain (names.clean_translations)."""
-    return ma.fields.Dict(
-        keys=ma.fields.String(),
-        values=ma.fields.Raw(),
-        metadata={"description": 'Names in other languages, e.g. {"zh": {"name": "贷款签约", "description": "…"}}'},
-        **kwargs,
-    )
+    return ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Raw(), metadata={"description": description}, **kwargs)

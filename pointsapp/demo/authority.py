@@ -27,6 +27,7 @@ def seed_authority(people: dict, rng: random.Random) -> None:
         people["lead_loans"],
         team_id=teams["loans"].id,
         title="Weekend revisit blitz: 40 good revisits",
+        translations={"zh": {"title": "周末回访突击：40 次客户好评回访"}},
         event_type="client_revisit_positive",
         target=40,
         pool=300,

@@ -16,6 +16,10 @@ DEMO_CHALLENGES = {
     "wealth": ("Year-end wealth push: 25 products sold", "wealth_product_sold", 25, 600),
     "loans": ("Quality loans sprint: 20 loans signed", "loan_signed", 20, 500),
 }
+DEMO_CHALLENGES_ZH = {
+    "wealth": "年末理财冲刺：售出 25 笔理财产品",
+    "loans": "优质贷款冲刺：签约 20 笔贷款",
+}
 DEMO_BADGES_ZH = {
     "Loan star": ("贷款之星", "单月签约五笔贷款"),
     "Client champion": ("客户维护标兵", "一周内三次客户回访获好评"),
@@ -76,6 +80,7 @@ def seed_recognition(people: dict, rng: random.Random) -> None:
             leads[team],
             team_id=teams[team].id,
             title=title,
+            translations={"zh": {"title": DEMO_CHALLENGES_ZH[team]}},
             event_type=event_type,
             target=target,
             pool=pool,

@@ -19,6 +19,7 @@ class Challenge(db.Model):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     team_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("team.id"), index=True)
     title: so.Mapped[str] = so.mapped_column(sa.String(160))
+    translations: so.Mapped[dict] = translations_column()  # {"zh": {"title": …}}
     event_type: so.Mapped[str] = so.mapped_column(sa.String(64))
     target: so.Mapped[int] = so.mapped_column(sa.Integer)
     pool: so.Mapped[int] = so.mapped_column(sa.Integer)

@@ -88,6 +88,7 @@ def new():
             current_user,
             team_id=form_id(form, "team_id"),
             title=form.get("title", ""),
+            translations=names.form_translations(form, names.CHALLENGE_FIELDS),
             event_type="" if unknown else event_type,
             target=form.get("target", type=int) or 0,
             pool=form.get("pool", type=int) or 0,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
+from pointsapp import names
+from pointsapp.api.openapi_text import translated
 from pointsapp.extensions import api
 
 bp = Blueprint("docs", __name__)
@@ -21,7 +23,7 @@ def _fields(schema: dict, components: dict) -> list[tuple[str, str, bool]]:
         if isinstance(kind, list):
             kind = " | ".join(kind)
         if prop.get("enum"):
-            kind += ": " + " | ".join(map(str, prop["enum"]))
+            kind += ": " + " | ".join("null" if value is None else str(value) for value in prop["enum"])
         rows.append((name, kind, name in required))
     return rows
 
@@ -29,7 +31,7 @@ def _fields(schema: dict, components: dict) -> list[tuple[str, str, bool]]:
 @bp.get("/api/docs")
 def api_docs():
     """Show every API operation with its request fields and responses."""
-    spec = api.spec.to_dict()
+    spec = translated(api.spec.to_dict(), names.reader_language())
     components = spec.get("components", {}).get("schemas", {})
     operations = []
     for path, item in spec["paths"].items():

@@ -8,8 +8,8 @@ import json
 import os
 from stat import S_ISREG
 
-from flask import Blueprint, current_app, request
-from flask_babel import get_locale
+from flask import Blueprint, current_app, render_template, request
+from flask_babel import force_locale, get_locale
 from werkzeug.security import safe_join
 
 from pointsapp.config import MANIFEST, STATIC
@@ -60,6 +60,25 @@ def service_worker():
     response = current_app.response_class(source, mimetype="text/javascript")
     response.headers["Service-Worker-Allowed"] = "/"
     response.headers["Cache-Control"] = "no-cache, no-store, must-revalidate"
+    return response
+
+
+@bp.get("/offline")
+def offline():
+    """The page the service worker shows offline, in ``?lang=`` (the worker's language) or the reader's.
+
+    The worker precaches it for the language it was registered with, so it holds no user's data.
+    """
+    languages = current_app.config["LANGUAGES"]
+    lang = request.args.get("lang", "").split("-")[0]
+    if lang not in languages:
+        lang = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]).split("_")[0]
+    with force_locale(lang):
+        response = current_app.make_response(render_template("offline.html", lang=lang))
+    response.headers["Content-Language"] = lang
+    response.headers["Cache-Control"] = "no-cache"
+    response.vary.add("Accept-Language")
+    response.vary.add("Cookie")
     return response
 
 

@@ -68,7 +68,9 @@
   }, true);
   if ("serviceWorker" in navigator && document.querySelector('link[rel="manifest"]')) {
     window.addEventListener("load", function () {
-      navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
+      // The worker precaches the offline page in this page's language (zh-Hans → zh).
+      var lang = (document.documentElement.lang || "en").split("-")[0];
+      navigator.serviceWorker.register("/sw.js?lang=" + encodeURIComponent(lang), { scope: "/" }).catch(function () {});
     });
   }
 })();

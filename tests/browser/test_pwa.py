@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from pointsapp.extensions import db
 from tests import factories
 
 pytestmark = pytest.mark.browser
@@ -54,3 +55,28 @@ def test_settings_page_is_ready_to_turn_notifications_on(page, org):
     assert page.locator("[data-push-on]").is_visible()
     key = page.evaluate("fetch('/api/v1/push/vapid-public-key').then(r => r.json()).then(b => b.public_key)")
     assert len(key) == 87
+
+
+def test_a_chinese_reader_offline_gets_the_offline_page_in_chinese(page, org):
+    org.alice.locale = "zh"
+    db.session.commit()
+    page.goto("/login")
+    page.fill("input[name=email]", org.alice.email)
+    page.fill("input[name=password]", factories.PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/wallet")
+    # The login page registered the English worker; the Chinese wallet registers its own in its place.
+    page.wait_for_function(
+        "navigator.serviceWorker.getRegistration().then(r => !!r && !!r.active && r.active.scriptURL.endsWith('/sw.js?lang=zh'))"
+    )
+    page.reload()
+    assert page.evaluate("!!navigator.serviceWorker.controller")
+
+    page.context.set_offline(True)
+    page.goto("/rewards")  # never opened: the worker has only its offline page
+
+    assert page.locator("h1").inner_text() == "您已离线"
+    assert page.evaluate("document.documentElement.lang") == "zh-Hans"
+    assert "打开我的积分钱包" in page.locator("main").inner_text()
+    assert "offline" not in page.locator("main").inner_text().lower()
+    page.context.set_offline(False)

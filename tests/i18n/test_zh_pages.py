@@ -7,6 +7,7 @@ import html
 import re
 
 import pytest
+from flask_babel import force_locale
 
 from pointsapp import challenges, notify, rewards, rules
 from pointsapp.extensions import db
@@ -111,7 +112,8 @@ def chinese_branch():
     challenges.launch(
         lead,
         team_id=team.id,
-        title="年末理财冲刺",
+        title="Year-end wealth push",  # an English base title: the pages must show its Chinese one
+        translations={"zh": {"title": "年末理财冲刺"}},
         event_type="wealth_product_sold",
         target=10,
         pool=300,
@@ -127,6 +129,13 @@ def chinese_branch():
 
 def test_the_login_page_in_chinese_has_no_english(client):
     assert english_words(client.get("/login", headers=ZH).get_data(as_text=True)) == []
+
+
+def test_the_offline_page_in_chinese_has_no_english(client):
+    for page in (client.get("/offline?lang=zh"), client.get("/offline", headers=ZH)):
+        assert page.status_code == 200
+        assert english_words(page.get_data(as_text=True)) == []
+        assert "您已离线" in page.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("who", ["member", "lead", "admin"])
@@ -160,3 +169,73 @@ def test_api_errors_in_chinese_have_no_english(api_as, chinese_branch):
         assert set(english_words(error["message"])) <= API_VALUES, error
         for messages in (error.get("fields") or {}).values():
             assert set(english_words(" ".join(map(str, messages)))) <= API_VALUES, error
+
+
+def test_the_api_docs_page_in_chinese_has_no_english_beyond_codes_and_header_names(app, chinese_branch):
+    client = login(app.test_client(), chinese_branch["member"])
+    page = client.get("/api/docs").get_data(as_text=True)
+    assert "用邮箱和密码换取 Bearer 令牌。" in page and "<h2>团队挑战</h2>" in page
+    # HTTP methods are codes; header names and the values inside the texts are what a developer types.
+    assert set(english_words(page)) <= {"GET", "POST", "PUT", "PATCH", "DELETE", "Authorization"} | DOC_CODES
+
+
+def test_the_openapi_document_in_chinese_translates_every_summary_description_and_tag(client):
+    from pointsapp.api.openapi_text import catalog_entries
+
+    english = client.get("/api/v1/openapi.json", headers={"Accept-Language": "en"}).get_json()
+    chinese = client.get("/api/v1/openapi.json", headers=ZH).get_json()
+    assert client.get("/api/v1/openapi.json").get_json() == english  # English stays the default
+    with force_locale("en"):
+        listed = set(catalog_entries())
+    english_texts, chinese_texts = list(_texts(english)), list(_texts(chinese))
+    assert len(english_texts) == len(chinese_texts)  # the same document, only its texts differ
+    missing = sorted({text for _where, text in english_texts} - listed)
+    assert missing == [], "add these to pointsapp/api/openapi_text.py and the catalog: " + repr(missing)
+    for (where, text), (same_place, translated) in zip(english_texts, chinese_texts):
+        assert where == same_place
+        assert translated != text or not re.search(r"[A-Za-z]{3}", text), (where, text)
+        assert set(english_words(translated)) <= DOC_CODES, (where, translated)
+    assert _without_texts(english) == _without_texts(chinese)
+
+
+# Codes and names a developer types that the document's Chinese texts keep.
+DOC_CODES = {"Bearer", "VAPID", "URL", "base64", "P-256", "ISO", "UTC", "CSV", "Web", "Push", "drop", "silent", "goal"}
+DOC_CODES |= {"https", "next_cursor", "external_id", "loan_signed", "active", "false", "null", "events", "name", "title"}
+DOC_CODES |= {"description", "zh", "all", "stock"}
+
+
+def _texts(document: dict, where: str = ""):
+    """(where, text) for every summary, description and tag name, in document order."""
+    if isinstance(document, dict):
+        for key, value in document.items():
+            if key in ("summary", "description") and isinstance(value, str):
+                yield f"{where}/{key}", value
+            elif key == "tags" and isinstance(value, list):
+                for n, tag in enumerate(value):
+                    if isinstance(tag, str):
+                        yield f"{where}/tags/{n}", tag
+                    else:
+                        yield f"{where}/tags/{n}/name", tag["name"]
+                        yield from _texts(tag, f"{where}/tags/{n}")
+            else:
+                yield from _texts(value, f"{where}/{key}")
+    elif isinstance(document, list):
+        for n, value in enumerate(document):
+            yield from _texts(value, f"{where}/{n}")
+
+
+def _without_texts(document):
+    """The document with every translated text blanked: what must be identical in both languages."""
+    if isinstance(document, dict):
+        blank = {}
+        for key, value in document.items():
+            if key in ("summary", "description") and isinstance(value, str):
+                blank[key] = ""
+            elif key == "tags" and isinstance(value, list):
+                blank[key] = ["" if isinstance(tag, str) else {**_without_texts(tag), "name": ""} for tag in value]
+            else:
+                blank[key] = _without_texts(value)
+        return blank
+    if isinstance(document, list):
+        return [_without_texts(value) for value in document]
+    return document

@@ -42,3 +42,28 @@ def test_the_service_worker_is_served_at_the_root_uncached_and_versioned(client)
 def test_pages_link_the_manifest(client, org):
     login(client, org.alice)
     assert '<link rel="manifest" href="/manifest.json">' in client.get("/wallet").get_data(as_text=True)
+
+
+def test_the_offline_page_is_served_in_the_asked_language_without_anyones_data(client, org):
+    chinese = client.get("/offline?lang=zh", headers={"Accept-Language": "en"})
+    assert chinese.status_code == 200 and chinese.headers["Content-Language"] == "zh"
+    text = chinese.get_data(as_text=True)
+    assert '<html lang="zh-Hans" data-offline-at="">' in text
+    assert "您已离线" in text and "打开我的积分钱包" in text and "You are offline" not in text
+    english = client.get("/offline?lang=en", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "You are offline" in english and "Open my wallet" in english and "您已离线" not in english
+    # Without ?lang= (or with one we do not speak) the reader's language decides.
+    assert "您已离线" in client.get("/offline?lang=fr", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "You are offline" in client.get("/offline").get_data(as_text=True)
+    # The worker precaches it for every visitor: no CSRF token, no name, no points.
+    login(client, org.alice)
+    mine = client.get("/offline?lang=en").get_data(as_text=True)
+    assert "csrf" not in mine and org.alice.name not in mine
+
+
+def test_the_service_worker_precaches_the_offline_page_of_the_language_it_was_registered_with(client, org):
+    source = client.get("/sw.js?lang=zh").get_data(as_text=True)
+    assert 'searchParams.get("lang")' in source and "OFFLINE_URL" in source
+    assert "You are offline" not in source  # the text comes from the server, per language
+    login(client, org.alice)
+    assert 'register("/sw.js?lang="' in client.get("/static/js/app.js").get_data(as_text=True)
