@@ -5,7 +5,7 @@ raises in the same update that changes the balance or the held points; every
 worker and host reads it from the database, so none shows a stale wallet.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0009
 Create Date: 2026-11-29 18:00:00
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0012'
-down_revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
