@@ -22,7 +22,7 @@ Design overview
   more than once), and both name the event that caused them by
   ``cause_event_id`` (see ``corrections``).
 * Every change to a wallet row (an entry, a hold placed or closed) adds one to
-  its ``version``: the key of what is cached of a wallet (``wallet_cache``).
+  its ``version``: the key of what is cached of a wallet (``web.wallet.page_key``).
 * Debits that must not overdraw, and holds, are conditional updates
   (``... WHERE balance - held >= :cost``): a row count of 0 means refused. That
   is race-free on PostgreSQL under Read Committed and on SQLite, whose write
