@@ -45,7 +45,7 @@ import sqlalchemy.orm as so
 from flask import current_app
 from flask_babel import gettext as _
 
-from pointsapp import policy
+from pointsapp import names, policy
 from pointsapp.errors import NotFound, ValidationFailed
 from pointsapp.exports import to_csv
 from pointsapp.extensions import db
@@ -228,7 +228,7 @@ def dashboard(actor: User, team_id: int | None = None, weeks: int = DEFAULT_RANG
     calendar = week_keys(span)
     keys = [key for key, _start in calendar]
     rows = db.session.execute(
-        sa.select(User, Team.name)
+        sa.select(User, Team)
         .outerjoin(Team, Team.id == User.team_id)
         .where(_in_scope(User.id, team_ids))
         .order_by(User.name, User.id)
@@ -247,7 +247,7 @@ def dashboard(actor: User, team_id: int | None = None, weeks: int = DEFAULT_RANG
     since = dt.datetime.combine(start, dt.time(), org_timezone()).astimezone(dt.timezone.utc)
     return Dashboard(
         team=team,
-        scope_name=team.name if team else _("All teams"),
+        scope_name=names.localized(team) if team else _("All teams"),
         weeks=weeks,
         teams=teams,
         trend=trend,
@@ -286,7 +286,8 @@ def _members(rows, points, calendar, weeks: int, goals: dict[int, int]) -> list[
     today = local(utcnow()).date()
     defaults = current_app.config["DEFAULT_WEEKLY_GOALS"]
     members = []
-    for user, team_name in rows:
+    for user, team in rows:
+        team_name = names.localized(team) if team is not None else ""
         series = [points.get((user.id, key), 0) for key in keys]
         positive = [key for key, value in zip(keys, series) if value > 0]
         base = goals.get(user.id, int(defaults.get(user.role, 0)))
@@ -406,14 +407,15 @@ def _mix_by_type(team_ids: set[int] | None, since: dt.datetime) -> list[MixRow]:
         .where(Event.occurred_at >= since, Event.reversed_at.is_(None))
         .group_by(Event.type)
     )
-    names = dict(
-        db.session.execute(sa.select(Rule.event_type, Rule.name).where(Rule.active.is_(True), Rule.kind == "event")).all()
-    )
+    rule_names = {
+        rule.event_type: names.localized(rule)
+        for rule in db.session.scalars(sa.select(Rule).where(Rule.active.is_(True), Rule.kind == "event"))
+    }
     rows: dict[str, MixRow] = {}
     for event_type, total in awarded:
-        rows[event_type] = MixRow(event_type, names.get(event_type, event_type), int(total or 0), 0)
+        rows[event_type] = MixRow(event_type, rule_names.get(event_type, event_type), int(total or 0), 0)
     for event_type, count, quantity in counted:
-        row = rows.setdefault(event_type, MixRow(event_type, names.get(event_type, event_type), 0, 0))
+        row = rows.setdefault(event_type, MixRow(event_type, rule_names.get(event_type, event_type), 0, 0))
         row.count, row.quantity = count, int(quantity or 0)
     return sorted((r for r in rows.values() if r.points or r.count), key=lambda r: (-r.points, -r.quantity, r.key))
 

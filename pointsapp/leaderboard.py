@@ -38,7 +38,7 @@ from pointsapp.errors import NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.limits import get_by_id
 from pointsapp.models import BoardLink, PeriodTotal, Team, User
-from pointsapp.models.org import team_subtree_ids
+from pointsapp.models.org import UNRANKED, team_subtree_ids
 from pointsapp.periods import PERIODS, current_key, period_bounds, utcnow
 
 KINDS = ("individual", "team")
@@ -135,15 +135,192 @@ def around(places: list[Place], row_id: int | None, reach: int = 2) -> list[Plac
     return places[max(0, index - reach) : index + reach + 1]
 
 
-def _people(period: str, key: str, teams: set[int] | None) -> list[tuple[int, str, int]]:
+def _team_people(period: str, key: str, teams: set[int]) -> list[tuple[int, str, int]]:
+    """Everyone with a place on a team's board (a team is small: its members are ranked whole)."""
     stmt = (
         sa.select(User.id, User.name, sa.func.coalesce(PeriodTotal.points, 0))
         .outerjoin(PeriodTotal, _points_join(period, key))
-        .where(_ranked())
+        .where(_ranked(), User.team_id.in_(teams))
     )
-    if teams is not None:
-        stmt = stmt.where(User.team_id.in_(teams))
     return [(uid, name, int(points)) for uid, name, points in db.session.execute(stmt)]
+
+
+# --- the company-wide board, read a window at a time ------------------------------
+#
+# At bank scale the company board is never ranked whole to show its top rows,
+# my place or my neighbours. Its order falls into three runs: the people with
+# points above 0 (walked down the rollup index ``ix_period_total_board``), the
+# people standing at 0 (active employees without points in the period, walked
+# in name order along ``ix_user_account_board_name``), and the few below 0
+# after a clawback. A rank is 1 + a count on the rollup index of the rows with
+# more points, less those of admins and deactivated people, found through the
+# small partial index ``ix_user_account_unranked``. Leads stand only with points
+# (never at 0), so every row with points other than 0 belongs to an active
+# non-admin unless that index lists its owner.
+
+
+def _name():
+    """Names ordered as Python orders them (by code point), whatever the database's collation."""
+    return User.name.collate("C") if db.session.get_bind().dialect.name == "postgresql" else User.name
+
+
+def _with_points(period: str, key: str, *condition):
+    """Ranked people whose points in the period meet the condition (which must leave 0 out)."""
+    return (
+        sa.select(User.id, User.name, PeriodTotal.points)
+        .join(PeriodTotal, _points_join(period, key))
+        .where(*condition, User.is_active_account.is_(True), User.role != "admin")
+    )
+
+
+def _at_zero(period: str, key: str, *condition):
+    """The people who stand at 0: active employees without points in the period."""
+    return (
+        sa.select(User.id, User.name, sa.literal(0))
+        .outerjoin(PeriodTotal, _points_join(period, key))
+        .where(
+            sa.func.coalesce(PeriodTotal.points, 0) == 0,
+            User.is_active_account.is_(True),
+            User.role == "employee",
+            *condition,
+        )
+    )
+
+
+def _rows(stmt, limit: int | None = None) -> list[tuple[int, str, int]]:
+    return [(uid, name, int(points)) for uid, name, points in db.session.execute(stmt.limit(limit))]
+
+
+def _people(period: str, key: str, limit: int | None = None) -> list[tuple[int, str, int]]:
+    """The first ``limit`` rows of the company board in order (everyone without a limit)."""
+    points = PeriodTotal.points
+    runs = (
+        _with_points(period, key, points > 0).order_by(points.desc(), _name(), User.id),
+        _at_zero(period, key).order_by(_name(), User.id),
+        _with_points(period, key, points < 0).order_by(points.desc(), _name(), User.id),
+    )
+    rows: list[tuple[int, str, int]] = []
+    for run in runs:
+        if limit is not None and len(rows) >= limit:
+            break
+        rows += _rows(run, None if limit is None else limit - len(rows))
+    return rows
+
+
+def _unranked():
+    """Admins and deactivated people: few, and listed by a partial index."""
+    return sa.select(User.id).where(sa.text(UNRANKED))
+
+
+def _count_with_points(period: str, key: str, test) -> int:
+    """How many ranked people have points passing ``test`` (which must leave 0 out): a count on the rollup index."""
+    in_period = (PeriodTotal.period == period, PeriodTotal.period_key == key)
+    total = db.session.scalar(sa.select(sa.func.count()).where(*in_period, test(PeriodTotal.points)))
+    # The few unranked people's rows, found by primary key (``+ 0`` keeps the planner off the points index).
+    unranked = db.session.scalar(
+        sa.select(sa.func.count()).where(PeriodTotal.user_id.in_(_unranked()), *in_period, test(PeriodTotal.points + 0))
+    )
+    return total - unranked
+
+
+def _count_above(period: str, key: str, points: int) -> int:
+    """How many ranked people have more points than ``points``.
+
+    Below 0 this also counts everyone standing at 0, a walk over the users;
+    only someone whose clawbacks exceed their points needs it.
+    """
+    if points >= 0:
+        return _count_with_points(period, key, lambda p: p > points)
+    at_zero = db.session.scalar(sa.select(sa.func.count()).select_from(_at_zero(period, key).subquery()))
+    return (
+        _count_with_points(period, key, lambda p: p > 0)
+        + at_zero
+        + _count_with_points(period, key, lambda p: sa.and_(p > points, p < 0))
+    )
+
+
+def _anyone_at_zero(period: str, key: str) -> bool:
+    return bool(_rows(_at_zero(period, key), 1))
+
+
+def _nearest(period: str, key: str, points: int, *, above: bool) -> int | None:
+    """The nearest points above (or below) ``points`` that someone ranked has: the first row of an index range."""
+    column = PeriodTotal.points
+
+    def first(*condition) -> int | None:
+        rows = _rows(_with_points(period, key, *condition).order_by(column if above else column.desc()), 1)
+        return rows[0][2] if rows else None
+
+    if above:
+        if points < 0 and (found := first(column > points, column < 0)) is not None:
+            return found
+        if points < 0 and _anyone_at_zero(period, key):
+            return 0
+        return first(column > max(points, 0))
+    if points > 0 and (found := first(column < points, column > 0)) is not None:
+        return found
+    if points > 0 and _anyone_at_zero(period, key):
+        return 0
+    return first(column < min(points, 0))
+
+
+def _my_points(viewer: User | None, period: str, key: str) -> int | None:
+    """My points if I have a place on the board (None when I have none), by the rule above."""
+    if viewer is None or not viewer.is_active_account or policy.is_admin(viewer):
+        return None
+    mine = db.session.scalar(
+        sa.select(PeriodTotal.points).where(
+            PeriodTotal.user_id == viewer.id, PeriodTotal.period == period, PeriodTotal.period_key == key
+        )
+    )
+    if viewer.role != "employee" and not mine:  # a lead without points is not ranked
+        return None
+    return int(mine or 0)
+
+
+def _standing(viewer: User | None, period: str, key: str, top: list[Place]) -> Standing | None:
+    """My place from counts on the rollup index, without ranking everyone.
+
+    ``top`` is the board's first rows (at least its top 3 when it has them).
+    """
+    mine = _my_points(viewer, period, key)
+    if mine is None:
+        return None
+    if (shown := standing_of(top, viewer.id)) is not None:
+        return shown
+    rank = 1 + _count_above(period, key, mine)
+    nearest = _nearest(period, key, mine, above=True)
+    return Standing(
+        rank=rank,
+        points=mine,
+        gap_to_next=nearest - mine if nearest is not None else 0,
+        gap_to_top3=top[2].points - mine if rank > 3 else 0,
+    )
+
+
+def _group(period: str, key: str, points: int, *condition):
+    """The people standing at exactly ``points``."""
+    if points == 0:
+        return _at_zero(period, key, *condition)
+    return _with_points(period, key, PeriodTotal.points == points, *condition)
+
+
+def _next_rows(period: str, key: str, me: tuple[int, str, int], count: int, *, above: bool):
+    """Up to ``count`` rows next to mine in board order, nearest first: those tied with me, then group by group."""
+    my_id, my_name, mine = me
+    mark, position = sa.tuple_(_name(), User.id), sa.tuple_(sa.literal(my_name), sa.literal(my_id))
+    if above:  # the nearer rows above me are the later names of a group
+        beside, order = mark < position, (_name().desc(), User.id.desc())
+    else:
+        beside, order = mark > position, (_name(), User.id)
+    rows = _rows(_group(period, key, mine, beside).order_by(*order), count)
+    points = mine
+    while len(rows) < count:
+        points = _nearest(period, key, points, above=above)
+        if points is None:
+            break
+        rows += _rows(_group(period, key, points).order_by(*order), count - len(rows))
+    return rows
 
 
 def _teams(period: str, key: str, teams: set[int] | None) -> list[tuple[int, str, int]]:
@@ -161,6 +338,18 @@ def _teams(period: str, key: str, teams: set[int] | None) -> list[tuple[int, str
     return [(tid, translated.get(tid, name), points) for tid, name, points in rows]
 
 
+def _teams_in(team_id: int | None) -> set[int] | None:
+    """The team and its sub-teams (None for the whole company); an unknown team is a 404."""
+    if team_id is None:
+        return None
+    if get_by_id(Team, team_id) is None:
+        raise NotFound(
+            _("There is no team %(team_id)s.", team_id=team_id),
+            fields={"team_id": [_("No team %(team_id)s.", team_id=team_id)]},
+        )
+    return team_subtree_ids(team_id)
+
+
 def board(
     viewer: User | None,
     period: str,
@@ -170,22 +359,26 @@ def board(
     key: str | None = None,
     limit: int | None = None,
 ) -> Board:
-    """A leaderboard for the period, company-wide or within a team and its sub-teams."""
+    """A leaderboard for the period, company-wide or within a team and its sub-teams.
+
+    With a ``limit``, the company board reads only the rows it shows (and at
+    least the top 3, for the gap) and finds my place by counting; without one
+    it lists everyone. Team boards rank their members whole.
+    """
     key = _check(period, kind, key)
-    teams = None
-    if team_id is not None:
-        if get_by_id(Team, team_id) is None:
-            raise NotFound(
-                _("There is no team %(team_id)s.", team_id=team_id),
-                fields={"team_id": [_("No team %(team_id)s.", team_id=team_id)]},
-            )
-        teams = team_subtree_ids(team_id)
-    rows = _people(period, key, teams) if kind == "individual" else _teams(period, key, teams)
-    places = rank_rows(rows)
-    me_id = None
-    if viewer is not None and not policy.is_admin(viewer):  # admins are not ranked
-        me_id = viewer.id if kind == "individual" else viewer.team_id
-    me = standing_of(places, me_id)
+    teams = _teams_in(team_id)
+    if kind == "individual" and teams is None:
+        places = rank_rows(_people(period, key, None if limit is None else max(limit, 3)))
+        me = _standing(viewer, period, key, places)
+        me_id = viewer.id if me else None
+    else:
+        rows = _team_people(period, key, teams) if kind == "individual" else _teams(period, key, teams)
+        places = rank_rows(rows)
+        me_id = None
+        if viewer is not None and not policy.is_admin(viewer):  # admins are not ranked
+            me_id = viewer.id if kind == "individual" else viewer.team_id
+        me = standing_of(places, me_id)
+        me_id = me_id if me else None
     return Board(
         period=period,
         period_key=key,
@@ -193,13 +386,41 @@ def board(
         team_id=team_id,
         items=places[:limit] if limit else places,
         me=me,
-        me_id=me_id if me else None,
+        me_id=me_id,
     )
 
 
 def standing(user, period: str = "week") -> Standing | None:
     """My place on the company-wide individual board for the current period."""
-    return board(user, period).me
+    return board(user, period, limit=3).me
+
+
+@dataclasses.dataclass(frozen=True)
+class Neighbours:
+    me: Standing
+    me_id: int
+    places: list[Place]  # my place with up to ``reach`` places above and below, in board order
+
+
+def neighbours(user, period: str = "week", reach: int = 2) -> Neighbours | None:
+    """My place on the company-wide board with ``reach`` places above and below (what ``around`` gives).
+
+    Read as a few small index ranges next to my row, never the whole board;
+    None when I have no place.
+    """
+    key = current_key(period)
+    me = _standing(user, period, key, rank_rows(_people(period, key, 3)))
+    if me is None:
+        return None
+    mine = (user.id, user.name, me.points)
+    above = _next_rows(period, key, mine, reach, above=True)
+    below = _next_rows(period, key, mine, reach, above=False)
+    ranks = {me.points: me.rank}
+    for *_row, points in above + below:
+        if points not in ranks:
+            ranks[points] = 1 + _count_above(period, key, points)
+    rows = [*reversed(above), mine, *below]
+    return Neighbours(me=me, me_id=user.id, places=[Place(rank=ranks[p], id=i, name=n, points=p) for i, n, p in rows])
 
 
 def standings(period: str = "week") -> dict[int, Standing]:

@@ -21,6 +21,8 @@ Design overview
   a restated payout's difference by ``corrects_id`` (a payout may be corrected
   more than once), and both name the event that caused them by
   ``cause_event_id`` (see ``corrections``).
+* Every change to a wallet row (an entry, a hold placed or closed) adds one to
+  its ``version``: the key of what is cached of a wallet (``web.wallet.page_key``).
 * Debits that must not overdraw, and holds, are conditional updates
   (``... WHERE balance - held >= :cost``): a row count of 0 means refused. That
   is race-free on PostgreSQL under Read Committed and on SQLite, whose write
@@ -81,24 +83,41 @@ class WalletView:
 
 
 def wallet_summary(user_id: int, at: dt.datetime | None = None) -> WalletView:
-    """Balance, held, available, lifetime and this week/month/quarter/year's points."""
-    wallet = wallet_of(user_id)
+    """Balance, held, available, lifetime and this week/month/quarter/year's points (one query)."""
     keys = period_keys(at or utcnow())
-    rows = db.session.execute(_PERIOD_POINTS, {"user_id": user_id, "keys": list(keys.values())})
-    totals = {period: 0 for period in PERIODS} | {period: points for period, key, points in rows if keys[period] == key}
+    row = db.session.execute(_SUMMARY, {"user_id": user_id} | {f"key_{period}": keys[period] for period in PERIODS}).first()
+    if row is None:
+        raise NotFound(_("This user has no wallet."))
+    balance, held, lifetime_earned, *points = row
     return WalletView(
-        balance=wallet.balance,
-        held=wallet.held,
-        available=wallet.balance - wallet.held,
-        lifetime_earned=wallet.lifetime_earned,
-        period_points=totals,
+        balance=balance,
+        held=held,
+        available=balance - held,
+        lifetime_earned=lifetime_earned,
+        period_points={period: got or 0 for period, got in zip(PERIODS, points, strict=True)},
     )
 
 
-# Built once: the wallet is the most read page (keys of different periods never collide: 2026-W48, 2026-11, 2026-Q4, 2026).
-_PERIOD_POINTS = sa.select(PeriodTotal.period, PeriodTotal.period_key, PeriodTotal.points).where(
-    PeriodTotal.user_id == sa.bindparam("user_id"), PeriodTotal.period_key.in_(sa.bindparam("keys", expanding=True))
-)
+def _period_points(period: str):
+    rollup = PeriodTotal.__table__
+    return (
+        sa.select(rollup.c.points)
+        .where(
+            rollup.c.user_id == Wallet.__table__.c.user_id,
+            rollup.c.period == period,
+            rollup.c.period_key == sa.bindparam(f"key_{period}"),
+        )
+        .scalar_subquery()
+    )
+
+
+# Built once: the wallet is the most read page and API. Core columns, no ORM objects: a summary is read, never changed.
+_SUMMARY = sa.select(
+    Wallet.__table__.c.balance,
+    Wallet.__table__.c.held,
+    Wallet.__table__.c.lifetime_earned,
+    *(_period_points(period) for period in PERIODS),
+).where(Wallet.__table__.c.user_id == sa.bindparam("user_id"))
 
 
 # --- entries -----------------------------------------------------------------
@@ -223,6 +242,7 @@ def post_many(postings: list[Posting]) -> list[sa.Row]:
     One multi-row insert for the entries, one wallet update per user with the
     sum of their points, one upsert per (user, period) rollup row touched. The
     caller locks the wallets first (in id order) when batches may overlap.
+    Returns rows of (id, user_id, points, kind, reason, event_id), in order.
     """
     if not postings:
         return []
@@ -243,8 +263,13 @@ def post_many(postings: list[Posting]) -> list[sa.Row]:
         }
         for p in postings
     ]
-    # Core rows (id, user_id, points, kind, reason, …), not ORM objects: loading a thousand objects costs more than the insert.
-    entries = list(db.session.execute(_entries.insert().returning(*_entries.c, sort_by_parameter_order=True), rows))
+    # Core rows, not ORM objects: loading a thousand objects costs more than the insert.
+    if db.session.get_bind().dialect.name == "sqlite":
+        # SQLAlchemy keeps the order of RETURNING on SQLite only by inserting row by row. One statement
+        # numbers its rows in the order of its VALUES (rowid = the largest so far + 1): sort by id instead.
+        entries = sorted(db.session.execute(_INSERT_ENTRIES, rows), key=lambda entry: entry.id)
+    else:
+        entries = list(db.session.execute(_INSERT_ENTRIES_IN_ORDER, rows))
     points: dict[int, int] = defaultdict(int)
     earned: dict[int, int] = defaultdict(int)
     rollups: dict[tuple[int, str, str], int] = defaultdict(int)
@@ -267,7 +292,7 @@ def post_many(postings: list[Posting]) -> list[sa.Row]:
         raise NotFound(_("This user has no wallet."))
     touched = [{"user_id": u, "period": p, "period_key": k, "points": v} for (u, p, k), v in sorted(rollups.items()) if v]
     if touched:
-        db.session.execute(_ROLLUP_UPSERT[db.session.get_bind().dialect.name], touched)
+        _upsert_rollups_many(touched)
     return entries
 
 
@@ -286,6 +311,7 @@ _CREDIT_WALLET = (
         balance=_wallet.c.balance + sa.bindparam("b_points"),
         lifetime_earned=_wallet.c.lifetime_earned + sa.bindparam("b_earned"),
         updated_at=sa.bindparam("b_now", type_=Wallet.updated_at.type),
+        version=_wallet.c.version + 1,
     )
 )
 
@@ -300,6 +326,30 @@ def _rollup_upsert(dialect: str):
 
 
 _ROLLUP_UPSERT = {name: _rollup_upsert(name) for name in ("postgresql", "sqlite")}
+_ROLLUP_UPSERT_SQL: dict[str, tuple[str, tuple[str, ...] | None]] = {}
+
+
+def _upsert_rollups_many(rows: list[dict]) -> None:
+    """The rollup upsert for thousands of rows (a batch touches four per user), handed to the driver as is.
+
+    Through SQLAlchemy each row's parameters are processed in Python, four times
+    the cost of the upserts themselves; these rows hold only integers and text,
+    which need no processing. The statement is compiled once per dialect.
+    """
+    db.session.flush()  # as session.execute would: nothing pending is left behind
+    connection = db.session.connection()
+    name = connection.dialect.name
+    if name not in _ROLLUP_UPSERT_SQL:
+        compiled = _ROLLUP_UPSERT[name].compile(dialect=connection.dialect)
+        _ROLLUP_UPSERT_SQL[name] = (str(compiled), tuple(compiled.positiontup) if compiled.positional else None)
+    sql, order = _ROLLUP_UPSERT_SQL[name]
+    connection.exec_driver_sql(sql, [tuple(row[key] for key in order) for row in rows] if order else rows)
+
+
+# Only what an award answer needs comes back: every returned time would be parsed again, row by row.
+_ENTRY_ANSWER = (_entries.c.id, _entries.c.user_id, _entries.c.points, _entries.c.kind, _entries.c.reason, _entries.c.event_id)
+_INSERT_ENTRIES = _entries.insert().returning(*_ENTRY_ANSWER)
+_INSERT_ENTRIES_IN_ORDER = _entries.insert().returning(*_ENTRY_ANSWER, sort_by_parameter_order=True)
 
 
 def _add_to_rollups(user_id: int, points: int, moment: dt.datetime) -> None:
@@ -363,7 +413,7 @@ def place_hold(user_id: int, points: int, *, reason: str) -> Hold:
     placed = db.session.execute(
         sa.update(Wallet)
         .where(Wallet.user_id == user_id, Wallet.balance - Wallet.held >= points)
-        .values(held=Wallet.held + points, updated_at=now)
+        .values(held=Wallet.held + points, updated_at=now, version=Wallet.version + 1)
     ).rowcount
     if placed != 1:
         wallet = wallet_of(user_id)
@@ -388,7 +438,11 @@ def _close_hold(hold_id: int, status: str) -> Hold:
         raise NotFound(_("No such hold."))
     if closed != 1:
         raise InvalidTransition(_("This hold is already %(status)s.", status=hold.status))
-    db.session.execute(sa.update(Wallet).where(Wallet.user_id == hold.user_id).values(held=Wallet.held - hold.points))
+    db.session.execute(
+        sa.update(Wallet)
+        .where(Wallet.user_id == hold.user_id)
+        .values(held=Wallet.held - hold.points, updated_at=utcnow(), version=Wallet.version + 1)
+    )
     return hold
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 import sqlalchemy as sa
-from flask import current_app, has_app_context
+from flask import current_app, g, has_app_context, has_request_context
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -30,6 +30,12 @@ def reader_language() -> str:
         return "en"
     locale = get_locale()
     return locale.language if locale is not None else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def reads_base_language() -> bool:
+    """Whether the reader reads the base language (then base texts need no lookup)."""
+    base = current_app.config["BABEL_DEFAULT_LOCALE"] if has_app_context() else "en"
+    return reader_language() == base
 
 
 def other_languages() -> list[str]:
@@ -166,6 +172,30 @@ def _challenge_title_in(reason: str) -> str | None:
     if reason.startswith("Restated: team challenge ") and " — " in reason:
         return reason.removeprefix("Restated: team challenge ").split(" — ", 1)[0]
     return None
+
+
+def reason_text(reason: str) -> str:
+    """A notification's reason (entry reasons joined by "; ") in the reader's language, by the rules' names."""
+    if not reason or reads_base_language():
+        return reason
+    ellipsis = "…" if reason.endswith("…") else ""
+    rules = _translated_rules()
+    parts = []
+    for part in reason.removesuffix("…").split("; "):
+        rule = next((r for r in rules if part.startswith(r.name)), None)
+        parts.append(_entry_reason(part, rule, None))
+    return "; ".join(parts) + ellipsis
+
+
+def _translated_rules() -> list:
+    """Rules with translations, longest name first (a name may begin another), newest version of a name first."""
+    cached = g.get("_translated_rules") if has_request_context() else None
+    if cached is None:
+        rows = db.session.scalars(sa.select(Rule).order_by(Rule.id.desc()))
+        cached = sorted((r for r in rows if r.translations and r.name), key=lambda r: -len(r.name))
+        if has_request_context():
+            g._translated_rules = cached
+    return cached
 
 
 def _entry_reason(reason: str, rule, reward, titles: dict[str, str] | None = None) -> str:

@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from pointsapp import names, pagination, periods, push
 from pointsapp.errors import NotFound, ValidationFailed
 from pointsapp.extensions import db
-from pointsapp.models import Notification, NotificationPreference, PushSubscription, User
+from pointsapp.models import Badge, Notification, NotificationPreference, PushSubscription, Redemption, User
 from pointsapp.models.notify import PushDelivery
 
 log = logging.getLogger(__name__)
@@ -79,11 +79,28 @@ def queue(
 
 
 def queue_many(kind: str, template: str, items: list[tuple[int, dict]], *, url: str = "/") -> None:
-    """Queue one notification per (user_id, params) in a single flush (an ingestion batch)."""
+    """Queue one notification per (user_id, params) in one multi-row insert (an ingestion batch).
+
+    A Core insert on the table, not the ORM's bulk insert: no objects are wanted
+    back. Every column a default would fill is given, so none is computed row by row.
+    """
     if items:
+        now = periods.utcnow()
         db.session.execute(
-            sa.insert(Notification),
-            [{"user_id": user_id, "kind": kind, "template": template, "params": params, "url": url} for user_id, params in items],
+            sa.insert(Notification.__table__),
+            [
+                {
+                    "user_id": user_id,
+                    "kind": kind,
+                    "template": template,
+                    "params": params,
+                    "url": url,
+                    "status": "queued",
+                    "attempts": 0,
+                    "created_at": now,
+                }
+                for user_id, params in items
+            ],
         )
 
 
@@ -96,11 +113,26 @@ def _with_reason(text: str, params: dict) -> str:
 
 
 def _points_awarded(p: dict) -> tuple[str, str]:
-    return _("You earned %(points)s points", points=p["points"]), p.get("reason") or _("Open your wallet to see it.")
+    reason = names.reason_text(p.get("reason") or "")
+    return _("You earned %(points)s points", points=p["points"]), reason or _("Open your wallet to see it.")
+
+
+def _badge_name(p: dict) -> str:
+    """The badge's name in the reader's language (the stored one is the base name)."""
+    badge = None if names.reads_base_language() or not p.get("badge_id") else db.session.get(Badge, p["badge_id"])
+    return names.localized(badge) if badge is not None else p["name"]
+
+
+def _reward_name(p: dict) -> str:
+    """The reward's name in the reader's language (the stored one is the base name)."""
+    wanted = not names.reads_base_language() and p.get("redemption_id")
+    redemption = db.session.get(Redemption, p["redemption_id"]) if wanted else None
+    return names.localized(redemption.reward) if redemption is not None else p["reward"]
 
 
 def _redemption(decision: str):
     def render(p: dict) -> tuple[str, str]:
+        p = p | {"reward": _reward_name(p)}
         if decision == "approved":
             return _("Reward approved"), _with_reason(_("%(reward)s is yours. Enjoy it!", reward=p["reward"]), p)
         if decision == "rejected":
@@ -163,7 +195,7 @@ MESSAGES = {
     "challenge_launched": _challenge_launched,
     "challenge_closed": _challenge_closed,
     "challenge_restated": _challenge_restated,
-    "badge_earned": lambda p: (_("New badge: %(name)s", name=p["name"]), _("You earned a badge. Well done!")),
+    "badge_earned": lambda p: (_("New badge: %(name)s", name=_badge_name(p)), _("You earned a badge. Well done!")),
     "honour_awarded": lambda p: (_("Honour: %(title)s", title=p["title"]), _("You have been honoured. Congratulations!")),
     "goal_reminder": _goal_reminder,
     "rank_nudge": lambda p: (_("Almost in the top 3"), _("%(gap)s points from the top 3 this week.", gap=p["gap"])),

@@ -10,9 +10,9 @@ import re
 from collections.abc import Mapping
 
 import marshmallow as ma
+from flask_babel import gettext as _
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-MESSAGE = "Must be text without NUL characters or unpaired surrogates."
 MAX_DEPTH = 50
 
 
@@ -39,4 +39,5 @@ def refuse_unstorable(data, skip: frozenset[str] = frozenset()) -> None:
     if isinstance(data, Mapping):
         bad = [name for name in data if name not in skip and not (storable(name) and storable(data.get(name)))]
         if bad:
-            raise ma.ValidationError({printable_name(name): [MESSAGE] for name in bad})
+            message = _("Must be text without NUL characters or unpaired surrogates.")
+            raise ma.ValidationError({printable_name(name): [message] for name in bad})

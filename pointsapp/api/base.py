@@ -152,7 +152,7 @@ def acting_user():
     if caller is None:
         flask_smorest.abort(401)
     if caller.user is None:
-        flask_smorest.abort(403, message="Integration tokens may only post events.")
+        flask_smorest.abort(403, message=_("Integration tokens may only post events."))
     return caller.user
 
 

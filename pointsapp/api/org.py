@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import current_app, request
 from flask.views import MethodView
+from flask_babel import gettext as _
 from flask_smorest import abort
 
 from pointsapp import auth, org
@@ -84,7 +85,7 @@ class Tokens(MethodView):
             return error_response(403, "password_login_disabled", "Password sign-in is switched off here; use single sign-on.")
         user = auth.authenticate(data["email"], data["password"])
         if user is None:
-            return error_response(401, "invalid_credentials", "The email or password is wrong.")
+            return error_response(401, "invalid_credentials", _("The email or password is wrong."))
         return {"token": auth.issue_token(user=user, label="api login"), "user": user}
 
     @caller_required
@@ -93,7 +94,7 @@ class Tokens(MethodView):
         """Revoke the bearer token of this request (log the phone out)."""
         token = bearer_token()
         if token is None:
-            abort(400, message="Send the token to revoke as 'Authorization: Bearer <token>'.")
+            abort(400, message=_("Send the token to revoke as 'Authorization: Bearer <token>'."))
         auth.revoke(token)
 
 

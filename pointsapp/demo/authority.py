@@ -9,10 +9,11 @@ from pointsapp import awards, budgets, challenges
 from pointsapp.periods import utcnow
 
 DEMO_BUDGETS = {"wealth": 8000, "loans": 6000, "branch": 3000}
+# Reasons are what a lead types: at a Chinese bank, in Chinese.
 DEMO_LEAD_AWARDS = [
-    ("lead_wealth", "chen.jing", 120, "Stayed late to finish the Zhang family's wealth review"),
-    ("lead_wealth", "wang.fang", 80, "Covered the counter for a sick colleague"),
-    ("lead_loans", "zhou.tao", 100, "First loan file complete without a single correction"),
+    ("lead_wealth", "chen.jing", 120, "加班完成张先生家庭的财富规划复核"),
+    ("lead_wealth", "wang.fang", 80, "同事病假时主动顶岗柜台"),
+    ("lead_loans", "zhou.tao", 100, "首份贷款档案一次通过，零修改"),
 ]
 
 

@@ -50,4 +50,11 @@ def api_docs():
                     "responses": sorted(op.get("responses", {})),
                 }
             )
-    return render_template("docs/api.html", operations=operations, info=spec["info"])
+    return render_template("docs/api.html", sections=_by_tag(operations, spec.get("tags", [])), info=spec["info"])
+
+
+def _by_tag(operations: list[dict], tags: list[dict]) -> list[tuple[str, list[dict]]]:
+    """Operations grouped by tag, in the document's order of tags (not sorted: translated names sort arbitrarily)."""
+    order = [tag["name"] for tag in tags]
+    order += [op["tag"] for op in operations if op["tag"] not in order]
+    return [(tag, ops) for tag in dict.fromkeys(order) if (ops := [op for op in operations if op["tag"] == tag])]

@@ -226,10 +226,10 @@ def level_panel(user):
 
 def rank_panel(user):
     """My place on this week's company board, with the gap to the top 3."""
-    board = leaderboard.board(user, "week")
-    if board.me is None:
+    near = leaderboard.neighbours(user, "week")
+    if near is None:
         return None
-    return {"standing": board.me, "around": leaderboard.around(board.items, board.me_id), "me_id": board.me_id}
+    return {"standing": near.me, "around": near.places, "me_id": near.me_id}
 
 
 WALLET_PANELS.update({"goal": goal_panel, "level": level_panel, "rank": rank_panel})

@@ -202,3 +202,58 @@ def test_admin_forms_take_both_languages_side_by_side(app, client):
     assert rule is not None and rule.translations == {"zh": {"name": "信用卡发卡"}}
     catalog = login(app.test_client(), member).get("/rewards").get_data(as_text=True)
     assert "培训名额：财富管理师认证" in catalog and "两天课程" in catalog and "wealth certificate" not in catalog
+
+
+def test_notifications_name_rules_badges_and_rewards_in_the_readers_language(api_as):
+    from pointsapp import notify
+    from pointsapp.models import Notification, User
+
+    rules.seed_default_rules()
+    admin = factories.user("admin")
+    member = factories.user("employee", locale="zh")
+    english = factories.user("employee", locale="en")
+    integration = factories.integration()
+    db.session.commit()
+    api = api_as(admin)
+    api.post(
+        "/badges",
+        {"name": "First loan", "event_type": "loan_signed", "threshold": 1, "translations": {"zh": {"name": "首笔贷款"}}},
+    )
+    reward = api.post(
+        "/rewards", {"name": "Coffee voucher", "kind": "other", "cost": 10, "translations": {"zh": {"name": "咖啡券"}}}
+    ).get_json()
+    for n, user in enumerate((member, english)):
+        event = {"external_id": f"L-{n}", "type": "loan_signed", "user_id": user.id, "occurred_at": "2026-11-20T09:00:00+08:00"}
+        assert api_as(integration).post("/events", event).status_code == 201
+    redemption = api_as(member).post("/redemptions", {"reward_id": reward["id"]}).get_json()
+    assert api.post(f"/redemptions/{redemption['id']}/approve").status_code == 200
+
+    def texts(user) -> dict[str, tuple[str, str]]:
+        rows = db.session.scalars(sa.select(Notification).where(Notification.user_id == user.id))
+        return {n.template: notify.render_for(n, db.session.get(User, user.id)) for n in rows}
+
+    chinese = texts(member)
+    assert chinese["points_awarded"][1] == "贷款签约"
+    assert chinese["badge_earned"][0].endswith("首笔贷款")
+    assert "咖啡券" in chinese["redemption_approved"][1] and "Coffee" not in chinese["redemption_approved"][1]
+    assert texts(english)["points_awarded"][1] == "Loan signed"
+    assert texts(english)["badge_earned"][0] == "New badge: First loan"
+
+
+def test_the_analytics_dashboard_names_teams_and_rules_in_the_readers_language(app, api_as):
+    from pointsapp.models import Team
+    from tests.conftest import login
+
+    rules.seed_default_rules()
+    team = factories.team("Wealth Team")
+    team.translations = {"zh": {"name": "财富管理团队"}}
+    lead = factories.user("lead", team, password=factories.PASSWORD, locale="zh")
+    member = factories.user("employee", team)
+    integration = factories.integration()
+    db.session.commit()
+    event = {"external_id": "L-1", "type": "loan_signed", "user_id": member.id, "occurred_at": "2026-11-20T09:00:00+08:00"}
+    assert api_as(integration).post("/events", event).status_code == 201
+    page = login(app.test_client(), lead).get(f"/analytics?team_id={team.id}").get_data(as_text=True)
+    assert "财富管理团队" in page and "贷款签约" in page
+    assert "Wealth Team" not in page and "Loan signed" not in page
+    assert db.session.get(Team, team.id).name == "Wealth Team"

@@ -7,6 +7,7 @@ import html
 import re
 
 import pytest
+import schemathesis
 from flask_babel import force_locale
 
 from pointsapp import challenges, notify, rewards, rules
@@ -163,6 +164,8 @@ def test_api_errors_in_chinese_have_no_english(api_as, chinese_branch):
         member.post("/awards", {"user_id": 1, "points": 5, "reason": "x"}, headers=ZH),
         member.get("/leaderboard?period=10y", headers=ZH),
         member.post("/rules", {"event_type": "Bad Type", "name": "", "points": 0}, headers=ZH),
+        member.post("/awards", {"user_id": 1, "points": 5, "reason": "a\u0000b"}, headers=ZH),
+        api_as(factories.integration()).get("/me", headers=ZH),
     ]
     for answer in answers:
         error = answer.get_json()["error"]
@@ -175,6 +178,8 @@ def test_the_api_docs_page_in_chinese_has_no_english_beyond_codes_and_header_nam
     client = login(app.test_client(), chinese_branch["member"])
     page = client.get("/api/docs").get_data(as_text=True)
     assert "用邮箱和密码换取 Bearer 令牌。" in page and "<h2>团队挑战</h2>" in page
+    sections = re.findall(r"<h2>([^<]+)</h2>", page)
+    assert sections[:3] == ["组织架构", "积分钱包", "积分奖励"]  # the document's order of tags
     # HTTP methods are codes; header names and the values inside the texts are what a developer types.
     assert set(english_words(page)) <= {"GET", "POST", "PUT", "PATCH", "DELETE", "Authorization"} | DOC_CODES
 
@@ -196,6 +201,9 @@ def test_the_openapi_document_in_chinese_translates_every_summary_description_an
         assert translated != text or not re.search(r"[A-Za-z]{3}", text), (where, text)
         assert set(english_words(translated)) <= DOC_CODES, (where, translated)
     assert _without_texts(english) == _without_texts(chinese)
+    # The test tools read it as they read the English one: the same operations.
+    labels = [[r.ok().label for r in schemathesis.openapi.from_dict(d).get_all_operations()] for d in (english, chinese)]
+    assert labels[0] == labels[1] and len(labels[1]) >= 44
 
 
 # Codes and names a developer types that the document's Chinese texts keep.
