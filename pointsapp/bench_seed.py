@@ -1,7 +1,7 @@
 """A bank-sized organisation for benchmarks, written with bulk inserts.
 
 ``seed(users=10_000, months=12)`` builds branches of teams (a lead each, the
-rest advisors), about sixteen events per advisor and month with a
+rest advisors), about seventeen events per advisor and month with a
 heavy-tailed skew (a few stars, a long tail) — some two million ledger entries
 at the default size — their award entries (a share of referrals split between
 two people), some redeemed and some pending rewards, running and finished
@@ -53,7 +53,7 @@ PASSWORD = "bench-points-2026"
 ADMIN_EMAIL = "admin@bench.example"
 TEAM_SIZE = 12
 TEAMS_PER_BRANCH = 6
-EVENTS_PER_MONTH = 16  # the mean per advisor; the skew spreads it from 0 to hundreds
+EVENTS_PER_MONTH = 17  # the mean per advisor; the skew spreads it from 0 to hundreds
 CHUNK_USERS = 500
 # Event types and how often each happens (the referral is shared between two people).
 EVENT_MIX = (
