@@ -4,7 +4,9 @@
     PROFILE=/api/v1/me/wallet .venv/bin/python benchmarks/profile_requests.py URL    # pyinstrument tree for one path
 
 One request at a time as the median earner (so my rank is counted, not read off
-the top rows): median and p95 per path over ``REQUESTS`` calls.
+the top rows): median and p95 wall time per path over ``REQUESTS`` calls, and the
+mean CPU time of the process per call (the figure that does not depend on the
+neighbours' load; on PostgreSQL it leaves out the server's own work).
 """
 
 from __future__ import annotations
@@ -63,13 +65,17 @@ def main(url: str) -> None:
                     call()
             print(profiler.output_text(unicode=True, show_all=False))
             continue
-        times = []
+        times, cpu = [], []
         for _ in range(REQUESTS):
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             call()
+            cpu.append((time.process_time() - started_cpu) * 1000)
             times.append((time.perf_counter() - started) * 1000)
         times.sort()
-        print(f"{path:<40} median {statistics.median(times):7.1f} ms   p95 {times[int(len(times) * 0.95) - 1]:7.1f} ms")
+        print(
+            f"{path:<40} median {statistics.median(times):7.1f} ms   p95 {times[int(len(times) * 0.95) - 1]:7.1f} ms"
+            f"   CPU mean {statistics.fmean(cpu):6.2f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -125,9 +125,19 @@ class Principal:
 
 
 def principal_for_token(token: str) -> Principal | None:
-    row = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None)))
-    if row is None:
+    """Who holds this token: its user read in the same query (every API call asks), or its integration."""
+    found = db.session.execute(_TOKEN_AND_USER, {"token_hash": _digest(token)}).first()
+    if found is None:
         return None
-    if row.user is not None:
-        return Principal(user=row.user) if row.user.is_active else None
+    row, user = found
+    if user is not None:
+        return Principal(user=user) if user.is_active else None
     return Principal(integration=row.integration)
+
+
+# Built once: read on every bearer-authenticated request.
+_TOKEN_AND_USER = (
+    sa.select(ApiToken, User)
+    .outerjoin(User, User.id == ApiToken.user_id)
+    .where(ApiToken.token_hash == sa.bindparam("token_hash"), ApiToken.revoked_at.is_(None))
+)

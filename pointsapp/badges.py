@@ -129,10 +129,16 @@ def check_event(event: Event) -> list[BadgeAward]:
     return awarded
 
 
+def types_with_badges(event_types: set[str]) -> set[str]:
+    """The event types among these that an active badge counts (one query)."""
+    if not event_types:
+        return set()
+    return set(db.session.scalars(sa.select(Badge.event_type).where(Badge.event_type.in_(event_types), Badge.active.is_(True))))
+
+
 def check_events(events: list[Event]) -> list[BadgeAward]:
     """Award the badges a batch of events reached; one query finds the types that have badges at all."""
-    types = {event.type for event in events}
-    with_badges = set(db.session.scalars(sa.select(Badge.event_type).where(Badge.event_type.in_(types), Badge.active.is_(True))))
+    with_badges = types_with_badges({event.type for event in events})
     return [award for event in events if event.type in with_badges for award in check_event(event)]
 
 

@@ -26,11 +26,13 @@ import dataclasses
 import datetime as dt
 import hashlib
 import random
+import sqlite3
 from collections import defaultdict
 
 import sqlalchemy as sa
 
 from pointsapp import auth, org, rewards, rules
+from pointsapp.database import BUSY_TIMEOUT_MS
 from pointsapp.earning import split_points
 from pointsapp.extensions import db
 from pointsapp.models import (
@@ -153,8 +155,13 @@ def bulk_writes(engine: sa.Engine):
 
     def tune(dbapi_connection, _record):
         cursor = dbapi_connection.cursor()
-        for pragma in ("journal_mode=TRUNCATE", "synchronous=OFF", "foreign_keys=OFF", "cache_size=-262144"):
+        for pragma in ("synchronous=OFF", "foreign_keys=OFF", "cache_size=-262144", "busy_timeout=0"):
             cursor.execute(f"PRAGMA {pragma}")
+        try:  # leaving WAL needs the only connection to the file; with others open (a test run), stay in WAL
+            cursor.execute("PRAGMA journal_mode=TRUNCATE")
+        except sqlite3.OperationalError:
+            pass
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.close()
 
     db.session.remove()

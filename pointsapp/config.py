@@ -100,6 +100,12 @@ def load_settings() -> dict:
         "WECOM_APP_URL": os.environ.get("WECOM_APP_URL"),
         # An open wallet page asks for new points this often (a cheap request answered 204 when nothing changed).
         "WALLET_LIVE_SECONDS": int(os.environ.get("WALLET_LIVE_SECONDS", "5")),
+        # A worker keeps a wallet page's rendered content until the wallet changes (its version, read on every
+        # view) and at most this long: how late other people's points reach my rank panel, or a renamed rule
+        # the reasons of my entries. 0 renders every view afresh.
+        "WALLET_PAGE_SECONDS": int(os.environ.get("WALLET_PAGE_SECONDS", "30")),
+        # Pages (and their contents) kept per worker, about 16 kB each.
+        "WALLET_PAGE_CACHE_SIZE": int(os.environ.get("WALLET_PAGE_CACHE_SIZE", "1000")),
         "REDEMPTION_EXPIRY_DAYS": int(os.environ.get("REDEMPTION_EXPIRY_DAYS", "14")),
         # A lead may award or deduct at most this many points at once; larger amounts go through HR.
         "LEAD_AWARD_LIMIT": int(os.environ.get("LEAD_AWARD_LIMIT", "500")),

@@ -406,8 +406,29 @@ def retake_unearned_period_bonuses(event: Event, *, cause_event_id: int, reason:
     return posted
 
 
-def event_stored(event: Event, *, related: Event | None, actor_id: int | None) -> list[LedgerEntry]:
-    """Apply what a newly stored event corrects: its clawback, and closed periods it falls in."""
+def forbidding_rules(event_types: set[str]) -> dict[str, list[tuple[str, str]]]:
+    """(bonus type, period) of the period rules each event type forbids: one query for a whole batch."""
+    found: dict[str, list[tuple[str, str]]] = {t: [] for t in event_types}
+    if event_types:
+        stmt = (
+            sa.select(Rule.forbids_event_type, Rule.event_type, Rule.period)
+            .distinct()
+            .where(Rule.kind == "period", Rule.forbids_event_type.in_(event_types))
+        )
+        for forbidden, bonus_type, period in db.session.execute(stmt):
+            if period:
+                found[forbidden].append((bonus_type, period))
+    return found
+
+
+def event_stored(
+    event: Event, *, related: Event | None, actor_id: int | None, forbidding: list[tuple[str, str]] | None = None
+) -> list[LedgerEntry]:
+    """Apply what a newly stored event corrects: its clawback, and closed periods it falls in.
+
+    ``forbidding`` is ``forbidding_rules()`` for the event's type when the caller
+    looked it up for a whole batch; without it the rules are read here.
+    """
     posted: list[LedgerEntry] = []
     name = f"{event.type} {event.external_id}"
     if related is not None and event.type in clawback_types() and related.reversed_at is None:
@@ -427,7 +448,9 @@ def event_stored(event: Event, *, related: Event | None, actor_id: int | None) -
                 },
             )
             posted += reversals
-    forbidden = [_bonus_key(t, p, event.occurred_at) for t, p in _period_rules(forbids_event_type=event.type)]
+    if forbidding is None:
+        forbidding = _period_rules(forbids_event_type=event.type)
+    forbidden = [_bonus_key(t, p, event.occurred_at) for t, p in forbidding]
     if forbidden:
         for bonus in _live_bonuses(event.user_id, forbidden):
             posted.append(

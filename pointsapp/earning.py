@@ -63,7 +63,7 @@ from pointsapp.errors import Conflict, DomainError, InvalidTransition, NotFound,
 from pointsapp.extensions import db
 from pointsapp.models import Event, LedgerEntry, Rule, User, Wallet
 from pointsapp.periods import as_utc, org_timezone, utcnow
-from pointsapp.rules import COMPLIANCE_BREACH_TYPE, EVENT_TYPE_RE, MENTORSHIP_BONUS_TYPE, rule_at, rules_in_force
+from pointsapp.rules import COMPLIANCE_BREACH_TYPE, MENTORSHIP_BONUS_TYPE, is_event_type, rule_at, rules_in_force
 
 MAX_BATCH = 1000
 MAX_PARTICIPANTS = 50
@@ -95,27 +95,32 @@ class WholeNumber(ma.fields.Integer):
         return super()._validated(value)
 
 
+def _json_integer(**kwargs) -> ma.fields.Integer:
+    """A JSON number without a fraction: "12" is text, not a number, as the contract's integers say."""
+    return ma.fields.Integer(strict=True, **kwargs)
+
+
 class EventInputSchema(ma.Schema):
-    """One event as posted (JSON) or imported (a CSV row)."""
+    """One event as posted (JSON); ``CsvEventInputSchema`` reads a CSV row."""
 
     class Meta:
         unknown = ma.EXCLUDE
 
     external_id = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=255))
     type = ma.fields.String(required=True)
-    user_id = WholeNumber(required=True, validate=ma.validate.Range(min=1, max=MAX_ID))
+    user_id = _json_integer(required=True, validate=ma.validate.Range(min=1, max=MAX_ID))
     occurred_at = ma.fields.DateTime(required=True)
     participants = ma.fields.List(
-        WholeNumber(validate=ma.validate.Range(min=1, max=MAX_ID)),
+        _json_integer(validate=ma.validate.Range(min=1, max=MAX_ID)),
         load_default=list,
         validate=ma.validate.Length(max=MAX_PARTICIPANTS),
     )
-    quantity = WholeNumber(load_default=1, validate=ma.validate.Range(min=1, max=MAX_QUANTITY))
+    quantity = _json_integer(load_default=1, validate=ma.validate.Range(min=1, max=MAX_QUANTITY))
     related_external_id = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(min=1, max=255))
 
     @ma.validates("type")
     def _type(self, value, **kwargs):
-        if not EVENT_TYPE_RE.match(value or ""):
+        if not is_event_type(value):
             raise ma.ValidationError(_("Use lower-case letters, digits and _ . : - (at most 64 characters)."))
         if value == MENTORSHIP_BONUS_TYPE:
             raise ma.ValidationError(_("Mentorship bonuses are paid automatically; this type cannot be posted."))
@@ -132,7 +137,97 @@ class EventInputSchema(ma.Schema):
         return data
 
 
-_EVENT_SCHEMA = EventInputSchema()  # schemas are reusable; building one per event costs more than loading
+class CsvEventInputSchema(EventInputSchema):
+    """One row of an events file: every cell is text, so a number may be given as its digits."""
+
+    user_id = WholeNumber(required=True, validate=ma.validate.Range(min=1, max=MAX_ID))
+    participants = ma.fields.List(
+        WholeNumber(validate=ma.validate.Range(min=1, max=MAX_ID)),
+        load_default=list,
+        validate=ma.validate.Length(max=MAX_PARTICIPANTS),
+    )
+    quantity = WholeNumber(load_default=1, validate=ma.validate.Range(min=1, max=MAX_QUANTITY))
+
+
+# Schemas are reusable; building one per event costs more than loading.
+_EVENT_SCHEMA = EventInputSchema()
+_CSV_EVENT_SCHEMA = CsvEventInputSchema()
+_MISSING = object()
+_EVENT_FIELDS = frozenset(_EVENT_SCHEMA.fields)
+
+
+def load_plain_event(raw: dict) -> dict | None:
+    """What ``EventInputSchema`` loads from a well-formed JSON event, without marshmallow; else None.
+
+    A batch is a thousand events and the schema costs most of the CPU of a
+    plain one. Anything out of the ordinary (a missing, null or mistyped field,
+    a value out of range, text that cannot be stored, nested data) returns
+    None, and the schema loads the item and names what is wrong. It never
+    answers differently from the schema, only not at all (the tests compare them).
+    """
+    texts = []
+    for key, value in raw.items():
+        if type(key) is not str:
+            return None
+        texts.append(key)
+        if type(value) is str:
+            texts.append(value)
+        elif key not in _EVENT_FIELDS and not (value is None or type(value) in (int, float, bool)):
+            return None  # nested data the schema would search for unstorable text
+    if not text.storable("".join(texts)):  # one search: each NUL or surrogate matches alone
+        return None
+    external_id = _plain_id(raw.get("external_id", _MISSING))
+    kind = raw.get("type")
+    user_id = raw.get("user_id")
+    occurred_at = raw.get("occurred_at")
+    participants = raw.get("participants", _MISSING)
+    quantity = raw.get("quantity", 1)
+    related = raw.get("related_external_id")
+    if related is not None and not (type(related) is str and not related.strip()):  # blank means none
+        related = _plain_id(related)
+        if related is None:
+            return None
+    else:
+        related = None
+    if (
+        external_id is None
+        or not is_event_type(kind)
+        or kind == MENTORSHIP_BONUS_TYPE
+        or not _plain_int(user_id, MAX_ID)
+        or type(occurred_at) is not str
+        or not _plain_int(quantity, MAX_QUANTITY)
+    ):
+        return None
+    if participants is _MISSING:
+        participants = []
+    elif type(participants) is not list or len(participants) > MAX_PARTICIPANTS:
+        return None
+    elif not all(_plain_int(p, MAX_ID) for p in participants):
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(occurred_at)
+    except ValueError:
+        return None
+    return {
+        "external_id": external_id,
+        "type": kind,
+        "user_id": user_id,
+        "occurred_at": moment,
+        "participants": list(participants),
+        "quantity": quantity,
+        "related_external_id": related,
+    }
+
+
+def _plain_id(value) -> str | None:
+    """An external id as the schema reads it (a number as its digits), if 1 to 255 characters; else None."""
+    if type(value) is int:
+        value = str(value)
+    return value if type(value) is str and 1 <= len(value) <= 255 else None
+
+
+def _plain_int(value, maximum: int) -> bool:
+    return type(value) is int and 1 <= value <= maximum
 
 
 @dataclasses.dataclass
@@ -163,23 +258,19 @@ class EventInput:
         return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def parse_event(raw, *, naive_in_utc: bool = False) -> EventInput:
+def parse_event(raw, *, naive_in_utc: bool = False, csv: bool = False) -> EventInput:
     """Validate one raw event; ValidationFailed names each bad field.
 
     An ``occurred_at`` without a UTC offset is read as UTC with ``naive_in_utc``
     (the JSON API, whose times are UTC unless they say otherwise), else in the
-    organisation's time zone (CSV exports often omit it).
+    organisation's time zone (CSV exports often omit it). ``csv`` reads a row of
+    text cells, where numbers come as digits.
     """
     if not isinstance(raw, dict):
         raise ValidationFailed(_("Each event must be a JSON object."), fields={"_schema": [_("Not an object.")]})
-    try:
-        data = _EVENT_SCHEMA.load(raw)
-    except ma.ValidationError as error:
-        fields = {k: v if isinstance(v, list) else [str(v)] for k, v in error.normalized_messages().items()}
-        first = next(iter(fields.items()))
-        raise ValidationFailed(
-            _("%(value)s: %(value2)s", value=first[0], value2=" ".join(map(str, first[1]))), fields=fields
-        ) from None
+    data = None if csv else load_plain_event(raw)
+    if data is None:
+        data = _load(_CSV_EVENT_SCHEMA if csv else _EVENT_SCHEMA, raw)
     moment = data["occurred_at"]
     try:
         if moment.tzinfo is None:
@@ -204,6 +295,18 @@ def parse_event(raw, *, naive_in_utc: bool = False) -> EventInput:
     )
 
 
+def _load(schema: EventInputSchema, raw: dict) -> dict:
+    """Load with the schema; ValidationFailed with marshmallow's message per field."""
+    try:
+        return schema.load(raw)
+    except ma.ValidationError as error:
+        fields = {k: v if isinstance(v, list) else [str(v)] for k, v in error.normalized_messages().items()}
+        first = next(iter(fields.items()))
+        raise ValidationFailed(
+            _("%(value)s: %(value2)s", value=first[0], value2=" ".join(map(str, first[1]))), fields=fields
+        ) from None
+
+
 # --- results -------------------------------------------------------------------
 
 
@@ -212,21 +315,43 @@ class EventResult:
     index: int
     external_id: str | None
     status: str  # created | duplicate | conflict | invalid
-    event: Event | None = None
+    event_id: int | None = None
     awards: list[dict] = dataclasses.field(default_factory=list)
     error: DomainError | None = None
+
+    @property
+    def event(self) -> Event | None:
+        """The stored event, read when asked for: a batch keeps ids, not an ORM object per event."""
+        return db.session.get(Event, self.event_id) if self.event_id is not None else None
 
     def as_dict(self) -> dict:
         body = {
             "index": self.index,
             "external_id": self.external_id,
-            "id": self.event.id if self.event is not None else None,
+            "id": self.event_id,
             "status": self.status,
             "awards": self.awards,
         }
         if self.error is not None:
             body["error"] = self.error.to_dict()
         return body
+
+
+@dataclasses.dataclass(frozen=True)
+class NewEvent:
+    """An event the batch has just inserted: its id and what was posted, without an ORM object.
+
+    It has the attributes ``_shares`` and the bonus reads; the rarer work that
+    needs the stored row (a veto, a correction, a badge) loads the ``Event``.
+    """
+
+    id: int
+    external_id: str
+    type: str
+    user_id: int
+    occurred_at: dt.datetime
+    quantity: int
+    participants: list[int]
 
 
 def award_dicts(entries: list[LedgerEntry]) -> list[dict]:
@@ -242,17 +367,20 @@ def split_points(total: int, recipients: list[int]) -> list[tuple[int, int]]:
     return [(uid, share + (1 if i < remainder else 0)) for i, uid in enumerate(recipients)]
 
 
-def ingest_events(raw_items: list, *, source: str, actor_id: int | None, naive_in_utc: bool = False) -> list[EventResult]:
+def ingest_events(
+    raw_items: list, *, source: str, actor_id: int | None, naive_in_utc: bool = False, csv: bool = False
+) -> list[EventResult]:
     """Store events and award their points once; one result per item, in order.
 
     A bad item (invalid, conflict) never blocks the good ones. One notification
-    per user sums what the batch awarded them.
+    per user sums what the batch awarded them. ``csv``: the items are rows of
+    text cells (see ``parse_event``).
     """
     results: list[EventResult | None] = [None] * len(raw_items)
     parsed: list[tuple[int, EventInput]] = []
     for i, raw in enumerate(raw_items):
         try:
-            parsed.append((i, parse_event(raw, naive_in_utc=naive_in_utc)))
+            parsed.append((i, parse_event(raw, naive_in_utc=naive_in_utc, csv=csv)))
         except ValidationFailed as error:
             ext = raw.get("external_id") if isinstance(raw, dict) and isinstance(raw.get("external_id"), str) else None
             ext = ext if text.storable(ext) else None
@@ -290,12 +418,15 @@ def ingest_events(raw_items: list, *, source: str, actor_id: int | None, naive_i
     batch = [(i, item) for i, item in fresh.values() if item.related_external_id is None]
     for result in _store_batch(batch, source, actor_id, versions, mentorships):
         results[result.index] = result
-        known_events[result.external_id] = result.event
+    stored_now = [results[i] for i, _ in batch]
+    if any(item.related_external_id is not None for _, item in fresh.values()) or twins:
+        # Later items may name or repeat these: they are answered from the stored rows.
+        known_events.update(_stored_events(source, {r.external_id for r in stored_now}))
     for i, item in fresh.values():  # clawbacks and corrections name an earlier event: one at a time, after the batch
         if item.related_external_id is not None:
             results[i] = _ingest_one(i, item, source, actor_id, known_events, versions, mentorships)
-    for i, item in twins:
-        results[i] = _known(i, item, known_events[item.external_id])
+    for i, item in twins:  # answered as the stored event, or checked alone when the first was refused
+        results[i] = _ingest_one(i, item, source, actor_id, known_events, versions, mentorships)
     totals: dict[int, int] = defaultdict(int)
     reasons: dict[int, list[str]] = defaultdict(list)
     for result in results:
@@ -336,7 +467,7 @@ def _lock_wallets(user_ids: set[int]) -> None:
 
 def _known(i: int, item: EventInput, stored: Event) -> EventResult:
     if stored.payload_hash == item.payload_hash:
-        return EventResult(i, item.external_id, "duplicate", event=stored)
+        return EventResult(i, item.external_id, "duplicate", event_id=stored.id)
     error = Conflict(
         _(
             "Event %(external_id)s was already received with different details; send a new external_id for a new event, or ask an admin to reverse the stored one.",
@@ -345,7 +476,7 @@ def _known(i: int, item: EventInput, stored: Event) -> EventResult:
         external_id=item.external_id,
         event_id=stored.id,
     )
-    return EventResult(i, item.external_id, "conflict", event=stored, error=error)
+    return EventResult(i, item.external_id, "conflict", event_id=stored.id, error=error)
 
 
 def _store_batch(items: list[tuple[int, EventInput]], source, actor_id, versions, mentorships) -> list[EventResult]:
@@ -354,8 +485,9 @@ def _store_batch(items: list[tuple[int, EventInput]], source, actor_id, versions
     The events go in with ``ON CONFLICT DO NOTHING``: the unique identity still
     decides, and an event a concurrent request stored first is simply not
     returned, so it is answered as that request stored it (duplicate or
-    conflict). Per-event work that is rare (a mentorship bonus, a compliance
-    veto) and the event listeners follow, in the order of the batch.
+    conflict). Only ids come back (no ORM object per event). Per-event work
+    that is rare (a mentorship bonus, a compliance veto, a correction) and the
+    badge checks follow, in the order of the batch.
     """
     if not items:
         return []
@@ -377,21 +509,23 @@ def _store_batch(items: list[tuple[int, EventInput]], source, actor_id, versions
         }
         for _, item in items
     ]
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(Event).on_conflict_do_nothing(index_elements=["source", "external_id"]).returning(Event)
-    stored = {event.external_id: event for event in db.session.scalars(stmt, rows)}
-    postings = [
-        posting
+    stmt = _INSERT_EVENTS[db.session.get_bind().dialect.name]
+    ids = {external_id: event_id for event_id, external_id in db.session.execute(stmt, rows)}
+    created = {
+        item.external_id: NewEvent(
+            ids[item.external_id], item.external_id, item.type, item.user_id, item.occurred_at, item.quantity, item.participants
+        )
         for _, item in items
-        if item.external_id in stored
-        for posting in _shares(stored[item.external_id], rules_of[item.external_id])
-    ]
-    entries: dict[int, list[LedgerEntry]] = defaultdict(list)
+        if item.external_id in ids
+    }
+    postings = [posting for ext, event in created.items() for posting in _shares(event, rules_of[ext])]
+    entries: dict[int, list] = defaultdict(list)
     for entry in ledger.post_many(postings):
         entries[entry.event_id].append(entry)
+    forbidding = corrections.forbidding_rules({event.type for event in created.values()})
     results = []
     for i, item in items:
-        event = stored.get(item.external_id)
+        event = created.get(item.external_id)
         if event is None:  # a concurrent request stored this identity first: answer as it did
             results.append(
                 _known(
@@ -401,12 +535,37 @@ def _store_batch(items: list[tuple[int, EventInput]], source, actor_id, versions
                 )
             )
             continue
+        rule = rules_of[item.external_id]
         awarded = entries[event.id] + _after_award(
-            event, rules_of[item.external_id], entries[event.id], versions, mentorships, actor_id
+            event, rule, entries[event.id], versions, mentorships, actor_id, forbidding[event.type]
         )
-        results.append(EventResult(i, item.external_id, "created", event=event, awards=award_dicts(awarded)))
-    badges.check_events([result.event for result in results if result.status == "created"])
+        results.append(EventResult(i, item.external_id, "created", event_id=event.id, awards=award_dicts(awarded)))
+    _check_badges(list(created.values()))
     return results
+
+
+def _insert_events(dialect):
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING id, external_id`` for a batch of events."""
+    table = Event.__table__
+    return (
+        dialect.insert(table)
+        .on_conflict_do_nothing(index_elements=["source", "external_id"])
+        .returning(table.c.id, table.c.external_id)
+    )
+
+
+_INSERT_EVENTS = {"postgresql": _insert_events(postgresql), "sqlite": _insert_events(sqlite)}
+
+
+def _check_badges(created: list[NewEvent]) -> None:
+    """Award the badges a batch reached; only events of a type some badge counts are read back."""
+    with_badges = badges.types_with_badges({event.type for event in created})
+    wanted = [event.id for event in created if event.type in with_badges]
+    if not wanted:
+        return
+    stored = {event.id: event for event in db.session.scalars(sa.select(Event).where(Event.id.in_(wanted)))}
+    for event_id in wanted:  # in the order of the batch, as they were stored
+        badges.check_event(stored[event_id])
 
 
 def mentorship_deal_types() -> tuple[str, ...]:
@@ -474,21 +633,29 @@ def _ingest_one(i, item: EventInput, source, actor_id, known_events, versions, m
             raise
         return _known(i, item, stored)
     known_events[item.external_id] = event
-    return EventResult(i, item.external_id, "created", event=event, awards=award_dicts(entries))
+    return EventResult(i, item.external_id, "created", event_id=event.id, awards=award_dicts(entries))
 
 
-def _after_award(event: Event, rule: Rule | None, entries: list, versions, mentorships, actor_id) -> list[LedgerEntry]:
-    """A mentee's first deal pays the mentorship bonus; a breach vetoes; corrections see the stored event."""
-    bonus: list[LedgerEntry] = []
-    deal = event.type in mentorship_deal_types()
+def _after_award(
+    new: NewEvent, rule: Rule | None, entries: list, versions, mentorships, actor_id, forbidding: list[tuple[str, str]]
+) -> list[LedgerEntry]:
+    """A mentee's first deal pays the mentorship bonus; a breach vetoes; corrections see the stored event.
+
+    Most events need none of this: then the stored row is not even read.
+    """
+    deal = new.type in mentorship_deal_types()
     mentorship = next((mentorships[e.user_id] for e in entries if deal and e.points > 0 and e.user_id in mentorships), None)
+    if mentorship is None and new.type != COMPLIANCE_BREACH_TYPE and not forbidding:
+        return []
+    event = db.session.get(Event, new.id)
+    bonus: list[LedgerEntry] = []
     if mentorship is not None:
         bonus = mentoring.pay_first_deal_bonus(mentorship, event, rule_at(versions[MENTORSHIP_BONUS_TYPE], event.occurred_at))
         if bonus:
             mentorships.pop(mentorship.mentee_id, None)
     if event.type == COMPLIANCE_BREACH_TYPE:
         vetoes.veto_for_event(event, f"{rule.name if rule else 'Compliance breach'} (event {event.external_id})")
-    corrections.event_stored(event, related=None, actor_id=actor_id)
+    corrections.event_stored(event, related=None, actor_id=actor_id, forbidding=forbidding)
     return bonus
 
 
@@ -497,7 +664,7 @@ def _award(event: Event, rule: Rule | None) -> list:
     return ledger.post_many(_shares(event, rule))
 
 
-def _shares(event: Event, rule: Rule | None) -> list[ledger.Posting]:
+def _shares(event: Event | NewEvent, rule: Rule | None) -> list[ledger.Posting]:
     """The entries a rule pays for an event: the owner's, or equal shares with the participants."""
     if rule is None:
         return []

@@ -75,7 +75,7 @@ def report_lines(rows: list[tuple[int, dict]], results: list[earning.EventResult
             "row": line,
             "external_id": result.external_id,
             "status": result.status,
-            "event_id": result.event.id if result.event is not None else None,
+            "event_id": result.event_id,
             "points": sum(a["points"] for a in result.awards),
         }
         if result.error is not None:
@@ -90,7 +90,7 @@ def report_lines(rows: list[tuple[int, dict]], results: list[earning.EventResult
 def import_rows(rows: list[tuple[int, dict]], *, actor_id: int | None) -> list[dict]:
     """Post parsed rows as events (source ``admin``) and return the report lines."""
     rows = with_user_ids(rows)
-    results = earning.ingest_events([event for _, event in rows], source=SOURCE, actor_id=actor_id)
+    results = earning.ingest_events([event for _, event in rows], source=SOURCE, actor_id=actor_id, csv=True)
     lines = report_lines(rows, results)
     for (_line, event), line in zip(rows, lines, strict=True):
         unknown = [v for v in [event.get("user_id", ""), *event.get("participants", [])] if "@" in v]

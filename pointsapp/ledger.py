@@ -21,6 +21,8 @@ Design overview
   a restated payout's difference by ``corrects_id`` (a payout may be corrected
   more than once), and both name the event that caused them by
   ``cause_event_id`` (see ``corrections``).
+* Every change to a wallet row (an entry, a hold placed or closed) adds one to
+  its ``version``: the key of what is cached of a wallet (``web.wallet.page_key``).
 * Debits that must not overdraw, and holds, are conditional updates
   (``... WHERE balance - held >= :cost``): a row count of 0 means refused. That
   is race-free on PostgreSQL under Read Committed and on SQLite, whose write
@@ -48,6 +50,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
 
+from pointsapp import period_sql
 from pointsapp.errors import InsufficientPoints, InvalidTransition, NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.models import Hold, LedgerEntry, PeriodTotal, Wallet
@@ -80,24 +83,41 @@ class WalletView:
 
 
 def wallet_summary(user_id: int, at: dt.datetime | None = None) -> WalletView:
-    """Balance, held, available, lifetime and this week/month/quarter/year's points."""
-    wallet = wallet_of(user_id)
+    """Balance, held, available, lifetime and this week/month/quarter/year's points (one query)."""
     keys = period_keys(at or utcnow())
-    rows = db.session.execute(_PERIOD_POINTS, {"user_id": user_id, "keys": list(keys.values())})
-    totals = {period: 0 for period in PERIODS} | {period: points for period, key, points in rows if keys[period] == key}
+    row = db.session.execute(_SUMMARY, {"user_id": user_id} | {f"key_{period}": keys[period] for period in PERIODS}).first()
+    if row is None:
+        raise NotFound(_("This user has no wallet."))
+    balance, held, lifetime_earned, *points = row
     return WalletView(
-        balance=wallet.balance,
-        held=wallet.held,
-        available=wallet.balance - wallet.held,
-        lifetime_earned=wallet.lifetime_earned,
-        period_points=totals,
+        balance=balance,
+        held=held,
+        available=balance - held,
+        lifetime_earned=lifetime_earned,
+        period_points={period: got or 0 for period, got in zip(PERIODS, points, strict=True)},
     )
 
 
-# Built once: the wallet is the most read page (keys of different periods never collide: 2026-W48, 2026-11, 2026-Q4, 2026).
-_PERIOD_POINTS = sa.select(PeriodTotal.period, PeriodTotal.period_key, PeriodTotal.points).where(
-    PeriodTotal.user_id == sa.bindparam("user_id"), PeriodTotal.period_key.in_(sa.bindparam("keys", expanding=True))
-)
+def _period_points(period: str):
+    rollup = PeriodTotal.__table__
+    return (
+        sa.select(rollup.c.points)
+        .where(
+            rollup.c.user_id == Wallet.__table__.c.user_id,
+            rollup.c.period == period,
+            rollup.c.period_key == sa.bindparam(f"key_{period}"),
+        )
+        .scalar_subquery()
+    )
+
+
+# Built once: the wallet is the most read page and API. Core columns, no ORM objects: a summary is read, never changed.
+_SUMMARY = sa.select(
+    Wallet.__table__.c.balance,
+    Wallet.__table__.c.held,
+    Wallet.__table__.c.lifetime_earned,
+    *(_period_points(period) for period in PERIODS),
+).where(Wallet.__table__.c.user_id == sa.bindparam("user_id"))
 
 
 # --- entries -----------------------------------------------------------------
@@ -222,6 +242,7 @@ def post_many(postings: list[Posting]) -> list[sa.Row]:
     One multi-row insert for the entries, one wallet update per user with the
     sum of their points, one upsert per (user, period) rollup row touched. The
     caller locks the wallets first (in id order) when batches may overlap.
+    Returns rows of (id, user_id, points, kind, reason, event_id), in order.
     """
     if not postings:
         return []
@@ -242,8 +263,13 @@ def post_many(postings: list[Posting]) -> list[sa.Row]:
         }
         for p in postings
     ]
-    # Core rows (id, user_id, points, kind, reason, …), not ORM objects: loading a thousand objects costs more than the insert.
-    entries = list(db.session.execute(_entries.insert().returning(*_entries.c, sort_by_parameter_order=True), rows))
+    # Core rows, not ORM objects: loading a thousand objects costs more than the insert.
+    if db.session.get_bind().dialect.name == "sqlite":
+        # SQLAlchemy keeps the order of RETURNING on SQLite only by inserting row by row. One statement
+        # numbers its rows in the order of its VALUES (rowid = the largest so far + 1): sort by id instead.
+        entries = sorted(db.session.execute(_INSERT_ENTRIES, rows), key=lambda entry: entry.id)
+    else:
+        entries = list(db.session.execute(_INSERT_ENTRIES_IN_ORDER, rows))
     points: dict[int, int] = defaultdict(int)
     earned: dict[int, int] = defaultdict(int)
     rollups: dict[tuple[int, str, str], int] = defaultdict(int)
@@ -266,7 +292,7 @@ def post_many(postings: list[Posting]) -> list[sa.Row]:
         raise NotFound(_("This user has no wallet."))
     touched = [{"user_id": u, "period": p, "period_key": k, "points": v} for (u, p, k), v in sorted(rollups.items()) if v]
     if touched:
-        db.session.execute(_ROLLUP_UPSERT[db.session.get_bind().dialect.name], touched)
+        _upsert_rollups_many(touched)
     return entries
 
 
@@ -285,6 +311,7 @@ _CREDIT_WALLET = (
         balance=_wallet.c.balance + sa.bindparam("b_points"),
         lifetime_earned=_wallet.c.lifetime_earned + sa.bindparam("b_earned"),
         updated_at=sa.bindparam("b_now", type_=Wallet.updated_at.type),
+        version=_wallet.c.version + 1,
     )
 )
 
@@ -299,6 +326,30 @@ def _rollup_upsert(dialect: str):
 
 
 _ROLLUP_UPSERT = {name: _rollup_upsert(name) for name in ("postgresql", "sqlite")}
+_ROLLUP_UPSERT_SQL: dict[str, tuple[str, tuple[str, ...] | None]] = {}
+
+
+def _upsert_rollups_many(rows: list[dict]) -> None:
+    """The rollup upsert for thousands of rows (a batch touches four per user), handed to the driver as is.
+
+    Through SQLAlchemy each row's parameters are processed in Python, four times
+    the cost of the upserts themselves; these rows hold only integers and text,
+    which need no processing. The statement is compiled once per dialect.
+    """
+    db.session.flush()  # as session.execute would: nothing pending is left behind
+    connection = db.session.connection()
+    name = connection.dialect.name
+    if name not in _ROLLUP_UPSERT_SQL:
+        compiled = _ROLLUP_UPSERT[name].compile(dialect=connection.dialect)
+        _ROLLUP_UPSERT_SQL[name] = (str(compiled), tuple(compiled.positiontup) if compiled.positional else None)
+    sql, order = _ROLLUP_UPSERT_SQL[name]
+    connection.exec_driver_sql(sql, [tuple(row[key] for key in order) for row in rows] if order else rows)
+
+
+# Only what an award answer needs comes back: every returned time would be parsed again, row by row.
+_ENTRY_ANSWER = (_entries.c.id, _entries.c.user_id, _entries.c.points, _entries.c.kind, _entries.c.reason, _entries.c.event_id)
+_INSERT_ENTRIES = _entries.insert().returning(*_ENTRY_ANSWER)
+_INSERT_ENTRIES_IN_ORDER = _entries.insert().returning(*_ENTRY_ANSWER, sort_by_parameter_order=True)
 
 
 def _add_to_rollups(user_id: int, points: int, moment: dt.datetime) -> None:
@@ -362,7 +413,7 @@ def place_hold(user_id: int, points: int, *, reason: str) -> Hold:
     placed = db.session.execute(
         sa.update(Wallet)
         .where(Wallet.user_id == user_id, Wallet.balance - Wallet.held >= points)
-        .values(held=Wallet.held + points, updated_at=now)
+        .values(held=Wallet.held + points, updated_at=now, version=Wallet.version + 1)
     ).rowcount
     if placed != 1:
         wallet = wallet_of(user_id)
@@ -387,7 +438,11 @@ def _close_hold(hold_id: int, status: str) -> Hold:
         raise NotFound(_("No such hold."))
     if closed != 1:
         raise InvalidTransition(_("This hold is already %(status)s.", status=hold.status))
-    db.session.execute(sa.update(Wallet).where(Wallet.user_id == hold.user_id).values(held=Wallet.held - hold.points))
+    db.session.execute(
+        sa.update(Wallet)
+        .where(Wallet.user_id == hold.user_id)
+        .values(held=Wallet.held - hold.points, updated_at=utcnow(), version=Wallet.version + 1)
+    )
     return hold
 
 
@@ -406,70 +461,100 @@ def release_hold(hold_id: int) -> Hold:
 
 
 def check_ledger() -> list[str]:
-    """Rebuild every wallet and rollup from the entries; return each mismatch found."""
-    problems: list[str] = []
-    balance: dict[int, int] = defaultdict(int)
-    earned: dict[int, int] = defaultdict(int)
-    rollups: dict[tuple[int, str, str], int] = defaultdict(int)
+    """Rebuild every wallet and rollup from the entries; return each mismatch found.
+
+    The database does the sums (GROUP BY), so that a ledger of millions of
+    entries checks in seconds: only one row per user and the mismatching
+    rollups come back to Python.
+    """
+    return _check_wallets() + _check_rollups()
+
+
+def _earns(entry) -> sa.ColumnElement[bool]:
+    """earned_part's rule in SQL: an earning kind's positive entries, and a payout's corrections."""
+    return sa.and_(entry.kind.in_(EARN_KINDS), sa.or_(entry.points > 0, entry.corrects_id.is_not(None)))
+
+
+def _check_wallets() -> list[str]:
+    """Balance = sum of entries, held = open holds, lifetime = earned less reversals, nothing owed by spending."""
     reversed_entry = sa.orm.aliased(LedgerEntry)
-    entries = db.session.execute(
-        sa.select(
-            LedgerEntry.user_id,
-            LedgerEntry.points,
-            LedgerEntry.kind,
-            LedgerEntry.effective_at,
-            LedgerEntry.corrects_id,
-            reversed_entry.kind,
-            reversed_entry.points,
-            reversed_entry.corrects_id,
-        ).outerjoin(reversed_entry, reversed_entry.id == LedgerEntry.reverses_id)
+    earned = sa.case(
+        (LedgerEntry.kind == "reversal", -sa.case((_earns(reversed_entry), reversed_entry.points), else_=0)),
+        (_earns(LedgerEntry), LedgerEntry.points),
+        else_=0,
     )
-    for user_id, points, kind, effective_at, corrects_id, r_kind, r_points, r_corrects_id in entries:
-        balance[user_id] += points
-        reversed_part = earned_part(r_kind, r_points, corrects_id=r_corrects_id) if r_kind is not None else 0
-        earned[user_id] += earned_part(kind, points, corrects_id=corrects_id, reversed_part=reversed_part)
-        if kind not in SPEND_KINDS:
-            for period, key in period_keys(effective_at).items():
-                rollups[(user_id, period, key)] += points
+    # Only a clawback or deduction may leave a user owing points; spending never can.
+    deducted = sa.case((sa.and_(LedgerEntry.points < 0, LedgerEntry.kind.not_in(SPEND_KINDS)), 1), else_=0)
+    sums = {
+        uid: (balance, lifetime, owes)
+        for uid, balance, lifetime, owes in db.session.execute(
+            sa.select(LedgerEntry.user_id, sa.func.sum(LedgerEntry.points), sa.func.sum(earned), sa.func.max(deducted))
+            .outerjoin(reversed_entry, reversed_entry.id == LedgerEntry.reverses_id)
+            .group_by(LedgerEntry.user_id)
+        )
+    }
     held: dict[int, int] = dict(
         db.session.execute(
             sa.select(Hold.user_id, sa.func.sum(Hold.points)).where(Hold.status == "open").group_by(Hold.user_id)
         ).all()
     )
-    for wallet in db.session.scalars(sa.select(Wallet).execution_options(populate_existing=True)):
-        uid = wallet.user_id
-        if wallet.balance != balance.get(uid, 0):
-            problems.append(f"user {uid}: balance {wallet.balance} but entries sum to {balance.get(uid, 0)}")
-        if wallet.held != held.get(uid, 0):
-            problems.append(f"user {uid}: held {wallet.held} but open holds sum to {held.get(uid, 0)}")
-        if wallet.lifetime_earned != earned.get(uid, 0):
-            problems.append(f"user {uid}: lifetime {wallet.lifetime_earned} but earned less reversals is {earned.get(uid, 0)}")
-        if wallet.held < 0:
-            problems.append(f"user {uid}: held is negative ({wallet.held})")
-    owing = set(
-        db.session.scalars(
-            sa.select(LedgerEntry.user_id).where(LedgerEntry.points < 0, LedgerEntry.kind.not_in(SPEND_KINDS)).distinct()
+    wallets = db.session.execute(
+        sa.select(Wallet.user_id, Wallet.balance, Wallet.held, Wallet.lifetime_earned).order_by(Wallet.user_id)
+    ).all()
+    problems: list[str] = []
+    for uid, balance, wallet_held, lifetime in wallets:
+        summed, earned_total, _owes = sums.get(uid, (0, 0, 0))
+        if balance != summed:
+            problems.append(f"user {uid}: balance {balance} but entries sum to {summed}")
+        if wallet_held != held.get(uid, 0):
+            problems.append(f"user {uid}: held {wallet_held} but open holds sum to {held.get(uid, 0)}")
+        if lifetime != earned_total:
+            problems.append(f"user {uid}: lifetime {lifetime} but earned less reversals is {earned_total}")
+        if wallet_held < 0:
+            problems.append(f"user {uid}: held is negative ({wallet_held})")
+    for uid, balance, wallet_held, _lifetime in wallets:
+        if balance < wallet_held and not sums.get(uid, (0, 0, 0))[2]:
+            problems.append(f"user {uid}: available is {balance - wallet_held} without any deduction")
+    with_wallet = {uid for uid, *_ in wallets}
+    problems += [f"user {uid}: entries without a wallet" for uid in sorted(set(sums) - with_wallet)]
+    return problems
+
+
+def _check_rollups() -> list[str]:
+    """Every stored period total against the entries summed per user and local week, month, quarter and year."""
+    dialect = db.session.get_bind().dialect.name
+    first, last = db.session.execute(
+        sa.select(sa.func.min(LedgerEntry.effective_at), sa.func.max(LedgerEntry.effective_at)).where(
+            LedgerEntry.kind.not_in(SPEND_KINDS)
+        )
+    ).one()
+    expected = "SELECT 0 AS user_id, '' AS period, '' AS period_key, 0 AS points WHERE 1 = 0"
+    if first is not None:
+        spans = period_sql.offsets(first, last, org_timezone())
+        day = period_sql.local_day("effective_at", spans, dialect)
+        spend = ", ".join(f"'{kind}'" for kind in SPEND_KINDS)
+        expected = (
+            f"WITH days AS MATERIALIZED (SELECT user_id, {day} AS day, SUM(points) AS points FROM ledger_entry "
+            f"WHERE kind NOT IN ({spend}) GROUP BY 1, 2) "
+            + " UNION ALL ".join(
+                f"SELECT user_id, '{period}' AS period, {period_sql.period_key_sql(period, 'day', dialect)} AS period_key, "
+                "SUM(points) AS points "
+                "FROM days GROUP BY 1, 3"
+                for period in PERIODS
+            )
+        )
+    mismatches = db.session.execute(
+        sa.text(
+            "SELECT user_id, period, period_key, SUM(stored), SUM(summed) FROM ("
+            "SELECT user_id, period, period_key, points AS stored, 0 AS summed FROM period_total UNION ALL "
+            f"SELECT user_id, period, period_key, 0, points FROM ({expected}) AS expected"
+            ") AS both_sides GROUP BY 1, 2, 3 HAVING SUM(stored) <> SUM(summed) ORDER BY 1, 2, 3"
         )
     )
-    for wallet in db.session.scalars(sa.select(Wallet).where(Wallet.balance < Wallet.held)):
-        # Only a clawback or deduction may leave a user owing points; spending never can.
-        if wallet.user_id not in owing:
-            problems.append(f"user {wallet.user_id}: available is {wallet.balance - wallet.held} without any deduction")
-    wallet_ids = set(db.session.scalars(sa.select(Wallet.user_id)))
-    for uid in set(balance) - wallet_ids:
-        problems.append(f"user {uid}: entries without a wallet")
-    stored = {
-        (row.user_id, row.period, row.period_key): row.points
-        for row in db.session.execute(
-            sa.select(PeriodTotal.user_id, PeriodTotal.period, PeriodTotal.period_key, PeriodTotal.points)
-        )
-    }
-    for key in set(stored) | set(rollups):
-        if stored.get(key, 0) != rollups.get(key, 0):
-            problems.append(
-                f"user {key[0]}: {key[1]} {key[2]} total {stored.get(key, 0)} but entries sum to {rollups.get(key, 0)}"
-            )
-    return problems
+    return [
+        f"user {uid}: {period} {key} total {stored} but entries sum to {summed}"
+        for uid, period, key, stored, summed in mismatches
+    ]
 
 
 def entries_for(user_ids: Iterable[int]) -> list[LedgerEntry]:

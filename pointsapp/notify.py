@@ -79,11 +79,28 @@ def queue(
 
 
 def queue_many(kind: str, template: str, items: list[tuple[int, dict]], *, url: str = "/") -> None:
-    """Queue one notification per (user_id, params) in a single flush (an ingestion batch)."""
+    """Queue one notification per (user_id, params) in one multi-row insert (an ingestion batch).
+
+    A Core insert on the table, not the ORM's bulk insert: no objects are wanted
+    back. Every column a default would fill is given, so none is computed row by row.
+    """
     if items:
+        now = periods.utcnow()
         db.session.execute(
-            sa.insert(Notification),
-            [{"user_id": user_id, "kind": kind, "template": template, "params": params, "url": url} for user_id, params in items],
+            sa.insert(Notification.__table__),
+            [
+                {
+                    "user_id": user_id,
+                    "kind": kind,
+                    "template": template,
+                    "params": params,
+                    "url": url,
+                    "status": "queued",
+                    "attempts": 0,
+                    "created_at": now,
+                }
+                for user_id, params in items
+            ],
         )
 
 

@@ -24,10 +24,17 @@ from pointsapp.extensions import db
 from pointsapp.models import Rule, User
 from pointsapp.periods import PERIODS, utcnow
 
+# Also the JSON Schema "pattern" in the API document, where "$" is the end of the text. In Python "$"
+# also matches before a final newline: check a value with ``is_event_type`` (a full match), never .match.
 EVENT_TYPE_RE = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,63}$")
 MENTORSHIP_BONUS_TYPE = "mentorship.first_deal"
 COMPLIANCE_BREACH_TYPE = "compliance_breach"
 MAX_POINTS = 100_000
+
+
+def is_event_type(value) -> bool:
+    """Whether ``value`` is a well-formed event type, all of it ("loan_signed\\n" is not)."""
+    return isinstance(value, str) and EVENT_TYPE_RE.fullmatch(value) is not None
 
 
 def list_rules(*, include_history: bool = False, kind: str | None = None) -> list[Rule]:
@@ -42,7 +49,7 @@ def list_rules(*, include_history: bool = False, kind: str | None = None) -> lis
 
 def _validate(event_type: str, name: str, points: int, period: str | None, kind: str) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
-    if not EVENT_TYPE_RE.match(event_type or ""):
+    if not is_event_type(event_type):
         errors["event_type"] = [_("Use lower-case letters, digits and _ . : - (at most 64 characters).")]
     if not (name or "").strip():
         errors["name"] = [_("Give the rule a name people will recognise, e.g. 'Loan signed'.")]

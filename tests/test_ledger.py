@@ -177,6 +177,34 @@ def test_check_ledger_reports_a_rollup_that_drifted(org):
     db.session.commit()
 
 
+def test_check_ledger_reports_held_and_lifetime_drift_and_spending_into_debt(org):
+    factories.give_points(org.alice, 30)
+    factories.give_points(org.bob, 20)
+    db.session.execute(sa.update(Wallet).where(Wallet.user_id == org.alice.id).values(held=40, lifetime_earned=31))
+    db.session.commit()
+    assert ledger.check_ledger() == [
+        f"user {org.alice.id}: held 40 but open holds sum to 0",
+        f"user {org.alice.id}: lifetime 31 but earned less reversals is 30",
+        f"user {org.alice.id}: available is -10 without any deduction",
+    ]
+    factories.give_points(org.alice, -15, reason="Compliance")  # a deduction may leave someone owing
+    db.session.execute(sa.update(Wallet).where(Wallet.user_id == org.alice.id).values(held=0, lifetime_earned=30))
+    db.session.commit()
+    assert ledger.check_ledger() == []
+
+
+def test_check_ledger_counts_a_reversal_against_what_was_earned(org):
+    entry = ledger.post(org.alice.id, 30, kind="manual_award", reason="Loan signed")
+    ledger.reverse(entry, actor_id=None, reason="Undone")
+    db.session.commit()
+    assert ledger.check_ledger() == []
+    db.session.execute(sa.update(Wallet).where(Wallet.user_id == org.alice.id).values(lifetime_earned=30))
+    db.session.commit()
+    assert ledger.check_ledger() == [f"user {org.alice.id}: lifetime 30 but earned less reversals is 0"]
+    db.session.execute(sa.update(Wallet).where(Wallet.user_id == org.alice.id).values(lifetime_earned=0))
+    db.session.commit()
+
+
 def test_held_can_never_go_below_zero_in_the_database(org):
     with pytest.raises(sa.exc.IntegrityError):
         db.session.execute(sa.update(Wallet).where(Wallet.user_id == org.alice.id).values(held=-1))

@@ -42,6 +42,9 @@ class Wallet(db.Model):
     held: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
     lifetime_earned: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
     updated_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    # One more with every change the ledger makes to this wallet (an entry, a hold placed or closed): what
+    # is cached of a wallet (its page) is keyed on it, so every worker and host sees a change at once.
+    version: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0, server_default="0")
 
     __table_args__ = (sa.CheckConstraint("held >= 0", name="ck_wallet_held_not_negative"),)
 

@@ -17,9 +17,10 @@ class UTCDateTime(sa.types.TypeDecorator):
     def process_bind_param(self, value, dialect):
         if value is None:
             return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given; pass an aware UTC datetime")
-        value = value.astimezone(dt.timezone.utc)
+        if value.tzinfo is not dt.timezone.utc:  # most are UTC already: a batch binds thousands
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given; pass an aware UTC datetime")
+            value = value.astimezone(dt.timezone.utc)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):

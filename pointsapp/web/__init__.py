@@ -8,9 +8,10 @@ import re
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+from babel import dates
 from babel.dates import format_skeleton, get_datetime_format
 from flask import Flask, g, request
-from flask_babel import format_currency, format_date, format_decimal, format_time, get_locale
+from flask_babel import format_currency, format_decimal, get_locale, to_user_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -151,7 +152,23 @@ def _register_formats(app: Flask) -> None:
     def when(value):
         if value is None:
             return ""
-        pattern = get_datetime_format("medium", locale=get_locale())
-        return pattern.replace("{1}", format_date(value, "medium")).replace("{0}", format_time(value, "short"))
+        locale = get_locale()
+        return _when_pattern(str(locale)).apply(to_user_timezone(value), locale)
 
     app.add_template_filter(when, "when")
+
+
+@functools.lru_cache(maxsize=32)
+def _when_pattern(locale: str) -> dates.DateTimePattern:
+    """The locale's medium date and short time joined as its medium date-time format joins them, parsed once.
+
+    What ``format_date(value, "medium")`` and ``format_time(value, "short")`` put
+    into ``get_datetime_format("medium")``, as one pattern: the joining text is
+    quoted so that it stays literal, as it was when the two were pasted in.
+    """
+    parts = {"{1}": dates.get_date_format("medium", locale).pattern, "{0}": dates.get_time_format("short", locale).pattern}
+    pattern = "".join(
+        parts.get(piece) or ("'" + piece.replace("'", "''") + "'" if piece else "")
+        for piece in re.split(r"(\{[01]\})", get_datetime_format("medium", locale=locale))
+    )
+    return dates.parse_pattern(pattern)

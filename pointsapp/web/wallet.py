@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, g, render_template, request, session
+from flask_babel import get_locale
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
-from pointsapp import ledger, names, pagination
+from pointsapp import ledger, names, pagination, redemptions
 from pointsapp.extensions import db
-from pointsapp.models import LedgerEntry, User, Wallet
+from pointsapp.models import Goal, LedgerEntry, Notification, Redemption, User, Veto, Wallet
+from pointsapp.page_cache import TimedCache
+from pointsapp.periods import local, utcnow
 
 bp = Blueprint("wallet", __name__)
 PAGE_SIZE = 20
@@ -43,20 +47,101 @@ def live_state(user_id: int) -> dict:
 @bp.get("/wallet")
 @login_required
 def index():
-    """Show my wallet."""
-    entries, next_cursor = entries_page(current_user.id, None)
-    summary = ledger.wallet_summary(current_user.id)
-    extras = {name: provider(current_user) for name, provider in WALLET_PANELS.items()}
-    return render_template(
-        "wallet/page.html",
-        summary=summary,
-        entries=entries,
-        next_cursor=next_cursor,
-        actors=actor_names(entries),
-        reasons=names.entry_reasons(entries),
-        panels=extras,
-        live=live_state(current_user.id),
-    )
+    """Show my wallet, from the page cache while nothing it shows has changed (see ``page_key``)."""
+    user = current_user._get_current_object()
+    key = page_key(user)
+    if key is None:
+        return render_template("wallet/page.html", content=Markup(render_template("wallet/_content.html", **page_parts(user))))
+    pages = _page_cache()
+    around = layout_key()
+    if around is not None and (page := pages.get((key, around))) is not None:
+        return page
+    content = pages.get(key)
+    if content is None:
+        content = Markup(render_template("wallet/_content.html", **page_parts(user)))
+        pages.put(key, content)
+    page = render_template("wallet/page.html", content=content)
+    if around is not None:
+        pages.put((key, around), page)
+    return page
+
+
+def layout_key() -> tuple | None:
+    """What the layout around the content shows besides the content's key; None when it must be rendered.
+
+    The layout carries a CSRF token signed for this session's secret token (kept
+    in the session): a page is kept per secret, so its token stays valid for this
+    session only (signed tokens do not expire: ``WTF_CSRF_TIME_LIMIT``). A session
+    without its secret yet, or with a message waiting to be shown, is rendered.
+    """
+    secret = session.get("csrf_token")
+    if secret is None or "_flashes" in session:
+        return None
+    return request.path, secret, g.unread
+
+
+def page_parts(user) -> dict:
+    """Everything the wallet page's content shows: balance, panels, periods and the newest entries."""
+    entries, next_cursor = entries_page(user.id, None)
+    return {
+        "summary": ledger.wallet_summary(user.id),
+        "entries": entries,
+        "next_cursor": next_cursor,
+        "actors": actor_names(entries),
+        "reasons": names.entry_reasons(entries),
+        "panels": {name: provider(user) for name, provider in WALLET_PANELS.items()},
+        "live": live_state(user.id),
+    }
+
+
+def page_key(user) -> tuple | None:
+    """What the wallet page's content is made of, read in one query; None when it must be rendered afresh.
+
+    The wallet's version changes with every entry and hold (balance, held, periods,
+    entries, level, my redemptions); the date brings a new week's goal and periods;
+    the goal, my pending redemptions and the ones waiting for my decision can change
+    without the ledger, so they are read each time. A page with a compliance veto
+    is not cached (rare, and a veto is lifted without a ledger change). The layout's
+    unread count comes with the same query.
+    """
+    row = db.session.execute(_PAGE_STATE, {"user_id": user.id}).first()
+    if row is None:
+        return None  # no wallet: the full path answers as it always did
+    g.unread = row.unread
+    if row.vetoed:
+        return None
+    waiting = redemptions.waiting_counts(user)[1] if user.role in ("lead", "admin") else 0
+    today = local(utcnow()).date()
+    return (user.id, row.version, row.updated_at, str(get_locale()), today, user.role, user.hired_on, row.goal, row.mine, waiting)
+
+
+def _page_cache() -> TimedCache:
+    """This app's cache of rendered wallet contents (per worker; correct across workers through the key)."""
+    pages = current_app.extensions.get("wallet_pages")
+    if pages is None:
+        config = current_app.config
+        pages = current_app.extensions["wallet_pages"] = TimedCache(
+            config["WALLET_PAGE_CACHE_SIZE"], config["WALLET_PAGE_SECONDS"]
+        )
+    return pages
+
+
+def _count(stmt):
+    return stmt.with_only_columns(sa.func.count()).scalar_subquery()
+
+
+_wallet = Wallet.__table__
+# Built once: read on every view of the most read page.
+_PAGE_STATE = sa.select(
+    _wallet.c.version,
+    _wallet.c.updated_at,
+    sa.select(Goal.weekly_points).where(Goal.user_id == _wallet.c.user_id).scalar_subquery().label("goal"),
+    _count(sa.select(Redemption.id).where(Redemption.user_id == _wallet.c.user_id, Redemption.status == "pending")).label("mine"),
+    sa.exists().where(Veto.user_id == _wallet.c.user_id, Veto.lifted_at.is_(None)).label("vetoed"),
+    _count(sa.select(Notification.id).where(Notification.user_id == _wallet.c.user_id, Notification.read_at.is_(None))).label(
+        "unread"
+    ),
+).where(_wallet.c.user_id == sa.bindparam("user_id"))
 
 
 @bp.get("/wallet/entries")

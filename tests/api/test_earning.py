@@ -7,6 +7,7 @@ import datetime as dt
 import sqlalchemy as sa
 
 from pointsapp import ledger, rules
+from pointsapp.api.earning import EventResultsSchema
 from pointsapp.extensions import db
 from pointsapp.models import Event, LedgerEntry, Notification
 from tests import factories
@@ -205,3 +206,138 @@ def test_a_batch_item_that_is_not_an_object_is_invalid_alone(org, api_as):
     assert response.status_code == 201
     assert [i["status"] for i in response.json["items"]] == ["invalid", "created"]
     assert response.json["items"][1]["external_id"] == "7"
+
+
+def test_a_mixed_batch_is_answered_item_by_item_in_the_documented_shape(org, api_as):
+    """New, duplicate, conflicting, repeated-in-the-batch, unknown-user and malformed items, each answered in full."""
+    seed_rules()
+    api = api_as(factories.integration())
+    known = api.post("/events", loan("known", org.alice.id)).json["items"][0]["id"]
+    referral = {**loan("ref", org.alice.id), "type": "cross_dept_referral", "participants": [org.carol.id, org.bob.id]}
+    batch = [
+        loan("new", org.bob.id, quantity=2),
+        loan("known", org.alice.id),
+        loan("known", org.bob.id),
+        referral,
+        loan("new", org.bob.id, quantity=2),
+        loan("ghost", 424242),
+        {**loan("bad"), "user_id": 1.5},
+        "not an object",
+    ]
+    response = api.post("/events", {"events": batch})
+    assert response.status_code == 201
+    body = response.json
+    new_id = db.session.scalar(sa.select(Event.id).where(Event.external_id == "new"))
+    ref_id = db.session.scalar(sa.select(Event.id).where(Event.external_id == "ref"))
+    entries = {(e.event_id, e.user_id): e.id for e in db.session.scalars(sa.select(LedgerEntry))}
+    conflict_message = (
+        "Event known was already received with different details; send a new external_id for a new event, "
+        "or ask an admin to reverse the stored one."
+    )
+    assert body["summary"] == {"created": 2, "duplicate": 2, "conflict": 1, "invalid": 3}
+    assert body["items"][:5] == [
+        {
+            "index": 0,
+            "external_id": "new",
+            "id": new_id,
+            "status": "created",
+            "awards": [{"user_id": org.bob.id, "points": 60, "kind": "event_award", "entry_id": entries[(new_id, org.bob.id)]}],
+        },
+        {"index": 1, "external_id": "known", "id": known, "status": "duplicate", "awards": []},
+        {
+            "index": 2,
+            "external_id": "known",
+            "id": known,
+            "status": "conflict",
+            "awards": [],
+            "error": {"code": "conflict", "message": conflict_message, "external_id": "known", "event_id": known},
+        },
+        {
+            "index": 3,
+            "external_id": "ref",
+            "id": ref_id,
+            "status": "created",
+            "awards": [
+                {"user_id": uid, "points": points, "kind": "event_award", "entry_id": entries[(ref_id, uid)]}
+                for uid, points in [(org.alice.id, 17), (org.carol.id, 17), (org.bob.id, 16)]
+            ],
+        },
+        {"index": 4, "external_id": "new", "id": new_id, "status": "duplicate", "awards": []},
+    ]
+    ghost, bad, not_object = body["items"][5:]
+    assert ghost == {
+        "index": 5,
+        "external_id": "ghost",
+        "id": None,
+        "status": "invalid",
+        "awards": [],
+        "error": {
+            "code": "validation_error",
+            "message": "There is no user 424242.",
+            "fields": {"user_id": ["There is no user 424242."]},
+        },
+    }
+    assert (bad["external_id"], bad["id"], bad["status"], bad["error"]["fields"]) == (
+        "bad",
+        None,
+        "invalid",
+        {"user_id": ["Not a valid integer."]},
+    )
+    assert (not_object["external_id"], not_object["status"], not_object["error"]["code"]) == (None, "invalid", "validation_error")
+    # The answer is exactly what its documented schema dumps: no field more (an award's reason stays out).
+    assert EventResultsSchema().dump(body) == body
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Event)) == 3
+    assert balance(org.alice) == 30 + 17 and balance(org.bob) == 60 + 16
+
+
+def test_an_event_type_with_a_trailing_newline_is_refused(org, api_as):
+    seed_rules()
+    api = api_as(org.admin)
+    single = api.post("/events", {**loan(user_id=org.alice.id), "type": "loan_signed\n"})
+    assert single.status_code == 422
+    assert list(single.json["error"]["fields"]) == ["type"]
+    batch = api.post("/events", {"events": [{**loan("b1", org.alice.id), "type": "loan_signed\n"}, loan("b2", org.alice.id)]})
+    assert [i["status"] for i in batch.json["items"]] == ["invalid", "created"]
+    assert "type" in batch.json["items"][0]["error"]["fields"]
+    assert db.session.scalars(sa.select(Event.type)).all() == ["loan_signed"]
+    rule = api.post("/rules", {"event_type": "loan_signed\n", "name": "Loan", "points": 5})
+    assert rule.status_code == 422 and "event_type" in rule.json["error"]["fields"]
+    assert balance(org.alice) == 30
+
+
+def test_numbers_sent_as_text_are_refused_by_the_api(org, api_as):
+    """The contract's user ids and quantity are JSON integers; "12" is text (a CSV file may use digits)."""
+    seed_rules()
+    api = api_as(org.admin)
+    for field, value in [
+        ("user_id", str(org.alice.id)),
+        ("quantity", "2"),
+        ("participants", [str(org.bob.id)]),
+        ("user_id", True),
+        ("quantity", 2.0),
+    ]:
+        response = api.post("/events", {**loan(user_id=org.alice.id), field: value})
+        assert response.status_code == 422, (field, value)
+        assert list(response.json["error"]["fields"]) == [field]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Event)) == 0
+    assert balance(org.alice) == 0 and balance(org.bob) == 0
+
+
+def test_a_number_as_the_external_id_is_read_as_its_digits(org, api_as):
+    seed_rules()
+    api = api_as(org.admin)
+    first = api.post("/events", {**loan(user_id=org.alice.id), "external_id": 1042, "related_external_id": "  "})
+    again = api.post("/events", {**loan(user_id=org.alice.id), "external_id": "1042"})
+    assert first.json["items"][0]["external_id"] == "1042" and first.status_code == 201
+    assert again.json["items"][0]["status"] == "duplicate"
+    assert balance(org.alice) == 30
+
+
+def test_an_item_repeated_in_a_batch_with_an_unknown_related_event_is_invalid_twice(org, api_as):
+    seed_rules()
+    item = {**loan("claw", org.alice.id), "type": "bad_loan", "related_external_id": "never-posted"}
+    response = api_as(org.admin).post("/events", {"events": [item, item]})
+    assert response.status_code == 200
+    assert [i["status"] for i in response.json["items"]] == ["invalid", "invalid"]
+    assert all("related_external_id" in i["error"]["fields"] for i in response.json["items"])
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Event)) == 0
