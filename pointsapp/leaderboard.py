@@ -175,15 +175,11 @@ def _with_points(period: str, key: str, *condition):
 
 def _at_zero(period: str, key: str, *condition):
     """The people who stand at 0: active employees without points in the period."""
-    return (
-        sa.select(User.id, User.name, sa.literal(0))
-        .outerjoin(PeriodTotal, _points_join(period, key))
-        .where(
-            sa.func.coalesce(PeriodTotal.points, 0) == 0,
-            User.is_active_account.is_(True),
-            User.role == "employee",
-            *condition,
-        )
+    # NOT EXISTS rather than an outer join: the planners then know most people pass
+    # and walk the name index in order, stopping after the few rows asked for.
+    has_points = sa.exists().where(_points_join(period, key), PeriodTotal.points != 0)
+    return sa.select(User.id, User.name, sa.literal(0)).where(
+        ~has_points, User.is_active_account.is_(True), User.role == "employee", *condition
     )
 
 
@@ -194,16 +190,16 @@ def _rows(stmt, limit: int | None = None) -> list[tuple[int, str, int]]:
 def _people(period: str, key: str, limit: int | None = None) -> list[tuple[int, str, int]]:
     """The first ``limit`` rows of the company board in order (everyone without a limit)."""
     points = PeriodTotal.points
-    runs = (
-        _with_points(period, key, points > 0).order_by(points.desc(), _name(), User.id),
-        _at_zero(period, key).order_by(_name(), User.id),
-        _with_points(period, key, points < 0).order_by(points.desc(), _name(), User.id),
+    runs = (  # built only when the rows before them fall short of the limit
+        lambda: _with_points(period, key, points > 0).order_by(points.desc(), _name(), User.id),
+        lambda: _at_zero(period, key).order_by(_name(), User.id),
+        lambda: _with_points(period, key, points < 0).order_by(points.desc(), _name(), User.id),
     )
     rows: list[tuple[int, str, int]] = []
     for run in runs:
         if limit is not None and len(rows) >= limit:
             break
-        rows += _rows(run, None if limit is None else limit - len(rows))
+        rows += _rows(run(), None if limit is None else limit - len(rows))
     return rows
 
 
@@ -215,12 +211,10 @@ def _unranked():
 def _count_with_points(period: str, key: str, test) -> int:
     """How many ranked people have points passing ``test`` (which must leave 0 out): a count on the rollup index."""
     in_period = (PeriodTotal.period == period, PeriodTotal.period_key == key)
-    total = db.session.scalar(sa.select(sa.func.count()).where(*in_period, test(PeriodTotal.points)))
+    total = sa.select(sa.func.count()).where(*in_period, test(PeriodTotal.points))
     # The few unranked people's rows, found by primary key (``+ 0`` keeps the planner off the points index).
-    unranked = db.session.scalar(
-        sa.select(sa.func.count()).where(PeriodTotal.user_id.in_(_unranked()), *in_period, test(PeriodTotal.points + 0))
-    )
-    return total - unranked
+    unranked = sa.select(sa.func.count()).where(PeriodTotal.user_id.in_(_unranked()), *in_period, test(PeriodTotal.points + 0))
+    return db.session.scalar(sa.select(total.scalar_subquery() - unranked.scalar_subquery()))
 
 
 def _count_above(period: str, key: str, points: int) -> int:
