@@ -6,10 +6,12 @@
 "use strict";
 
 const VERSION = "__VERSION__";
-// The page registers the worker as /sw.js?lang=<its language>; a new language installs a new worker.
-const LANGUAGE = new URL(self.location.href).searchParams.get("lang") || "en";
-const OFFLINE_URL = "/offline?lang=" + encodeURIComponent(LANGUAGE);
-const SHELL_CACHE = "pointsapp-shell-" + VERSION + "-" + LANGUAGE;
+const SHELL_CACHE = "pointsapp-shell-" + VERSION;
+// The server replaces __LANGUAGES__ with the languages it speaks; the offline page of each is precached.
+const LANGUAGES = __LANGUAGES__;
+const OFFLINE_PAGES = LANGUAGES.map((lang) => "/offline?lang=" + lang);
+// The language of the last page the app showed (each page posts it), kept beside the shell.
+const LANGUAGE_KEY = "/offline/language";
 // Pages hold one user's data: never kept across a logout (see "fetch").
 const PAGES_CACHE = "pointsapp-pages-" + VERSION;
 const SHELL = [
@@ -21,7 +23,7 @@ const SHELL = [
   "/static/icons/icon-192.png",
   "/static/icons/icon-512.png",
   "/manifest.json",
-  OFFLINE_URL,
+  ...OFFLINE_PAGES,
 ];
 const WALLET_PATHS = ["/", "/wallet"];
 const NETWORK_TIMEOUT_MS = 5000;
@@ -47,6 +49,8 @@ self.addEventListener("activate", (event) => {
 self.addEventListener("message", (event) => {
   if (event.data === "clear-pages") {
     event.waitUntil(caches.delete(PAGES_CACHE));
+  } else if (event.data && LANGUAGES.includes(event.data.language)) {
+    event.waitUntil(caches.open(SHELL_CACHE).then((cache) => cache.put(LANGUAGE_KEY, new Response(event.data.language))));
   }
 });
 
@@ -106,9 +110,17 @@ async function markOffline(cached) {
   return new Response(html, { status: 200, headers: headers });
 }
 
-// The offline page in the worker's language, precached from the server (/offline?lang=…).
+// The language to be offline in: the last page's, else the browser's, else the first the server speaks.
+async function offlineLanguage() {
+  const saved = await caches.match(LANGUAGE_KEY, { cacheName: SHELL_CACHE });
+  const wanted = (saved ? await saved.text() : self.navigator.language || "").toLowerCase();
+  return LANGUAGES.find((lang) => wanted.startsWith(lang)) || LANGUAGES[0];
+}
+
+// The offline page in that language, precached from the server (/offline?lang=…).
 async function offlinePage() {
-  const cached = await caches.match(OFFLINE_URL, { cacheName: SHELL_CACHE });
+  const url = "/offline?lang=" + (await offlineLanguage());
+  const cached = await caches.match(url, { cacheName: SHELL_CACHE });
   const html = cached ? await cached.text() : '<!doctype html><html data-offline-at=""><body><h1>pointsapp</h1></body></html>';
   return new Response(html, { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } });
 }

@@ -32,13 +32,15 @@ def localized_manifest(lang: str) -> dict:
 
 
 @functools.lru_cache(maxsize=4)
-def _service_worker(mtimes: tuple) -> str:
+def _service_worker(mtimes: tuple, languages: tuple[str, ...]) -> str:
     digest = hashlib.sha256(SERVICE_WORKER.read_bytes())
     for name in SHELL_FILES:
         path = STATIC / name
         if path.exists():
             digest.update(path.read_bytes())
-    return SERVICE_WORKER.read_text(encoding="utf-8").replace("__VERSION__", digest.hexdigest()[:12])
+    digest.update(repr(languages).encode())
+    source = SERVICE_WORKER.read_text(encoding="utf-8").replace("__VERSION__", digest.hexdigest()[:12])
+    return source.replace("__LANGUAGES__", json.dumps(list(languages)))
 
 
 @bp.get("/manifest.json")
@@ -56,7 +58,8 @@ def manifest():
 def service_worker():
     """Serve the service worker with scope / and no caching (updates must reach browsers)."""
     files = [SERVICE_WORKER, *(STATIC / name for name in SHELL_FILES)]
-    source = _service_worker(tuple(p.stat().st_mtime_ns for p in files if p.exists()))
+    languages = tuple(current_app.config["LANGUAGES"])
+    source = _service_worker(tuple(p.stat().st_mtime_ns for p in files if p.exists()), languages)
     response = current_app.response_class(source, mimetype="text/javascript")
     response.headers["Service-Worker-Allowed"] = "/"
     response.headers["Cache-Control"] = "no-cache, no-store, must-revalidate"
@@ -65,9 +68,9 @@ def service_worker():
 
 @bp.get("/offline")
 def offline():
-    """The page the service worker shows offline, in ``?lang=`` (the worker's language) or the reader's.
+    """The page the service worker shows offline, in ``?lang=`` or the reader's language.
 
-    The worker precaches it for the language it was registered with, so it holds no user's data.
+    The worker precaches it in every language, so it holds no user's data.
     """
     languages = current_app.config["LANGUAGES"]
     lang = request.args.get("lang", "").split("-")[0]

@@ -68,9 +68,12 @@
   }, true);
   if ("serviceWorker" in navigator && document.querySelector('link[rel="manifest"]')) {
     window.addEventListener("load", function () {
-      // The worker precaches the offline page in this page's language (zh-Hans → zh).
+      navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
+      // Tell the worker this page's language (zh-Hans → zh): its offline page speaks it.
       var lang = (document.documentElement.lang || "en").split("-")[0];
-      navigator.serviceWorker.register("/sw.js?lang=" + encodeURIComponent(lang), { scope: "/" }).catch(function () {});
+      navigator.serviceWorker.ready.then(function (registration) {
+        if (registration.active) registration.active.postMessage({ language: lang });
+      });
     });
   }
 })();

@@ -65,11 +65,9 @@ def test_a_chinese_reader_offline_gets_the_offline_page_in_chinese(page, org):
     page.fill("input[name=password]", factories.PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url("**/wallet")
-    # The login page registered the English worker; the Chinese wallet registers its own in its place.
-    page.wait_for_function(
-        "navigator.serviceWorker.getRegistration().then(r => !!r && !!r.active && r.active.scriptURL.endsWith('/sw.js?lang=zh'))"
-    )
-    page.reload()
+    page.evaluate("navigator.serviceWorker.ready")
+    page.reload()  # from now on the worker controls the page, which tells it its language
+    page.wait_for_function("caches.match('/offline/language').then(r => r ? r.text() : '').then(t => t === 'zh')")
     assert page.evaluate("!!navigator.serviceWorker.controller")
 
     page.context.set_offline(True)

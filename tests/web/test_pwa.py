@@ -61,9 +61,10 @@ def test_the_offline_page_is_served_in_the_asked_language_without_anyones_data(c
     assert "csrf" not in mine and org.alice.name not in mine
 
 
-def test_the_service_worker_precaches_the_offline_page_of_the_language_it_was_registered_with(client, org):
-    source = client.get("/sw.js?lang=zh").get_data(as_text=True)
-    assert 'searchParams.get("lang")' in source and "OFFLINE_URL" in source
+def test_the_service_worker_precaches_the_offline_page_in_every_language_and_pages_tell_it_theirs(client):
+    source = client.get("/sw.js").get_data(as_text=True)
+    assert "__LANGUAGES__" not in source and 'const LANGUAGES = ["en", "zh"];' in source
+    assert '"/offline?lang=" + lang' in source and "LANGUAGE_KEY" in source
     assert "You are offline" not in source  # the text comes from the server, per language
-    login(client, org.alice)
-    assert 'register("/sw.js?lang="' in client.get("/static/js/app.js").get_data(as_text=True)
+    app_js = client.get("/static/js/app.js").get_data(as_text=True)
+    assert 'register("/sw.js"' in app_js and "postMessage({ language: lang })" in app_js
