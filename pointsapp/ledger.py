@@ -330,16 +330,45 @@ _ROLLUP_UPSERT = {name: _rollup_upsert(name) for name in ("postgresql", "sqlite"
 _ROLLUP_UPSERT_SQL: dict[str, tuple[str, tuple[str, ...] | None]] = {}
 
 
+def _rollup_upsert_from_arrays():
+    """PostgreSQL: the same upsert, its rows given as four arrays (``unnest``), in their order."""
+    table = PeriodTotal.__table__
+    rows = sa.select(
+        sa.func.unnest(
+            sa.bindparam("user_ids", type_=postgresql.ARRAY(sa.Integer)),
+            sa.bindparam("periods", type_=postgresql.ARRAY(sa.String)),
+            sa.bindparam("period_keys", type_=postgresql.ARRAY(sa.String)),
+            sa.bindparam("points", type_=postgresql.ARRAY(sa.BigInteger)),
+        )
+        .table_valued("user_id", "period", "period_key", "points")
+        .render_derived()
+    )
+    stmt = postgresql.insert(table).from_select(["user_id", "period", "period_key", "points"], rows)
+    return stmt.on_conflict_do_update(
+        index_elements=["user_id", "period", "period_key"], set_={"points": table.c.points + stmt.excluded.points}
+    )
+
+
+_ROLLUP_UPSERT_FROM_ARRAYS = _rollup_upsert_from_arrays()
+
+
 def _upsert_rollups_many(rows: list[dict]) -> None:
-    """The rollup upsert for thousands of rows (a batch touches four per user), handed to the driver as is.
+    """The rollup upsert for thousands of rows (a batch touches four per user), without per-row work.
 
     Through SQLAlchemy each row's parameters are processed in Python, four times
-    the cost of the upserts themselves; these rows hold only integers and text,
-    which need no processing. The statement is compiled once per dialect.
+    the cost of the upserts themselves. SQLite: these rows hold only integers and
+    text, which need no processing, so the compiled statement (once per dialect)
+    goes to the driver as is. PostgreSQL: one statement over four arrays, where
+    psycopg would otherwise send the rows one by one. Two batches never meet on a
+    rollup row before they meet on the user's wallet, which the caller locks first.
     """
     db.session.flush()  # as session.execute would: nothing pending is left behind
     connection = db.session.connection()
     name = connection.dialect.name
+    if name == "postgresql":
+        columns = {"user_ids": "user_id", "periods": "period", "period_keys": "period_key", "points": "points"}
+        connection.execute(_ROLLUP_UPSERT_FROM_ARRAYS, {array: [row[key] for row in rows] for array, key in columns.items()})
+        return
     if name not in _ROLLUP_UPSERT_SQL:
         compiled = _ROLLUP_UPSERT[name].compile(dialect=connection.dialect)
         _ROLLUP_UPSERT_SQL[name] = (str(compiled), tuple(compiled.positiontup) if compiled.positional else None)
