@@ -190,16 +190,16 @@ def _rows(stmt, limit: int | None = None) -> list[tuple[int, str, int]]:
 def _people(period: str, key: str, limit: int | None = None) -> list[tuple[int, str, int]]:
     """The first ``limit`` rows of the company board in order (everyone without a limit)."""
     points = PeriodTotal.points
-    runs = (
-        _with_points(period, key, points > 0).order_by(points.desc(), _name(), User.id),
-        _at_zero(period, key).order_by(_name(), User.id),
-        _with_points(period, key, points < 0).order_by(points.desc(), _name(), User.id),
+    runs = (  # built only when the rows before them fall short of the limit
+        lambda: _with_points(period, key, points > 0).order_by(points.desc(), _name(), User.id),
+        lambda: _at_zero(period, key).order_by(_name(), User.id),
+        lambda: _with_points(period, key, points < 0).order_by(points.desc(), _name(), User.id),
     )
     rows: list[tuple[int, str, int]] = []
     for run in runs:
         if limit is not None and len(rows) >= limit:
             break
-        rows += _rows(run, None if limit is None else limit - len(rows))
+        rows += _rows(run(), None if limit is None else limit - len(rows))
     return rows
 
 

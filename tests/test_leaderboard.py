@@ -152,3 +152,16 @@ def test_competition_ranking_matches_its_definition_on_random_boards():
             assert mine.gap_to_next == (min(above) - place.points if above else 0)
             third = sorted((p for _, _, p in rows), reverse=True)[2] if len(rows) >= 3 else None
             assert mine.gap_to_top3 == (third - place.points if place.rank > 3 else 0)
+
+
+def test_the_api_lists_the_top_rows_asked_for_and_still_places_me(org, api_as):
+    for user, points in ((org.alice, 300), (org.bob, 200), (org.carol, 100), (org.wealth_lead, 50)):
+        factories.give_points(user, points)
+    dave = factories.user("employee", org.loans, name="Dave")
+    body = api_as(dave).get("/leaderboard?period=month&limit=2").json
+    assert [i["id"] for i in body["items"]] == [org.alice.id, org.bob.id]
+    assert body["me"] == {"rank": 5, "points": 0, "gap_to_next": 50, "gap_to_top3": 100}
+    assert api_as(org.wealth_lead).get("/leaderboard?period=month&limit=1").json["me"]["rank"] == 4
+    assert api_as(org.loans_lead).get("/leaderboard?period=month&limit=1").json["me"] is None  # no points, no place
+    assert api_as(dave).get("/leaderboard?period=month&limit=0").status_code == 422
+    assert len(api_as(dave).get("/leaderboard?period=month").json["items"]) == 5  # Alice, Bob, Carol, the lead, Dave
