@@ -1,7 +1,7 @@
 """A bank-sized organisation for benchmarks, written with bulk inserts.
 
 ``seed(users=10_000, months=12)`` builds branches of teams (a lead each, the
-rest advisors), about sixteen events per advisor and month with a
+rest advisors), about seventeen events per advisor and month with a
 heavy-tailed skew (a few stars, a long tail) — some two million ledger entries
 at the default size — their award entries (a share of referrals split between
 two people), some redeemed and some pending rewards, running and finished
@@ -53,7 +53,7 @@ PASSWORD = "bench-points-2026"
 ADMIN_EMAIL = "admin@bench.example"
 TEAM_SIZE = 12
 TEAMS_PER_BRANCH = 6
-EVENTS_PER_MONTH = 16  # the mean per advisor; the skew spreads it from 0 to hundreds
+EVENTS_PER_MONTH = 17  # the mean per advisor; the skew spreads it from 0 to hundreds
 CHUNK_USERS = 500
 # Event types and how often each happens (the referral is shared between two people).
 EVENT_MIX = (
@@ -298,6 +298,19 @@ class _Clock:
         day, second = divmod(moment - self.day0, DAY)
         return self.iso_days[day] + self.iso_times[second]
 
+    def event_stamps(self, moment: int) -> tuple[str, str, str, str]:
+        """An event's moment, its creation a minute later, its entries' two minutes later, and its moment in ISO form."""
+        day, second = divmod(moment - self.day0, DAY)
+        if second >= DAY - 120:  # the minutes after cross midnight
+            return self.db(moment), self.db(moment + 60), self.db(moment + 120), self.iso(moment)
+        prefix, times = self.db_days[day], self.db_times
+        return (
+            prefix + times[second],
+            prefix + times[second + 60],
+            prefix + times[second + 120],
+            self.iso_days[day] + self.iso_times[second],
+        )
+
 
 class _LocalDays:
     """Which local day (and so which week, month, quarter and year) a moment falls in.
@@ -331,10 +344,10 @@ def _shares(uid: int, partner: int, points: int, name: str) -> list[tuple[int, i
     return [(who, share, f"{name} (share {n} of 2 of {points})") for n, (who, share) in enumerate(split, start=1)]
 
 
-def _payload_hash(clock: _Clock, moment: int, kind: str, user_id: int, participants: str) -> str:
+def _payload_hash(occurred_iso: str, kind: str, user_id: int, participants: str) -> str:
     """EventInput.payload_hash for a seeded event, without building the EventInput (tests compare the two)."""
     canonical = (
-        f'{{"occurred_at":"{clock.iso(moment)}","participants":{participants},"quantity":1,"type":"{kind}","user_id":{user_id}}}'
+        f'{{"occurred_at":"{occurred_iso}","participants":{participants},"quantity":1,"type":"{kind}","user_id":{user_id}}}'
     )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -464,7 +477,7 @@ class _History:
     def _events(self, user_ids, balance, earned, daily) -> tuple[list[tuple], list[tuple]]:
         """Each user's events (a heavy-tailed count) and the entries their rules pay."""
         rng, clock, source, start, span = self.rng, self.clock, self.source, self.start, self.span
-        day_of = self.days.of
+        day_of, day_by_slot = self.days.of, self.days.by_slot
         events, entries = [], []
         event_id = self.ids.next["event"]
         entry_id = self.ids.next["ledger_entry"]
@@ -477,7 +490,7 @@ class _History:
                 partner = rng.choice(user_ids) if kind == SHARED_TYPE else uid
                 participants = "[]" if partner == uid else f"[{partner}]"
                 rule_id, points, name = self.rules.get(kind, (None, 0, ""))
-                occurred = clock.db(moment)
+                occurred, recorded, entered, occurred_iso = clock.event_stamps(moment)
                 events.append(
                     (
                         event_id,
@@ -488,15 +501,16 @@ class _History:
                         occurred,
                         1,
                         participants,
-                        _payload_hash(clock, moment, kind, uid, participants),
+                        _payload_hash(occurred_iso, kind, uid, participants),
                         rule_id,
                         None,
-                        clock.db(moment + 60),
+                        recorded,
                     )
                 )
                 if rule_id is not None:
-                    created = clock.db(moment + 120)
-                    day = day_of(moment)
+                    day = day_by_slot.get(moment // 900)
+                    if day is None:
+                        day = day_of(moment)
                     for who, share, reason in _shares(uid, partner, points, name):
                         kind_of_entry = "compliance_deduction" if share < 0 else "event_award"
                         entries.append(
@@ -513,7 +527,7 @@ class _History:
                                 None,
                                 None,
                                 occurred,
-                                created,
+                                entered,
                             )
                         )
                         entry_id += 1

@@ -180,3 +180,22 @@ def test_seeded_timestamps_read_back_as_utc_moments_in_the_seeded_span(cli):
         assert occurred.tzinfo is not None and now - dt.timedelta(days=91) < occurred < now
         assert effective == occurred
         assert created - occurred == dt.timedelta(minutes=1) and entered - occurred == dt.timedelta(minutes=2)
+
+
+def test_event_stamps_carry_over_midnight_in_the_databases_own_text():
+    utc = dt.timezone.utc
+    first = int(dt.datetime(2026, 2, 1, tzinfo=utc).timestamp())
+    clock = bench_seed._Clock(first, first + 60 * 86_400, "sqlite")
+    late = int(dt.datetime(2026, 3, 1, 23, 59, 30, tzinfo=utc).timestamp())
+    assert clock.event_stamps(late) == (
+        "2026-03-01 23:59:30.000000",
+        "2026-03-02 00:00:30.000000",
+        "2026-03-02 00:01:30.000000",
+        "2026-03-01T23:59:30.000000+00:00",
+    )
+    on_postgres = bench_seed._Clock(first, first + 60 * 86_400, "postgresql")
+    assert on_postgres.event_stamps(late - 3600)[:3] == (
+        "2026-03-01 22:59:30.000000+00",
+        "2026-03-01 23:00:30.000000+00",
+        "2026-03-01 23:01:30.000000+00",
+    )
