@@ -59,6 +59,7 @@ from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
 
 from pointsapp import audit, badges, corrections, ledger, mentoring, notify, policy, text, vetoes
+from pointsapp.database import BULK_PAGE_ROWS
 from pointsapp.errors import Conflict, DomainError, InvalidTransition, NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.models import Event, LedgerEntry, Rule, User, Wallet
@@ -551,6 +552,7 @@ def _insert_events(dialect):
         dialect.insert(table)
         .on_conflict_do_nothing(index_elements=["source", "external_id"])
         .returning(table.c.id, table.c.external_id)
+        .execution_options(insertmanyvalues_page_size=BULK_PAGE_ROWS)
     )
 
 

@@ -51,6 +51,7 @@ from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
 
 from pointsapp import period_sql
+from pointsapp.database import BULK_PAGE_ROWS
 from pointsapp.errors import InsufficientPoints, InvalidTransition, NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.models import Hold, LedgerEntry, PeriodTotal, Wallet
@@ -349,7 +350,11 @@ def _upsert_rollups_many(rows: list[dict]) -> None:
 # Only what an award answer needs comes back: every returned time would be parsed again, row by row.
 _ENTRY_ANSWER = (_entries.c.id, _entries.c.user_id, _entries.c.points, _entries.c.kind, _entries.c.reason, _entries.c.event_id)
 _INSERT_ENTRIES = _entries.insert().returning(*_ENTRY_ANSWER)
-_INSERT_ENTRIES_IN_ORDER = _entries.insert().returning(*_ENTRY_ANSWER, sort_by_parameter_order=True)
+_INSERT_ENTRIES_IN_ORDER = (
+    _entries.insert()
+    .returning(*_ENTRY_ANSWER, sort_by_parameter_order=True)
+    .execution_options(insertmanyvalues_page_size=BULK_PAGE_ROWS)
+)
 
 
 def _add_to_rollups(user_id: int, points: int, moment: dt.datetime) -> None:

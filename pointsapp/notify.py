@@ -19,6 +19,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from pointsapp import names, pagination, periods, push
+from pointsapp.database import BULK_PAGE_ROWS
 from pointsapp.errors import NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.models import Badge, Notification, NotificationPreference, PushSubscription, Redemption, User
@@ -87,7 +88,7 @@ def queue_many(kind: str, template: str, items: list[tuple[int, dict]], *, url: 
     if items:
         now = periods.utcnow()
         db.session.execute(
-            sa.insert(Notification.__table__),
+            sa.insert(Notification.__table__).execution_options(insertmanyvalues_page_size=BULK_PAGE_ROWS),
             [
                 {
                     "user_id": user_id,
