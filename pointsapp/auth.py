@@ -11,7 +11,6 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import gettext as _
-from zxcvbn import zxcvbn
 
 from pointsapp.errors import ValidationFailed
 from pointsapp.extensions import db
@@ -32,7 +31,10 @@ def check_password_strength(password: str) -> None:
             _("Passwords need at least %(minimum)s characters.", minimum=minimum),
             fields={"password": [_("At least %(minimum)s characters.", minimum=minimum)]},
         )
-    # zxcvbn refuses input past 72 characters (it is slow on long input): judge the first 72.
+    # Imported here: its word lists take about 13 MB, which a web worker that never sets a
+    # password should not carry. zxcvbn refuses input past 72 characters: judge the first 72.
+    from zxcvbn import zxcvbn
+
     if zxcvbn(password[:72])["score"] < current_app.config["PASSWORD_MIN_SCORE"]:
         raise ValidationFailed(
             _("This password is too common or too easy to guess; choose a longer, less predictable one."),

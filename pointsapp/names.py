@@ -117,7 +117,6 @@ _SHARE = re.compile(r" \(share (\d+) of (\d+) of (-?\d+)\)$")
 _EVENT = re.compile(r" \(event (.+)\)$")
 _PERIOD = re.compile(r" \((\d{4}(?:-[WQ]?\d{1,2})?)\)$")
 _CHALLENGE_KEY = re.compile(r"^challenge:(\d+)(?::|$)")
-_CHALLENGE_PREFIXES = ("Team challenge: ", "Restated: team challenge ", "Reversed: Restated: team challenge ")
 
 
 def _rest(rest: str) -> str:
@@ -156,8 +155,10 @@ def _challenge_titles(entries) -> dict[str, str]:
     A payout's ``dedupe_key`` (``challenge:<id>``) names its challenge; a reversal's
     does not, so challenges are also found by their base title.
     """
+    if reads_base_language():
+        return {}
     ids = {int(m[1]) for e in entries if e.dedupe_key and (m := _CHALLENGE_KEY.match(e.dedupe_key))}
-    titles = {_challenge_title_in(e.reason) for e in entries if e.reason.startswith(_CHALLENGE_PREFIXES)} - {None}
+    titles = {_challenge_title_in(e.reason) for e in entries} - {None}
     if not ids and not titles:
         return {}
     found = db.session.scalars(sa.select(Challenge).where(sa.or_(Challenge.id.in_(ids), Challenge.title.in_(titles))))

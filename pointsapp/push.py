@@ -1,6 +1,6 @@
 """Web Push adapter: VAPID keys, subscription checks, and sending one message.
 
-The only module that imports pywebpush. Everything here is about the wire:
+The only module that imports pywebpush (in ``send``, so web workers never load it). Everything here is about the wire:
 which endpoints we may POST to (never an address a user chose), which keys
 are valid P-256 points, and what a push service's answer means. What a message
 says, preferences and reminders live in ``notify.py``; the worker that
@@ -25,7 +25,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from flask import current_app
 from flask_babel import gettext as _
 from py_vapid import Vapid
-from pywebpush import WebPushException, webpush
 
 log = logging.getLogger(__name__)
 
@@ -240,6 +239,9 @@ def send(endpoint: str, p256dh: str, auth: str, payload: str, *, ttl: int, urgen
     if not allowed_now(endpoint):
         log.warning("push endpoint on %s no longer allowed; not contacted", urlsplit(endpoint).hostname)
         return PushResult(0, refused=True)
+    # Imported here: pywebpush brings aiohttp (about 10 MB), needed only by the worker that sends.
+    from pywebpush import WebPushException, webpush
+
     keys = vapid_keys()
     vapid = Vapid(private_key=keys.private_key)
     # pywebpush writes "aud" and "exp" into the claims it is given: a fresh dict

@@ -5,13 +5,17 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import upgrade
 
 from pointsapp import auth, bench_seed, ledger
 from pointsapp.earning import EventInput
 from pointsapp.extensions import db
 from pointsapp.models import Event, Hold, Integration, LedgerEntry, PeriodTotal, Redemption, Rule, Team, User, Wallet
 from pointsapp.periods import utcnow
-from tests.conftest import ApiClient, login
+from tests.conftest import ApiClient, login, make_test_app
+from tests.test_migrations import empty_database_url  # noqa: F401  (a fixture)
 
 
 def _seed(cli, users=100, months=3):
@@ -199,3 +203,24 @@ def test_event_stamps_carry_over_midnight_in_the_databases_own_text():
         "2026-03-01 23:00:30.000000+00",
         "2026-03-01 23:01:30.000000+00",
     )
+
+
+def test_a_migrated_database_keeps_exactly_the_migrations_schema_after_seeding(empty_database_url):
+    app = make_test_app(SQLALCHEMY_DATABASE_URI=empty_database_url)
+    with app.app_context():
+        upgrade()
+        migrated = _schema()
+        db.session.remove()
+        result = app.test_cli_runner().invoke(args=["seed-bench", "--users", "30", "--months", "1"])
+        assert result.exit_code == 0, result.output
+        assert "Seeded 30 users" in result.output
+        assert _schema() == migrated
+        assert ledger.check_ledger() == []
+        if db.engine.dialect.name == "sqlite":  # seeded through a rollback journal, left in WAL mode as migrated
+            assert db.session.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
+            assert db.session.execute(sa.text("PRAGMA foreign_key_check")).all() == []
+        db.session.remove()  # SQLite: the session's transaction holds the write lock
+        with db.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
+        db.engine.dispose()
+    assert diff == []

@@ -101,8 +101,10 @@ def page_key(user) -> tuple | None:
     entries, level, my redemptions); the date brings a new week's goal and periods;
     the goal, my pending redemptions and the ones waiting for my decision can change
     without the ledger, so they are read each time. A page with a compliance veto
-    is not cached (rare, and a veto is lifted without a ledger change). The layout's
-    unread count comes with the same query.
+    is not cached (rare, and a veto is lifted without a ledger change). The wallet's
+    ``updated_at`` rides along so that a database restored or rebuilt under a running
+    worker never meets its old versions. The layout's unread count comes with the
+    same query.
     """
     row = db.session.execute(_PAGE_STATE, {"user_id": user.id}).first()
     if row is None:
@@ -184,4 +186,7 @@ def more():
 
 # Other areas add panels to the wallet page (goal ring, level, rank, veto):
 # name -> function(user) returning a dict for the template, or None.
+# The page is kept until the wallet's version or another part of ``page_key``
+# changes: a panel showing something the ledger does not change must add it
+# there (read in ``_PAGE_STATE``), or show it up to WALLET_PAGE_SECONDS late.
 WALLET_PANELS: dict = {}

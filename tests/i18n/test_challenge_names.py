@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import force_locale
 
-from pointsapp import notify, rules
+from pointsapp import names, notify, rules
 from pointsapp.extensions import db
-from pointsapp.models import Challenge, Notification, User
+from pointsapp.models import Challenge, LedgerEntry, Notification, User
 from tests.conftest import csrf_token, login
 from tests.test_challenges import launch
 from tests.test_corrections import ago, ev, post_events
@@ -73,6 +74,13 @@ def test_launch_close_and_restatement_notifications_and_wallet_entries_read_in_t
     challenge_reasons = [reason for reason in zh_reasons if TITLE_ZH in reason]
     assert len(challenge_reasons) == 2, zh_reasons  # the payout and its reversal
     assert not any("Q4 loan push" in reason or "Team challenge" in reason for reason in zh_reasons), zh_reasons
+    reversal = db.session.scalar(
+        sa.select(LedgerEntry).where(
+            LedgerEntry.user_id == org.alice.id, LedgerEntry.reason.startswith("Restated: team challenge")
+        )
+    )
+    with force_locale("zh"):  # alone on a page, without its payout beside it
+        assert TITLE_ZH in names.entry_reasons([reversal])[reversal.id]
     en_reasons = [item["reason"] for item in api_as(org.bob).get("/me/ledger", headers=EN).json["items"]]
     assert "Team challenge: Q4 loan push" in en_reasons
 

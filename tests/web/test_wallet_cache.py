@@ -168,3 +168,19 @@ def test_a_waiting_message_shows_on_a_kept_page_once(org, client):
         kept["_flashes"] = [("success", "Your redemption was sent.")]
     assert "Your redemption was sent." in client.get("/wallet").get_data(as_text=True)
     assert "Your redemption was sent." not in client.get("/wallet").get_data(as_text=True)
+
+
+def test_a_request_waiting_for_my_decision_and_my_own_request_show_at_once(org, app):
+    from pointsapp import rewards
+    from tests.web.test_rewards import make_reward
+
+    reward = make_reward(cost=100)
+    factories.give_points(org.alice, 1000)
+    lead, alice = login(app.test_client(), org.wealth_lead), login(app.test_client(), org.alice)
+    for client in (lead, alice, lead, alice):
+        assert "waiting for approval" not in client.get("/wallet").get_data(as_text=True)
+    assert "waits for your decision" not in lead.get("/wallet").get_data(as_text=True)
+    rewards.redeem(org.alice, reward.id)  # a change to Alice's wallet, none to the lead's
+    db.session.commit()
+    assert "1 reward request waits for your decision" in lead.get("/wallet").get_data(as_text=True)
+    assert "1 of your redemptions is waiting for approval" in alice.get("/wallet").get_data(as_text=True)
