@@ -289,3 +289,13 @@ def test_the_openapi_document_gives_every_bound_as_a_number(client):
 
     walk(response.get_json(), "")
     assert not bad
+
+
+@pytest.mark.parametrize("field", ["available_from", "available_until"])
+def test_a_reward_availability_time_without_an_offset_is_a_422(org, api_as, field):
+    from pointsapp.models import Reward
+
+    body = {"name": "Day off", "kind": "leave_day", "cost": 100, field: "2026-12-01T09:00:00"}
+    error = _envelope(api_as(org.admin).post("/rewards", body), 422)
+    assert field in error["fields"]
+    assert _count(Reward) == 0
