@@ -62,6 +62,7 @@ from pointsapp import audit, badges, corrections, ledger, mentoring, notify, pol
 from pointsapp.database import BULK_PAGE_ROWS
 from pointsapp.errors import Conflict, DomainError, InvalidTransition, NotFound, ValidationFailed
 from pointsapp.extensions import db
+from pointsapp.http import translated
 from pointsapp.models import Event, LedgerEntry, Rule, User, Wallet
 from pointsapp.periods import as_utc, org_timezone, utcnow
 from pointsapp.rules import COMPLIANCE_BREACH_TYPE, MENTORSHIP_BONUS_TYPE, is_event_type, rule_at, rules_in_force
@@ -312,15 +313,25 @@ def parse_event(raw, *, offset_required: bool = False, csv: bool = False) -> Eve
 
 
 def _load(schema: EventInputSchema, raw: dict) -> dict:
-    """Load with the schema; ValidationFailed with marshmallow's message per field."""
+    """Load with the schema; ValidationFailed with marshmallow's message per field.
+
+    Marshmallow writes its messages in English: they are translated here, once, so that the
+    message naming the first field says the same as that field's entry (single posts and batches).
+    """
     try:
         return schema.load(raw)
     except ma.ValidationError as error:
         fields = {k: v if isinstance(v, list) else [str(v)] for k, v in error.normalized_messages().items()}
-        first = next(iter(fields.items()))
-        raise ValidationFailed(
-            _("%(value)s: %(value2)s", value=first[0], value2=" ".join(map(str, first[1]))), fields=fields
-        ) from None
+        fields = translated(fields)
+        name, messages = next(iter(fields.items()))
+        raise ValidationFailed(_("%(value)s: %(value2)s", value=name, value2=_first_message(messages)), fields=fields) from None
+
+
+def _first_message(messages) -> str:
+    """The text of a field's messages; for a list of objects (participants), the messages of its first bad item."""
+    if isinstance(messages, dict):
+        return _first_message(next(iter(messages.values())))
+    return " ".join(_first_message(m) if isinstance(m, (list, dict)) else str(m) for m in messages)
 
 
 # --- results -------------------------------------------------------------------
@@ -422,7 +433,9 @@ def ingest_events(
         if unknown:
             field = "user_id" if item.user_id in unknown else "participants"
             message = (
-                f"There is no user {unknown[0]}." if len(unknown) == 1 else f"There are no users {', '.join(map(str, unknown))}."
+                _("There is no user %(user_id)s.", user_id=unknown[0])
+                if len(unknown) == 1
+                else _("There are no users %(user_ids)s.", user_ids=", ".join(map(str, unknown)))
             )
             results[i] = EventResult(i, item.external_id, "invalid", error=ValidationFailed(message, fields={field: [message]}))
         elif item.external_id in known_events:

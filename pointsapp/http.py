@@ -12,7 +12,7 @@ import re
 
 import flask_smorest
 import marshmallow as ma
-from flask import jsonify, make_response, render_template, request
+from flask import flash, jsonify, make_response, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -137,6 +137,19 @@ def _flatten_webargs(messages) -> dict:
     return fields
 
 
+def _expired_form_page(status: int):
+    """A form whose session is gone (cookies cleared, a phone asleep for days): say what to do, not "CSRF".
+
+    A sign-in form is simply shown again, with a fresh token, so the second try works; any
+    other form gets a page that sends its reader back where they can start over.
+    """
+    message = _("The form expired — reload the page and try again.")
+    if request.endpoint == "auth.login":
+        flash(message, "error")
+        return render_template("auth/login.html", email=request.form.get("email", "")), status
+    return render_template("errors/error.html", status=status, error=None, message=message), status
+
+
 class IdConverter(IntegerConverter):
     """``<int:...>`` in a URL: an id beyond a 32-bit integer matches nothing (404), never overflows a query."""
 
@@ -182,6 +195,8 @@ class Api(flask_smorest.Api):
     def handle_http_exception(self, error: HTTPException):
         status = error.code or 500
         if not is_api_request():
+            if isinstance(error, CSRFError):
+                return _expired_form_page(status)
             return render_template("errors/error.html", status=status, error=error), status
         code, message = _HTTP_CODES.get(status, ("error", error.description or "Request failed."))
         if isinstance(error, CSRFError):

@@ -30,7 +30,7 @@ def create_mentorship(actor: User, mentor_id: int, mentee_id: int) -> Mentorship
     wanted = [uid for uid in (mentor_id, mentee_id) if is_whole(uid, 1, INT_MAX)]
     users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(wanted)))}
     missing = {
-        name: [f"There is no user {uid}."]
+        name: [_("There is no user %(user_id)s.", user_id=uid)]
         for name, uid in (("mentor_id", mentor_id), ("mentee_id", mentee_id))
         if uid not in users
     }

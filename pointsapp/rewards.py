@@ -201,7 +201,7 @@ def quote(
     try:
         _check_rules(user, reward, quantity, utcnow())
         if reward.stock is not None and reward.stock < quantity:
-            raise OutOfStock(_("%(name)s is out of stock.", name=reward.name))
+            raise OutOfStock(_("%(name)s is out of stock.", name=names.localized(reward)))
     except DomainError as error:
         problem = problem or error.message
     return Quote(reward, quantity, points, available, available - points, max(0, points - available), problem, starts_on, ends_on)
@@ -275,9 +275,9 @@ def _by_request_token(user_id: int, token: str) -> Redemption | None:
 def _check_rules(user: User, reward: Reward, quantity: int, now: dt.datetime) -> None:
     """Refuse an unavailable reward, a reached yearly limit or an exhausted budget."""
     if not reward.active:
-        raise RewardUnavailable(_("%(name)s is no longer offered.", name=reward.name))
+        raise RewardUnavailable(_("%(name)s is no longer offered.", name=names.localized(reward)))
     if not is_available(reward, now):
-        raise RewardUnavailable(_("%(name)s cannot be redeemed at the moment.", name=reward.name))
+        raise RewardUnavailable(_("%(name)s cannot be redeemed at the moment.", name=names.localized(reward)))
     if reward.limit_per_year is not None:
         start, end = period_bounds("year", period_key("year", now))
         used = _counted(sa.func.sum(Redemption.quantity), reward.id, start, end, user_id=user.id)
@@ -286,7 +286,7 @@ def _check_rules(user: User, reward: Reward, quantity: int, now: dt.datetime) ->
             raise LimitReached(
                 _(
                     "You can redeem %(name)s at most %(limit)d times a year; %(left)d left this year.",
-                    name=reward.name,
+                    name=names.localized(reward),
                     limit=reward.limit_per_year,
                     left=left,
                 ),
@@ -299,7 +299,7 @@ def _check_rules(user: User, reward: Reward, quantity: int, now: dt.datetime) ->
         spent = decimal.Decimal(_counted(sa.func.sum(Redemption.cash_amount), reward.id, start, end))
         if spent + reward.cash_amount * quantity > reward.monthly_budget:
             raise BudgetExhausted(
-                _("This month's budget for %(name)s is used up; try again next month.", name=reward.name),
+                _("This month's budget for %(name)s is used up; try again next month.", name=names.localized(reward)),
                 budget=str(reward.monthly_budget),
                 spent=str(spent),
             )
@@ -328,7 +328,7 @@ def reserve_stock(reward: Reward, quantity: int) -> None:
         .execution_options(synchronize_session=False)
     ).rowcount
     if taken != 1:
-        raise OutOfStock(_("%(name)s is out of stock.", name=reward.name), stock=reward.stock or 0)
+        raise OutOfStock(_("%(name)s is out of stock.", name=names.localized(reward)), stock=reward.stock or 0)
 
 
 def release_stock(reward_id: int, quantity: int) -> None:

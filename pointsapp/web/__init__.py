@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import re
 from urllib.parse import urlsplit
 
@@ -120,6 +121,12 @@ def init_app(app: Flask) -> None:
     _register_formats(app)
     app.add_template_filter(period_label, "period_label")
     app.add_template_filter(names.localized, "tr")  # a rule's, badge's, reward's or team's name in the reader's language
+    app.add_template_filter(readable_json, "readable_json")
+
+
+def readable_json(value) -> str:
+    """JSON for people to read on a page: Chinese stays Chinese, not ``\\uXXXX`` (the page escapes it as any text)."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
 @functools.lru_cache(maxsize=32)

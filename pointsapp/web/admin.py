@@ -63,7 +63,7 @@ def create_team():
     except DomainError as error:
         refuse()
         return _org_page(422, team_errors=error.fields or {"name": [error.message]}, team_form=request.form)
-    flash(_("Team %(name)s created.", name=team.name), "success")
+    flash(_("Team %(name)s created.", name=names.localized(team)), "success")
     return redirect(url_for("admin.org_page"))
 
 

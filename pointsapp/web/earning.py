@@ -126,7 +126,7 @@ def publish_rule():
         if points is None:
             errors = errors | {"points": [_("Enter a whole number, negative for a deduction.")]}
         return _rules_page(error.status, form=form, errors=errors)
-    flash(_("Rule %(name)s published: %(points)d points from now on.", name=rule.name, points=rule.points), "success")
+    flash(_("Rule %(name)s published: %(points)d points from now on.", name=names.localized(rule), points=rule.points), "success")
     return redirect(url_for("earning.admin_rules"))
 
 
@@ -135,7 +135,9 @@ def publish_rule():
 def set_rule_active(rule_id: int):
     """Switch a rule on or off."""
     rule = rules.set_rule_active(current_user, rule_id, request.form.get("active") == "1")
-    message = _("%(name)s is on.", name=rule.name) if rule.active else _("%(name)s is off.", name=rule.name)
+    message = (
+        _("%(name)s is on.", name=names.localized(rule)) if rule.active else _("%(name)s is off.", name=names.localized(rule))
+    )
     flash(message, "success")
     return redirect(url_for("earning.admin_rules"))
 
@@ -155,7 +157,7 @@ def close_period():
         flash(
             _(
                 "%(name)s %(key)s: %(count)d awarded, %(paid)d already paid, %(vetoed)d vetoed.",
-                name=result.rule.name,
+                name=names.localized(result.rule),
                 key=period_label(result.period_key),
                 count=len(result.awarded),
                 paid=len(result.already_paid),

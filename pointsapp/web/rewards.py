@@ -118,7 +118,7 @@ def redeem(reward_id: int):
     flash(
         _(
             "Redeemed %(name)s: %(points)d points are held until it is approved.",
-            name=redemption.reward.name,
+            name=names.localized(redemption.reward),
             points=redemption.points,
         ),
         "success",
@@ -230,7 +230,7 @@ def admin_catalog():
             refuse()
             errors = error.fields or {"name": [error.message]}
         else:
-            flash(_("%(name)s added to the catalog.", name=reward.name), "success")
+            flash(_("%(name)s added to the catalog.", name=names.localized(reward)), "success")
             return redirect(url_for("rewards.admin_catalog"))
     return _admin_page(form=request.form, errors=errors, status=422)
 
@@ -274,7 +274,11 @@ def set_active(reward_id: int):
     """Switch a reward on or off (pending redemptions stay as they are)."""
     active = request.form.get("active") == "1"
     reward = rewards.update_reward(current_user, reward_id, {"active": active})
-    message = _("%(name)s is offered again.", name=reward.name) if active else _("%(name)s is switched off.", name=reward.name)
+    message = (
+        _("%(name)s is offered again.", name=names.localized(reward))
+        if active
+        else _("%(name)s is switched off.", name=names.localized(reward))
+    )
     flash(message, "success")
     return redirect(url_for("rewards.admin_catalog"))
 

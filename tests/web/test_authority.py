@@ -86,6 +86,16 @@ def test_the_audit_page_reads_in_chinese(org, client):
     assert "团队预算" in client.get("/admin/budgets").get_data(as_text=True)
 
 
+def test_the_audit_page_shows_chinese_in_nested_details_as_chinese_and_still_escapes_markup(org, client):
+    details = {"translations": {"zh": {"name": "贷款签约"}}, "names": ["理财", "<b>x</b>"]}
+    audit.record(org.admin, "rule.published", "rule", 1, details)
+    db.session.commit()
+    html = login(client, org.admin).get("/admin/audit").get_data(as_text=True)
+    assert "{&#34;zh&#34;: {&#34;name&#34;: &#34;贷款签约&#34;}}" in html
+    assert "&#34;理财&#34;" in html and "&lt;b&gt;x&lt;/b&gt;" in html
+    assert "\\u" not in html and "<b>x</b>" not in html
+
+
 def test_the_audit_csv_keeps_the_filters_and_neutralises_formulas(org, client, api_as):
     sneaky = factories.user("admin", name='=HYPERLINK("http://evil.example")')
     api_as(sneaky).post("/awards", {"user_id": org.alice.id, "points": 5, "reason": "=1+1"})
