@@ -21,6 +21,7 @@ from pointsapp import names, policy
 from pointsapp.extensions import db
 from pointsapp.limits import INT_MAX
 from pointsapp.models import Notification
+from pointsapp.periods import local
 from pointsapp.web import nav
 
 ENTRY_KIND_LABELS = {
@@ -122,6 +123,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(period_label, "period_label")
     app.add_template_filter(names.localized, "tr")  # a rule's, badge's, reward's or team's name in the reader's language
     app.add_template_filter(readable_json, "readable_json")
+    app.add_template_filter(lambda moment: local(moment).date(), "local_date")  # the organisation's calendar day
 
 
 def readable_json(value) -> str:

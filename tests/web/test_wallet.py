@@ -50,3 +50,30 @@ def test_the_users_own_language_setting_wins_over_the_browser(org, client):
     assert db.session.get(User, org.alice.id).locale == "zh"
     html = client.get("/wallet", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "可用积分" in html
+
+
+def _entry_at(user, reason: str, created: str, effective: str) -> None:
+    """An entry posted at ``created`` that counts for ``effective`` (both UTC)."""
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from pointsapp.models import LedgerEntry
+
+    factories.give_points(user, 10, reason=reason, effective_at=dt.datetime.fromisoformat(effective))
+    db.session.execute(
+        sa.update(LedgerEntry).where(LedgerEntry.reason == reason).values(created_at=dt.datetime.fromisoformat(created))
+    )
+    db.session.commit()
+
+
+def test_counts_for_compares_the_organisations_calendar_days_not_utc(org, client):
+    # Posted 04:00 on 25 Nov in Shanghai for 10:00 the same day: UTC sees two days, nobody else does.
+    _entry_at(org.alice, "Same local day", "2026-11-24T20:00:00+00:00", "2026-11-25T02:00:00+00:00")
+    # Posted 23:00 on 25 Nov in Shanghai for 01:00 on the 26th: one UTC day, two local ones.
+    _entry_at(org.alice, "Next local day", "2026-11-25T15:00:00+00:00", "2026-11-25T17:00:00+00:00")
+    html = login(client, org.alice).get("/wallet").get_data(as_text=True)
+    items = {reason: html.split(reason, 1)[1].split("</li>", 1)[0] for reason in ("Same local day", "Next local day")}
+    assert "counts for" not in items["Same local day"]
+    assert "counts for Nov 26, 2026" in items["Next local day"]
+    assert client.get("/wallet").get_data(as_text=True) == html  # the cached page says the same
