@@ -31,7 +31,7 @@ import math
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from pointsapp import audit, budgets, ledger, names, notify, policy, vetoes
+from pointsapp import audit, budgets, ledger, names, notify, policy, rules, vetoes
 from pointsapp.errors import NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.models import Challenge, ChallengePayout, Event, Team, User
@@ -41,6 +41,11 @@ from pointsapp.periods import as_utc, period_key, utcnow
 # Both fit a 32-bit INTEGER column; a pool is paid out as points, so it stays modest.
 MAX_TARGET = 1_000_000_000
 MAX_POOL = 10_000_000
+# A challenge is a sprint, not an archive or a standing order: these bounds catch a mistyped
+# year (0001, 9999) before it makes a window no page can show or no close will ever reach.
+MAX_START_AGO = dt.timedelta(days=366)  # it may start in the past (a quarter already run), within a year
+MAX_START_AHEAD = dt.timedelta(days=366)
+MAX_LENGTH = dt.timedelta(days=366)
 
 # --- the pool split (pure) -------------------------------------------------------
 
@@ -216,6 +221,30 @@ def active_for_teams(team_ids: set[int]) -> list[ChallengeView]:
 # --- launching -------------------------------------------------------------------
 
 
+def window_problems(starts_at: dt.datetime, ends_at: dt.datetime) -> dict[str, list[str]]:
+    """What is wrong with a challenge window, by field; empty when it is sound.
+
+    See ``MAX_START_AGO``, ``MAX_START_AHEAD`` and ``MAX_LENGTH``. A time that
+    does not exist in UTC (0001-01-01 00:00 in Shanghai) is out of range too.
+    """
+    now = utcnow()
+    for field, moment in (("starts_at", starts_at), ("ends_at", ends_at)):
+        try:
+            as_utc(moment)
+        except OverflowError:
+            return {field: [_("Out of range.")]}
+    starts_at, ends_at = as_utc(starts_at), as_utc(ends_at)
+    if starts_at < now - MAX_START_AGO:
+        return {"starts_at": [_("The start may be at most %(days)s days in the past.", days=MAX_START_AGO.days)]}
+    if starts_at > now + MAX_START_AHEAD:
+        return {"starts_at": [_("The start may be at most %(days)s days ahead.", days=MAX_START_AHEAD.days)]}
+    if ends_at <= starts_at:
+        return {"ends_at": [_("The end must be after the start.")]}
+    if ends_at - starts_at > MAX_LENGTH:
+        return {"ends_at": [_("A challenge may last at most %(days)s days.", days=MAX_LENGTH.days)]}
+    return {}
+
+
 def launch(
     actor: User,
     *,
@@ -238,11 +267,13 @@ def launch(
         )
     policy.require(policy.can_manage_challenge(actor, team_id), _("You can only launch challenges for the teams you lead."))
     fields: dict[str, list[str]] = {}
-    title, event_type = (title or "").strip(), (event_type or "").strip()
+    title = (title or "").strip()
     if not title:
         fields["title"] = [_("Give the challenge a title.")]
     if not event_type:
         fields["event_type"] = [_("Choose what counts (an event type).")]
+    elif not rules.is_event_type(event_type):  # as POST /events checks it: "loan_signed\n" is not a type
+        fields["event_type"] = [_("Use lower-case letters, digits and _ . : - (at most 64 characters).")]
     if not isinstance(target, int) or not 0 < target <= MAX_TARGET:
         fields["target"] = [_("The target must be a whole number from 1 to %(MAX_TARGET)s.", MAX_TARGET=MAX_TARGET)]
     if not isinstance(pool, int) or not 0 < pool <= MAX_POOL:
@@ -251,8 +282,8 @@ def launch(
         fields["starts_at"] = [_("Give the start date and time.")]
     if ends_at is None:
         fields["ends_at"] = [_("Give the end date and time.")]
-    if starts_at is not None and ends_at is not None and as_utc(ends_at) <= as_utc(starts_at):
-        fields["ends_at"] = [_("The end must be after the start.")]
+    if starts_at is not None and ends_at is not None:
+        fields |= window_problems(starts_at, ends_at)
     try:
         translations = names.clean_translations(translations, names.CHALLENGE_FIELDS)
     except ValidationFailed as error:
@@ -266,7 +297,7 @@ def launch(
         team_id=team_id,
         title=title[:160],
         translations=translations,
-        event_type=event_type[:64],
+        event_type=event_type,
         target=target,
         pool=pool,
         starts_at=as_utc(starts_at),

@@ -71,6 +71,9 @@ MAX_BATCH = 1000
 MAX_PARTICIPANTS = 50
 MAX_QUANTITY = 10_000
 FUTURE_TOLERANCE_HOURS = 24
+# No business event of this bank predates it; an earlier date is a typo (0999 for 2099, a
+# default 0001-01-01), and accepting it would pay points into a period that never closes.
+EARLIEST_OCCURRED_AT = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
 MAX_ID = 2**31 - 1  # ids are 32-bit INTEGER columns; a larger one cannot exist
 DEFAULT_MENTORSHIP_DEAL_TYPES = ("loan_signed", "hnw_client_signed", "wealth_product_sold")
 
@@ -260,13 +263,15 @@ class EventInput:
         return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def parse_event(raw, *, naive_in_utc: bool = False, csv: bool = False) -> EventInput:
+def parse_event(raw, *, offset_required: bool = False, csv: bool = False) -> EventInput:
     """Validate one raw event; ValidationFailed names each bad field.
 
-    An ``occurred_at`` without a UTC offset is read as UTC with ``naive_in_utc``
-    (the JSON API, whose times are UTC unless they say otherwise), else in the
+    An ``occurred_at`` without a UTC offset is refused with ``offset_required``
+    (the JSON API, whose contract says every time carries one: guessing the zone
+    would pay a late-evening deal into the wrong day or month), else read in the
     organisation's time zone (CSV exports often omit it). ``csv`` reads a row of
-    text cells, where numbers come as digits.
+    text cells, where numbers come as digits. A moment before
+    ``EARLIEST_OCCURRED_AT`` or more than a day ahead is refused.
     """
     if not isinstance(raw, dict):
         raise ValidationFailed(_("Each event must be a JSON object."), fields={"_schema": [_("Not an object.")]})
@@ -276,10 +281,20 @@ def parse_event(raw, *, naive_in_utc: bool = False, csv: bool = False) -> EventI
     moment = data["occurred_at"]
     try:
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=dt.timezone.utc if naive_in_utc else org_timezone())
+            if offset_required:
+                raise ValidationFailed(
+                    _("occurred_at needs a UTC offset, e.g. 2026-11-29T10:00:00+08:00."),
+                    fields={"occurred_at": [_("Give a UTC offset (+08:00, Z, …).")]},
+                )
+            moment = moment.replace(tzinfo=org_timezone())
         moment = as_utc(moment)
     except OverflowError:  # e.g. 0001-01-01T00:00+14:00 is before the year 1 in UTC
         raise ValidationFailed(_("occurred_at is out of range."), fields={"occurred_at": [_("Out of range.")]}) from None
+    if moment < EARLIEST_OCCURRED_AT:
+        raise ValidationFailed(
+            _("occurred_at is before 2000-01-01; check the date."),
+            fields={"occurred_at": [_("Must not be before 2000-01-01.")]},
+        )
     if (moment - utcnow()).total_seconds() > FUTURE_TOLERANCE_HOURS * 3600:
         raise ValidationFailed(
             _("occurred_at is in the future; events are posted once they have happened."),
@@ -380,19 +395,19 @@ def split_points(total: int, recipients: list[int]) -> list[tuple[int, int]]:
 
 
 def ingest_events(
-    raw_items: list, *, source: str, actor_id: int | None, naive_in_utc: bool = False, csv: bool = False
+    raw_items: list, *, source: str, actor_id: int | None, offset_required: bool = False, csv: bool = False
 ) -> list[EventResult]:
     """Store events and award their points once; one result per item, in order.
 
     A bad item (invalid, conflict) never blocks the good ones. One notification
     per user sums what the batch awarded them. ``csv``: the items are rows of
-    text cells (see ``parse_event``).
+    text cells (see ``parse_event``); ``offset_required`` refuses times without a UTC offset.
     """
     results: list[EventResult | None] = [None] * len(raw_items)
     parsed: list[tuple[int, EventInput]] = []
     for i, raw in enumerate(raw_items):
         try:
-            parsed.append((i, parse_event(raw, naive_in_utc=naive_in_utc, csv=csv)))
+            parsed.append((i, parse_event(raw, offset_required=offset_required, csv=csv)))
         except ValidationFailed as error:
             ext = raw.get("external_id") if isinstance(raw, dict) and isinstance(raw.get("external_id"), str) else None
             ext = ext if text.storable(ext) else None

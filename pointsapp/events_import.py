@@ -3,7 +3,8 @@
 Columns (header row required, any order): ``external_id, type, user_id,
 occurred_at`` and optionally ``quantity`` and ``participants`` (user ids
 separated by ``;``). A user may be given by id or by email. ``occurred_at`` is ISO 8601; without an offset it is read
-in the organisation's time zone. Rows are posted with source ``admin`` — the
+in the organisation's time zone; like the API, it must not be before 2000-01-01 nor more than
+a day ahead. Rows are posted with source ``admin`` — the
 same identity space as an admin's ``POST /api/v1/events`` and the
 ``import-events`` command — so importing a file twice changes nothing.
 

@@ -46,13 +46,13 @@ def period_key(kind: str, moment: dt.datetime, tz: ZoneInfo | None = None) -> st
     day = local(moment, tz).date()
     if kind == "week":
         year, week, _weekday = day.isocalendar()
-        return f"{year}-W{week:02d}"
+        return f"{year:04d}-W{week:02d}"
     if kind == "month":
-        return f"{day.year}-{day.month:02d}"
+        return f"{day.year:04d}-{day.month:02d}"
     if kind == "quarter":
-        return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+        return f"{day.year:04d}-Q{(day.month - 1) // 3 + 1}"
     if kind == "year":
-        return f"{day.year}"
+        return f"{day.year:04d}"
     raise ValueError(f"unknown period {kind!r}")
 
 

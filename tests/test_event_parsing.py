@@ -99,7 +99,7 @@ def test_well_formed_events_take_the_plain_path(raw):
 )
 def test_what_the_contract_refuses_is_refused_with_the_field_named(change):
     with pytest.raises(earning.ValidationFailed) as refused:
-        earning.parse_event(well_formed(**change), naive_in_utc=True)
+        earning.parse_event(well_formed(**change), offset_required=True)
     assert list(refused.value.fields) == list(change)
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import marshmallow as ma
 from flask.views import MethodView
 
@@ -35,9 +33,17 @@ class ChallengeSchema(Schema):
     event_type = ma.fields.String(required=True, validate=ma.validate.Length(max=64))
     target = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(min=1, max=challenges.MAX_TARGET))
     pool = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(min=1, max=challenges.MAX_POOL))
-    # Times carry their UTC offset (the contract); a bare "2026-11-20T09:00" is read as UTC.
-    starts_at = ma.fields.AwareDateTime(required=True, default_timezone=dt.timezone.utc, validate=in_utc_range)
-    ends_at = ma.fields.AwareDateTime(required=True, default_timezone=dt.timezone.utc, validate=in_utc_range)
+    # Times carry their UTC offset (the contract): a bare "2026-11-20T09:00" is refused, not guessed.
+    starts_at = ma.fields.AwareDateTime(
+        required=True,
+        validate=in_utc_range,
+        metadata={"description": "With a UTC offset; within 366 days before or after now"},
+    )
+    ends_at = ma.fields.AwareDateTime(
+        required=True,
+        validate=in_utc_range,
+        metadata={"description": "With a UTC offset; after starts_at and at most 366 days after it"},
+    )
     status = ma.fields.String(dump_only=True, metadata={"enum": list(CHALLENGE_STATUSES)})
     progress = ma.fields.Integer(dump_only=True)
     team_name = ma.fields.String(dump_only=True)

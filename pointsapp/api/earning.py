@@ -77,7 +77,9 @@ class EventsRequestSchema(Schema):
     external_id = ma.fields.Raw(metadata={"description": "Your id for the event, unique per integration"})
     type = ma.fields.Raw(metadata={"description": "Event type, e.g. loan_signed"})
     user_id = ma.fields.Raw()
-    occurred_at = ma.fields.Raw(metadata={"description": "ISO 8601 with a UTC offset"})
+    occurred_at = ma.fields.Raw(
+        metadata={"description": "ISO 8601 with a UTC offset; not before 2000-01-01 nor more than 24 hours ahead"}
+    )
     participants = ma.fields.Raw(metadata={"description": "User ids sharing the points"})
     quantity = ma.fields.Raw(metadata={"description": "Multiplies the points; at least 1"})
     related_external_id = ma.fields.Raw(
@@ -97,7 +99,11 @@ EVENT_DOC = {
         },
         "type": {"type": "string", "pattern": rules.EVENT_TYPE_RE.pattern, "description": "Event type, e.g. loan_signed"},
         "user_id": _ID_DOC,
-        "occurred_at": {"type": "string", "format": "date-time", "description": "ISO 8601; without an offset it is UTC"},
+        "occurred_at": {
+            "type": "string",
+            "format": "date-time",
+            "description": "ISO 8601 with a UTC offset; not before 2000-01-01 nor more than 24 hours ahead",
+        },
         "participants": {
             "type": "array",
             "maxItems": earning.MAX_PARTICIPANTS,
@@ -225,7 +231,7 @@ class Events(MethodView):
             data["events"] if batch else [data],
             source=earning.source_for(caller),
             actor_id=caller.user.id if caller.user else None,
-            naive_in_utc=True,
+            offset_required=True,
         )
         if not batch and results[0].status in ("invalid", "conflict"):
             raise results[0].error

@@ -112,7 +112,9 @@ def catalog_entries() -> tuple[str, ...]:
         ),
         pgettext("API documentation", "Your id for the event, unique per integration (a number is read as its digits)"),
         pgettext("API documentation", "Event type, e.g. loan_signed"),
-        pgettext("API documentation", "ISO 8601; without an offset it is UTC"),
+        pgettext("API documentation", "ISO 8601 with a UTC offset; not before 2000-01-01 nor more than 24 hours ahead"),
+        pgettext("API documentation", "With a UTC offset; within 366 days before or after now"),
+        pgettext("API documentation", "With a UTC offset; after starts_at and at most 366 days after it"),
         pgettext("API documentation", "User ids sharing the points"),
         pgettext("API documentation", "Multiplies the points"),
         pgettext(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import marshmallow as ma
 from flask.views import MethodView
 
@@ -25,8 +23,6 @@ from pointsapp.models.rewards import REDEMPTION_STATUSES, REWARD_KINDS
 
 blp = Blueprint("Rewards", __name__, description="The rewards catalog, redeeming and approvals")
 
-_utc = dt.timezone.utc
-
 
 class RewardSchema(Schema):
     id = ma.fields.Integer(dump_only=True)
@@ -40,8 +36,9 @@ class RewardSchema(Schema):
     limit_per_year = ma.fields.Integer(strict=True, allow_none=True, validate=ma.validate.Range(min=1, max=366))
     monthly_budget = Money(maximum=1_000_000_000, allow_none=True)
     active = ma.fields.Boolean()
-    available_from = ma.fields.AwareDateTime(default_timezone=_utc, allow_none=True, validate=in_utc_range)
-    available_until = ma.fields.AwareDateTime(default_timezone=_utc, allow_none=True, validate=in_utc_range)
+    # With a UTC offset, as every time in the contract: a bare time is refused, not guessed.
+    available_from = ma.fields.AwareDateTime(allow_none=True, validate=in_utc_range)
+    available_until = ma.fields.AwareDateTime(allow_none=True, validate=in_utc_range)
     available = ma.fields.Function(lambda reward: rewards.is_available(reward), dump_only=True)
     created_at = ma.fields.DateTime(dump_only=True)
 

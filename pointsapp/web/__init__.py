@@ -160,10 +160,14 @@ def _register_formats(app: Flask) -> None:
     app.add_template_filter(lambda amount, currency="CNY": format_currency(amount or 0, currency), "money")
 
     def when(value):
+        """A moment in the user's time zone; one at the calendar's edge (9999-12-31) as its UTC text, never an error."""
         if value is None:
             return ""
         locale = get_locale()
-        return _when_pattern(str(locale)).apply(to_user_timezone(value), locale)
+        try:
+            return _when_pattern(str(locale)).apply(to_user_timezone(value), locale)
+        except (OverflowError, ValueError):
+            return value.isoformat(sep=" ", timespec="minutes")
 
     app.add_template_filter(when, "when")
 

@@ -128,10 +128,47 @@ def test_an_event_with_a_float_or_boolean_for_an_integer_is_refused(org, api_as,
     assert _count(Event) == 0
 
 
-def test_an_event_time_without_an_offset_is_read_as_utc(org, api_as):
+def test_an_event_time_without_an_offset_is_a_422(org, api_as):
     event = {"external_id": "naive", "type": "loan_signed", "user_id": org.alice.id, "occurred_at": "2026-11-02T09:00:00"}
+    error = _envelope(api_as(org.admin).post("/events", event), 422)
+    assert "occurred_at" in error["fields"]
+    assert _count(Event) == 0 and _count(LedgerEntry) == 0
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        "0001-01-01T00:00:00+00:00",
+        "0999-06-01T00:00:00+00:00",
+        "1000-01-01T00:00:00+00:00",
+        "1970-01-01T00:00:00Z",
+        "1999-12-31T23:59:59+00:00",
+        "2000-01-01T07:59:59+08:00",
+    ],
+)
+def test_an_event_before_2000_is_a_422_and_pays_nothing(org, api_as, moment):
+    event = {"external_id": "old", "type": "loan_signed", "user_id": org.alice.id, "occurred_at": moment}
+    error = _envelope(api_as(org.admin).post("/events", event), 422)
+    assert "occurred_at" in error["fields"]
+    assert _count(Event) == 0 and _count(LedgerEntry) == 0
+
+
+def test_an_event_on_the_first_moment_of_2000_is_accepted(org, api_as):
+    event = {"external_id": "y2k", "type": "loan_signed", "user_id": org.alice.id, "occurred_at": "2000-01-01T00:00:00Z"}
     assert api_as(org.admin).post("/events", event).status_code == 201
-    assert db.session.scalar(sa.select(Event.occurred_at)) == dt.datetime(2026, 11, 2, 9, tzinfo=dt.timezone.utc)
+    assert _count(Event) == 1
+
+
+@pytest.mark.parametrize("moment", ["0999-06-01T00:00:00+00:00", "0001-01-01T00:00:00+00:00", "2026-11-02T09:00:00"])
+def test_an_ancient_or_naive_item_in_a_batch_is_invalid_alone(org, api_as, moment):
+    good = {"external_id": "good", "type": "loan_signed", "user_id": org.alice.id, "occurred_at": NOW}
+    bad = {"external_id": "bad", "type": "loan_signed", "user_id": org.alice.id, "occurred_at": moment}
+    response = api_as(org.admin).post("/events", {"events": [good, bad]})
+    assert response.status_code == 201, response.get_data(as_text=True)[:500]
+    items = response.get_json()["items"]
+    assert [i["status"] for i in items] == ["created", "invalid"]
+    assert "occurred_at" in items[1]["error"]["fields"]
+    assert db.session.scalars(sa.select(Event.external_id)).all() == ["good"]
 
 
 @pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+14:00"])
@@ -252,3 +289,13 @@ def test_the_openapi_document_gives_every_bound_as_a_number(client):
 
     walk(response.get_json(), "")
     assert not bad
+
+
+@pytest.mark.parametrize("field", ["available_from", "available_until"])
+def test_a_reward_availability_time_without_an_offset_is_a_422(org, api_as, field):
+    from pointsapp.models import Reward
+
+    body = {"name": "Day off", "kind": "leave_day", "cost": 100, field: "2026-12-01T09:00:00"}
+    error = _envelope(api_as(org.admin).post("/rewards", body), 422)
+    assert field in error["fields"]
+    assert _count(Reward) == 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
 from flask_babel import force_locale
 
@@ -109,8 +111,8 @@ def test_the_launch_form_takes_both_titles_side_by_side_and_the_pages_show_the_r
         "event_type": "loan_signed",
         "target": "10",
         "pool": "100",
-        "starts_at": "2026-11-01T09:00",
-        "ends_at": "2036-12-01T09:00",
+        "starts_at": (dt.datetime.now() - dt.timedelta(days=2)).strftime("%Y-%m-%dT09:00"),
+        "ends_at": (dt.datetime.now() + dt.timedelta(days=300)).strftime("%Y-%m-%dT09:00"),  # still running when checked
     }
     refused = lead_client.post("/challenges/new", data=fields | {"pool": "0"})
     assert refused.status_code == 422 and f'value="{TITLE_ZH}"' in refused.get_data(as_text=True)  # both titles kept
