@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask import current_app, g, has_app_context, has_request_context
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from pointsapp.errors import ValidationFailed
 from pointsapp.extensions import db
@@ -203,7 +204,9 @@ def _entry_reason(reason: str, rule, reward, titles: dict[str, str] | None = Non
     titles = titles or {}
     if reason.startswith("Reversed: ") and " — " in reason:
         what, why = reason.removeprefix("Reversed: ").rsplit(" — ", 1)
-        return _("Reversed: %(what)s — %(why)s", what=_entry_reason(what, rule, reward, titles), why=why)
+        return _("Reversed: %(what)s — %(why)s", what=_entry_reason(what, rule, reward, titles), why=system_reason(why))
+    if reason in FIXED_REASONS:
+        return str(FIXED_REASONS[reason])
     if rule is not None and rule.name and reason.startswith(rule.name):
         return localized(rule) + _rest(reason[len(rule.name) :])
     if reward is not None:
@@ -213,5 +216,41 @@ def _entry_reason(reason: str, rule, reward, titles: dict[str, str] | None = Non
         return _("Team challenge: %(title)s", title=titles.get(title, title))
     if reason.startswith("Restated: team challenge ") and " — " in reason:  # see corrections.restate_challenge
         title, why = reason.removeprefix("Restated: team challenge ").split(" — ", 1)
-        return _("Restated: team challenge %(title)s — %(why)s", title=titles.get(title, title), why=why)
+        return _("Restated: team challenge %(title)s — %(why)s", title=titles.get(title, title), why=system_reason(why))
     return reason
+
+
+# --- reasons the system writes ---------------------------------------------------
+#
+# Corrections store why they happened in the base language ("Clawback by bad_loan
+# rv-cb2"), in ledger entries and audit records alike. Readers see these phrases
+# through the catalog; event types and ids stay as posted (they are codes), and
+# what a person typed (a manual reversal's reason) is shown as typed.
+
+FIXED_REASONS = {  # stored text → its catalog entry
+    "Unspent points forfeited on leaving": _l("Unspent points forfeited on leaving"),
+}
+_CLAWBACK = re.compile(r"^Clawback by (\S+ .+)$", re.S)
+_IN_PERIOD = re.compile(r"^(\S+ .+) in the period$", re.S)
+_BREACH = re.compile(r"^compliance breach (.+) in (\S+)$", re.S)
+_EVENT_REVERSED = re.compile(r"^event (.+) \((\S+)\) reversed: (.*)$", re.S)
+_EVENT_REVERSED_SHORT = re.compile(r"^Event reversed: (.*)$", re.S)
+
+
+def system_reason(why: str) -> str:
+    """A correction's reason in the reader's language when the system wrote it; a person's words stay as typed."""
+    if not why or reads_base_language():
+        return why
+    if match := _CLAWBACK.match(why):
+        return _("Clawback by %(event)s", event=match[1])
+    if match := _IN_PERIOD.match(why):
+        return _("%(event)s in the period", event=match[1])
+    if match := _BREACH.match(why):
+        return _("compliance breach %(event)s in %(period)s", event=match[1], period=match[2])
+    if match := _EVENT_REVERSED.match(why):
+        return _("event %(event)s (%(type)s) reversed: %(why)s", event=match[1], type=match[2], why=system_reason(match[3]))
+    if match := _EVENT_REVERSED_SHORT.match(why):
+        return _("Event reversed: %(why)s", why=system_reason(match[1]))
+    if why in FIXED_REASONS:
+        return str(FIXED_REASONS[why])
+    return why

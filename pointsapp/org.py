@@ -217,7 +217,8 @@ def deactivate(actor: User | Integration | None, user: User) -> None:
     policy_name = current_app.config["LEAVER_POLICY"]
     forfeited = None
     if policy_name == "forfeit":
-        forfeited = ledger.forfeit(user.id, actor_id=actor_id, reason=_("Unspent points forfeited on leaving"))
+        # stored in the base language; readers see it translated (names.FIXED_REASONS)
+        forfeited = ledger.forfeit(user.id, actor_id=actor_id, reason="Unspent points forfeited on leaving")
     audit.record(
         actor,
         "user.deactivated",

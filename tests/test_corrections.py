@@ -137,7 +137,7 @@ def test_a_two_member_challenge_is_resplit_200_100_to_150_150_with_linked_correc
     mine = api_as(org.bob).get("/me/ledger").json["items"]
     assert mine[0]["points"] == 50 and mine[0]["reason"].startswith("Restated: team challenge Loan push")
     in_chinese = api_as(org.bob).get("/me/ledger", headers={"Accept-Language": "zh"}).json["items"]
-    assert in_chinese[0]["reason"] == "重新核定：团队挑战 Loan push — event a2 (loan_signed) reversed: Duplicate booking"
+    assert in_chinese[0]["reason"] == "重新核定：团队挑战 Loan push — 业务 a2（loan_signed）已冲正：Duplicate booking"
 
     # The same cause again changes nothing; reversing the event twice is refused.
     challenge = db.session.get(Challenge, closed["id"])
