@@ -16,7 +16,8 @@ from flask import Flask, current_app, g, redirect, render_template, request, ses
 from flask_babel import gettext as _
 from werkzeug.exceptions import Conflict, HTTPException, InternalServerError
 
-from pointsapp.errors import DomainError
+from pointsapp import text
+from pointsapp.errors import DomainError, ValidationFailed
 from pointsapp.extensions import api, db, login_manager
 from pointsapp.http import IdConverter, JSONProvider, error_response, is_api_request
 from pointsapp.models import User
@@ -48,6 +49,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(Exception, unexpected_error)
     # Before every other hook: the CSRF check reads the form, so a view's own body limit must be in place first.
     app.before_request_funcs.setdefault(None, []).insert(0, apply_body_limit)
+    app.before_request_funcs[None].insert(1, refuse_unstorable_form)
     app.after_request(end_request)
     app.teardown_request(_forget_refusal)
 
@@ -57,6 +59,25 @@ def apply_body_limit() -> None:
     limit = getattr(current_app.view_functions.get(request.endpoint), "upload_limit", None)
     if limit:
         request.max_content_length = limit
+
+
+def refuse_unstorable_form() -> None:
+    """Refuse a web form carrying text no database can store (a NUL), before any view reads it.
+
+    The API refuses such text field by field (``text.refuse_unstorable``); every
+    form that stores text (challenge, award, rule, reward, badge, team, …) gets the
+    same rule here, in one place, so no view can forget it. A browser never sends
+    a NUL from a text box: this answers a hand-made request with the error page.
+    """
+    if is_api_request() or request.method not in ("POST", "PUT", "PATCH"):
+        return
+    bad = [name for name, value in request.form.items(multi=True) if not (text.storable(name) and text.storable(value))]
+    if bad:
+        message = _("Must be text without NUL characters or unpaired surrogates.")
+        raise ValidationFailed(
+            _("The form contains characters that cannot be stored; remove them and try again."),
+            fields={text.printable_name(name): [message] for name in bad},
+        )
 
 
 def refuse() -> None:

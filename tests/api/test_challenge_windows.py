@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from pointsapp import challenges
 from pointsapp.extensions import db
 from pointsapp.models import Challenge
+from tests import factories
 from tests.conftest import csrf_token, login
 
 UTC = dt.timezone.utc
@@ -94,12 +95,13 @@ def test_a_challenge_ending_at_the_calendars_edge_still_shows(org, client):
     "field, value", [("starts_at", "0001-01-01T00:00"), ("ends_at", "9999-12-31T23:59"), ("starts_at", "2000-01-01T09:00")]
 )
 def test_the_web_launcher_refuses_an_unreasonable_window(org, client, field, value):
+    factories.recorded_event(org.bob, "fund.sold", NOW - dt.timedelta(days=30))  # the launcher takes types it has seen
     login(client, org.wealth_lead)
     form = {
         "csrf_token": csrf_token(client, "/challenges/new"),
         "team_id": org.wealth.id,
         "title": "Sprint",
-        "event_type": "loan_signed",
+        "event_type": "fund.sold",
         "target": "5",
         "pool": "100",
         "starts_at": (NOW - dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
@@ -109,3 +111,8 @@ def test_the_web_launcher_refuses_an_unreasonable_window(org, client, field, val
     response = client.post("/challenges/new", data=form)
     assert response.status_code == 422, response.get_data(as_text=True)[:300]
     assert _count() == 0
+    good = {
+        "starts_at": (NOW - dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+        "ends_at": (NOW + dt.timedelta(days=13)).strftime("%Y-%m-%dT%H:%M"),
+    }
+    assert client.post("/challenges/new", data=form | good).status_code == 302  # the window was what was refused
