@@ -229,12 +229,14 @@ def _entry_reason(reason: str, rule, reward, titles: dict[str, str] | None = Non
 
 FIXED_REASONS = {  # stored text → its catalog entry
     "Unspent points forfeited on leaving": _l("Unspent points forfeited on leaving"),
+    "Cancelled: the employee has left.": _l("Cancelled: the employee has left."),
 }
 _CLAWBACK = re.compile(r"^Clawback by (\S+ .+)$", re.S)
 _IN_PERIOD = re.compile(r"^(\S+ .+) in the period$", re.S)
 _BREACH = re.compile(r"^compliance breach (.+) in (\S+)$", re.S)
 _EVENT_REVERSED = re.compile(r"^event (.+) \((\S+)\) reversed: (.*)$", re.S)
 _EVENT_REVERSED_SHORT = re.compile(r"^Event reversed: (.*)$", re.S)
+_NOT_DECIDED = re.compile(r"^Not decided within (\d+) days\.$")  # an expired redemption's note
 
 
 def system_reason(why: str) -> str:
@@ -251,6 +253,8 @@ def system_reason(why: str) -> str:
         return _("event %(event)s (%(type)s) reversed: %(why)s", event=match[1], type=match[2], why=system_reason(match[3]))
     if match := _EVENT_REVERSED_SHORT.match(why):
         return _("Event reversed: %(why)s", why=system_reason(match[1]))
+    if match := _NOT_DECIDED.match(why):
+        return _("Not decided within %(days)d days.", days=int(match[1]))
     if why in FIXED_REASONS:
         return str(FIXED_REASONS[why])
     return why

@@ -131,6 +131,8 @@ def get_user(actor: User, user_id: int) -> User:
 # ``pointsapp.leaderboard``). Deactivating never deletes anything.
 
 LEAVER_POLICIES = ("keep", "forfeit")
+# What a leaver's pending redemptions and forfeit say, stored in the base language (readers see names.system_reason).
+LEAVER_NOTE = "Cancelled: the employee has left."
 
 
 class LastAdmin(ValidationFailed):
@@ -212,12 +214,11 @@ def deactivate(actor: User | Integration | None, user: User) -> None:
     cancelled = [
         redemption_id
         for redemption_id in redemptions.pending_ids_of(user.id)
-        if redemptions.withdraw_for_leaver(redemption_id, actor_id=actor_id, note=_("Cancelled: the employee has left."))
+        if redemptions.withdraw_for_leaver(redemption_id, actor_id=actor_id, note=LEAVER_NOTE)
     ]
     policy_name = current_app.config["LEAVER_POLICY"]
     forfeited = None
     if policy_name == "forfeit":
-        # stored in the base language; readers see it translated (names.FIXED_REASONS)
         forfeited = ledger.forfeit(user.id, actor_id=actor_id, reason="Unspent points forfeited on leaving")
     audit.record(
         actor,

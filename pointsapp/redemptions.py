@@ -123,7 +123,7 @@ def stale_ids(*, now: dt.datetime | None = None, days: int | None = None) -> lis
 
 def expire(redemption_id: int, *, days: int | None = None) -> bool:
     """Expire one pending redemption, giving points and stock back; False if it was decided meanwhile."""
-    note = _("Not decided within %(days)d days.", days=_expiry_days(days))
+    note = f"Not decided within {_expiry_days(days)} days."  # base language; readers see names.system_reason
     redemption = _load(redemption_id)
     try:
         _transition(redemption, "expired", None, note)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import sqlalchemy as sa
 from flask_babel import force_locale
 
 from pointsapp import names, rules
@@ -73,3 +74,28 @@ def test_a_forfeit_on_leaving_reads_in_chinese(app, org):
     db.session.commit()
     wallet = login(app.test_client(), org.alice).get("/wallet").get_data(as_text=True)
     assert "离职时未使用积分清零" in wallet and "Unspent points" not in wallet
+
+
+def test_a_redemption_expired_or_withdrawn_by_the_system_says_why_in_chinese(app, org):
+    from pointsapp import org as org_ops
+    from pointsapp import redemptions, rewards
+    from pointsapp.models import RedemptionStep, Reward
+
+    reward = Reward(name="Coffee voucher", kind="training_seat", cost=50, description="", translations={"zh": {"name": "咖啡券"}})
+    db.session.add(reward)
+    db.session.commit()
+    for user in (org.alice, org.bob):
+        user.locale = "zh"
+        factories.give_points(user, 200)
+    expiring, withdrawn = rewards.redeem(org.alice, reward.id), rewards.redeem(org.bob, reward.id)
+    db.session.commit()
+    with app.test_request_context(headers=ZH), force_locale("zh"):  # whoever triggers it reads Chinese
+        assert redemptions.expire(expiring.id, days=7)
+        org_ops.deactivate(org.admin, org.bob)
+        db.session.commit()
+    notes = {s.redemption_id: s.note for s in db.session.scalars(sa.select(RedemptionStep)) if s.note}
+    assert notes == {expiring.id: "Not decided within 7 days.", withdrawn.id: "Cancelled: the employee has left."}
+    page = login(app.test_client(), org.alice).get("/rewards/mine").get_data(as_text=True)
+    assert "7 天内未审批。" in page and "Not decided" not in page
+    with app.test_request_context(headers=ZH), force_locale("zh"):
+        assert names.system_reason(notes[withdrawn.id]) == "已取消：该员工已离职。"
