@@ -17,6 +17,7 @@ def award(actor: User, user_id: int, points: int, reason: str) -> LedgerEntry:
         raise NotFound(
             _("There is no user %(user_id)s.", user_id=user_id), fields={"user_id": [_("No user %(user_id)s.", user_id=user_id)]}
         )
+    policy.require(actor.id != target.id, _("Nobody can award points to themselves, leads and administrators included."))
     policy.require(policy.can_award(actor, target), _("You can award points only to members of the teams you lead."))
     limit = policy.award_limit(actor)
     if limit is not None and abs(points) > limit:

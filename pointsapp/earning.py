@@ -60,7 +60,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from pointsapp import audit, badges, corrections, ledger, mentoring, notify, policy, text, vetoes
 from pointsapp.database import BULK_PAGE_ROWS
-from pointsapp.errors import Conflict, DomainError, InvalidTransition, NotFound, ValidationFailed
+from pointsapp.errors import Conflict, DomainError, InvalidTransition, NotFound, ValidationFailed, field_messages
 from pointsapp.extensions import db
 from pointsapp.http import translated
 from pointsapp.models import Event, LedgerEntry, Rule, User, Wallet
@@ -122,6 +122,16 @@ class EventInputSchema(ma.Schema):
     )
     quantity = _json_integer(load_default=1, validate=ma.validate.Range(min=1, max=MAX_QUANTITY))
     related_external_id = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(min=1, max=255))
+
+    @ma.validates("external_id")
+    def _external_id(self, value, **kwargs):
+        if value != value.strip():  # stored stripped, "rv-1\n" would silently become another id than the one sent
+            raise ma.ValidationError(_("Must not begin or end with spaces or line breaks."))
+
+    @ma.validates("related_external_id")
+    def _related_external_id(self, value, **kwargs):
+        if value is not None and value.strip() and value != value.strip():
+            raise ma.ValidationError(_("Must not begin or end with spaces or line breaks."))
 
     @ma.validates("type")
     def _type(self, value, **kwargs):
@@ -225,10 +235,10 @@ def load_plain_event(raw: dict) -> dict | None:
 
 
 def _plain_id(value) -> str | None:
-    """An external id as the schema reads it (a number as its digits), if 1 to 255 characters; else None."""
+    """An external id as the schema reads it (a number as its digits): 1 to 255 characters, no edge whitespace; else None."""
     if type(value) is int:
         value = str(value)
-    return value if type(value) is str and 1 <= len(value) <= 255 else None
+    return value if type(value) is str and 1 <= len(value) <= 255 and value == value.strip() else None
 
 
 def _plain_int(value, maximum: int) -> bool:
@@ -321,7 +331,7 @@ def _load(schema: EventInputSchema, raw: dict) -> dict:
     try:
         return schema.load(raw)
     except ma.ValidationError as error:
-        fields = {k: v if isinstance(v, list) else [str(v)] for k, v in error.normalized_messages().items()}
+        fields = {k: field_messages(v) for k, v in error.normalized_messages().items()}
         fields = translated(fields)
         name, messages = next(iter(fields.items()))
         raise ValidationFailed(_("%(value)s: %(value2)s", value=name, value2=_first_message(messages)), fields=fields) from None

@@ -106,3 +106,21 @@ class BudgetExhausted(DomainError):
 
     code = "budget_exhausted"
     status = 422
+
+
+def field_messages(messages, where: str = "") -> list[str]:
+    """A field's validation messages as the contract's flat list of sentences.
+
+    marshmallow nests the messages of a list's items and an object's keys
+    (``{0: ["Not a valid integer."]}``); each becomes one sentence that says where,
+    ``"[0]: Not a valid integer."``, rather than a Python repr.
+    """
+    if isinstance(messages, dict):
+        found = []
+        for key, inner in messages.items():
+            label = f"{where}[{key}]" if isinstance(key, int) else (f"{where}.{key}" if where else str(key))
+            found += field_messages(inner, label)
+        return found
+    if isinstance(messages, (list, tuple)):
+        return [sentence for item in messages for sentence in field_messages(item, where)]
+    return [f"{where}: {messages}" if where else str(messages)]

@@ -94,6 +94,9 @@ def test_well_formed_events_take_the_plain_path(raw):
         {"user_id": True},
         {"quantity": 2.0},
         {"external_id": "nul\x00"},
+        {"external_id": "rv-nl\n"},
+        {"external_id": "   "},
+        {"related_external_id": " crm-1"},
         {"note": "lone \ud800"},
     ],
 )

@@ -83,10 +83,14 @@ def new():
     # The API accepts any type; here a typo would make a challenge that never progresses.
     event_type = form.get("event_type", "").strip()
     unknown = bool(event_type) and event_type not in _event_types()
+    team_id = form_id(form, "team_id")
+    if not team_id:  # not a number: the list offers teams, so say so rather than "there is no team 0"
+        refuse()
+        return _launch_form(422, form, {"team_id": [_("Choose a team from the list.")]})
     try:
         challenge = challenges.launch(
             current_user,
-            team_id=form_id(form, "team_id"),
+            team_id=team_id,
             title=form.get("title", ""),
             translations=names.form_translations(form, names.CHALLENGE_FIELDS),
             event_type="" if unknown else event_type,

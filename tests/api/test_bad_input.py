@@ -299,3 +299,20 @@ def test_a_reward_availability_time_without_an_offset_is_a_422(org, api_as, fiel
     error = _envelope(api_as(org.admin).post("/rewards", body), 422)
     assert field in error["fields"]
     assert _count(Reward) == 0
+
+
+@pytest.mark.parametrize("external_id", ["rv-nl\n", " crm-1", "   "])
+def test_an_external_id_with_whitespace_at_an_end_is_a_422_not_stored_stripped(org, api_as, external_id):
+    event = {"external_id": external_id, "type": "loan_signed", "user_id": org.alice.id, "occurred_at": NOW}
+    error = _envelope(api_as(org.admin).post("/events", event), 422)
+    assert "external_id" in error["fields"]
+    assert _count(Event) == 0
+
+
+def test_a_bad_participant_is_named_in_a_readable_sentence(org, api_as):
+    event = {"external_id": "p1", "type": "loan_signed", "user_id": org.alice.id, "occurred_at": NOW, "participants": ["x"]}
+    error = _envelope(api_as(org.admin).post("/events", event), 422)
+    assert error["fields"]["participants"] == ["[0]: Not a valid integer."] and "{" not in error["message"]
+    batch = api_as(org.admin).post("/events", {"events": [event]}).get_json()["items"][0]["error"]
+    assert batch["fields"]["participants"] == ["[0]: Not a valid integer."] and "{" not in batch["message"]
+    assert _count(Event) == 0

@@ -208,3 +208,11 @@ def test_a_budget_lowered_below_what_is_used_shows_nothing_remaining(org, api_as
     refused = lead.post("/awards", {"user_id": org.alice.id, "points": 1, "reason": "Help"})
     assert refused.json["error"]["code"] == "budget_exhausted"
     assert db.session.scalar(sa.select(ChallengePayout.id)) is None
+
+
+def test_awarding_oneself_is_refused_in_plain_words(org, api_as):
+    for actor in (org.wealth_lead, org.admin):
+        response = api_as(actor).post("/awards", {"user_id": actor.id, "points": 10, "reason": "me"})
+        assert response.status_code == 403
+        assert "themselves" in response.get_json()["error"]["message"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(LedgerEntry)) == 0

@@ -116,3 +116,22 @@ def test_the_web_launcher_refuses_an_unreasonable_window(org, client, field, val
         "ends_at": (NOW + dt.timedelta(days=13)).strftime("%Y-%m-%dT%H:%M"),
     }
     assert client.post("/challenges/new", data=form | good).status_code == 302  # the window was what was refused
+
+
+@pytest.mark.parametrize("team_id", ["x", "", "0"])
+def test_the_web_launcher_says_the_team_choice_is_invalid(org, client, team_id):
+    login(client, org.wealth_lead)
+    form = {
+        "csrf_token": csrf_token(client, "/challenges/new"),
+        "team_id": team_id,
+        "title": "Sprint",
+        "event_type": "fund.sold",
+        "target": "5",
+        "pool": "100",
+        "starts_at": (NOW - dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+        "ends_at": (NOW + dt.timedelta(days=13)).strftime("%Y-%m-%dT%H:%M"),
+    }
+    response = client.post("/challenges/new", data=form)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Choose a team from the list." in html and "team 0" not in html
+    assert _count() == 0
