@@ -89,12 +89,28 @@ def _confirm_page(reward_id: int, quantity: int, error: str | None = None, statu
     return render_template(template, quote=quote, token=token, error=error, today=today), status
 
 
+def _form_quantity(form) -> int | None:
+    """The quantity the redeem form sent (1 when it sent none); None unless a whole number from 1 to the maximum.
+
+    Never rounded into range: redeeming one item when "0" or "-1" was sent is not what was asked.
+    """
+    raw = form.get("quantity", "").strip()
+    if not raw:
+        return 1
+    if not re.fullmatch(r"[0-9]{1,11}", raw) or not 1 <= int(raw) <= rewards.MAX_QUANTITY:
+        return None
+    return int(raw)
+
+
 @bp.post("/rewards/<int:reward_id>/redeem")
 @login_required
 def redeem(reward_id: int):
     """Redeem what the form shows, priced again: a changed total is shown for a second look; a double tap redeems once."""
     form = request.form
-    quantity, days = max(1, min(form.get("quantity", 1, type=int) or 1, rewards.MAX_QUANTITY)), _days(form)
+    quantity, days = _form_quantity(form), _days(form)
+    if quantity is None:  # 0, -1 or "abc": shown again for a second look, nothing held
+        error = _("You can redeem from 1 to %(max)d at a time; showing %(shown)d.", max=rewards.MAX_QUANTITY, shown=1)
+        return _confirm_page(reward_id, 1, error, 422, days)
     quote = rewards.quote(current_user, reward_id, quantity, *days)
     if quote.reward.kind in leave_dates.DATED_KINDS and days[0] is None:
         return _confirm_page(reward_id, quantity, _("Choose the first day."), 422, days)

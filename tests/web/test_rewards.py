@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+import pytest
 import sqlalchemy as sa
 
 from pointsapp import ledger
@@ -334,3 +335,18 @@ def test_confirm_page_explains_an_out_of_range_quantity(client, org):
         assert f'name="quantity" value="{shown}"' in html
     html = text(client.get(f"/rewards/{reward.id}/confirm?quantity=3", headers=SWAP))
     assert "You can redeem from" not in html and 'name="quantity" value="3"' in html
+
+
+@pytest.mark.parametrize("quantity", ["0", "-1", "abc", "1.5", "99999999999"])
+def test_a_redeem_form_with_a_quantity_out_of_range_holds_nothing(client, org, quantity):
+    reward = make_reward(cost=300, kind="training_seat")
+    factories.give_points(org.alice, 1000)
+    login(client, org.alice)
+    html = page(client.get(f"/rewards/{reward.id}/confirm"))
+    data = {"csrf_token": csrf_token(client, "/rewards"), "token": form_token(html), "quantity": quantity}
+    response = client.post(f"/rewards/{reward.id}/redeem", data=data)
+    assert response.status_code == 422
+    assert "You can redeem from 1 to" in response.get_data(as_text=True)
+    db.session.remove()
+    assert db.session.scalar(sa.select(sa.func.count(Redemption.id))) == 0
+    assert ledger.wallet_summary(org.alice.id).held == 0
