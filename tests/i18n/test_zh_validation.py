@@ -112,9 +112,9 @@ def test_the_csv_import_reports_invalid_rows_in_chinese(app, org):
     text = (
         "external_id,type,user_id,occurred_at,quantity,participants\n"
         "r3,loan_signed,999999,2026-11-21T15:00:00+08:00,,\n"
-        "r4,loan_signed,{bob},not a date,,\n"
-        "r5,loan_signed,{bob},2026-11-21T15:00:00+08:00,zero,\n"
-    ).format(bob=org.bob.id)
+        f"r4,loan_signed,{org.bob.id},not a date,,\n"
+        f"r5,loan_signed,{org.bob.id},2026-11-21T15:00:00+08:00,zero,\n"
+    )
     report = run_import(client, upload(client, org, text))
     assert "999999" in report and "occurred_at" in report
     for english in ("Not a valid", "There is no user", "Missing data"):
