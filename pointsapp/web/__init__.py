@@ -124,6 +124,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(names.localized, "tr")  # a rule's, badge's, reward's or team's name in the reader's language
     app.add_template_filter(readable_json, "readable_json")
     app.add_template_filter(names.system_reason, "system_reason")  # a correction's reason in the reader's language
+    app.add_template_filter(names.reason_text, "reason_text")  # a reason naming rules (a veto's), in the reader's language
     app.add_template_filter(lambda moment: local(moment).date(), "local_date")  # the organisation's calendar day
 
 

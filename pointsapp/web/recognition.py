@@ -177,7 +177,7 @@ def board_links():
         "recognition/board_links.html",
         links=leaderboard.links_for(current_user),
         teams=teams,
-        team_names={t.id: t.name for t in teams},
+        team_names={t.id: names.localized(t) for t in teams},
         new_url=new_url,
         error=error,
     ), 422 if error else 200

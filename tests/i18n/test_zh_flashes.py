@@ -60,3 +60,17 @@ def test_switching_a_reward_off_names_it_in_chinese(app):
         follow_redirects=True,
     ).get_data(as_text=True)
     assert "咖啡券" in page and "Coffee voucher" not in page
+
+
+def test_the_board_links_list_names_teams_in_chinese(app):
+    from pointsapp import leaderboard
+
+    team = factories.team("Wealth Team")
+    team.translations = {"zh": {"name": "财富团队"}}
+    lead = factories.user("lead", team, password=factories.PASSWORD, name="黄强", locale="zh")
+    db.session.commit()
+    leaderboard.create_link(lead, team.id, "大堂电视")
+    db.session.commit()
+    page = login(app.test_client(), lead).get("/board-links").get_data(as_text=True)
+    listed = page.split("大堂电视", 1)[0].rsplit('class="reason">', 1)[-1]
+    assert listed.startswith("财富团队") and "Wealth Team" not in page

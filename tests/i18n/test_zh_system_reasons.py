@@ -99,3 +99,15 @@ def test_a_redemption_expired_or_withdrawn_by_the_system_says_why_in_chinese(app
     assert "7 天内未审批。" in page and "Not decided" not in page
     with app.test_request_context(headers=ZH), force_locale("zh"):
         assert names.system_reason(notes[withdrawn.id]) == "已取消：该员工已离职。"
+
+
+def test_a_compliance_veto_says_why_in_chinese_on_the_wallet(app, org, api_as):
+    rules.seed_default_rules()
+    org.alice.locale = "zh"
+    db.session.commit()
+    crm = api_as(factories.integration("Core CRM"))
+    assert crm.post("/events", _event("CB-7", "compliance_breach", org.alice)).status_code in (200, 201)
+    wallet = login(app.test_client(), org.alice).get("/wallet").get_data(as_text=True)
+    notice = wallet.split("原因：", 1)[1].split("</p>", 1)[0]
+    assert notice.startswith("合规违规（业务编号 CB-7）"), notice
+    assert "Compliance breach" not in wallet

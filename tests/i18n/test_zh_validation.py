@@ -98,3 +98,24 @@ def test_marshmallow_messages_with_numbers_read_in_chinese(app, english):
 
     with app.test_request_context(), force_locale("zh"):
         assert set(english_words(translated(english))) <= {"week", "month"}, translated(english)
+
+
+def test_the_csv_import_reports_invalid_rows_in_chinese(app, org):
+    from pointsapp.extensions import db
+    from tests.conftest import login
+    from tests.web.test_earning import run_import, seed, upload
+
+    seed()
+    org.admin.locale = "zh"
+    db.session.commit()
+    client = login(app.test_client(), org.admin)
+    text = (
+        "external_id,type,user_id,occurred_at,quantity,participants\n"
+        "r3,loan_signed,999999,2026-11-21T15:00:00+08:00,,\n"
+        f"r4,loan_signed,{org.bob.id},not a date,,\n"
+        f"r5,loan_signed,{org.bob.id},2026-11-21T15:00:00+08:00,zero,\n"
+    )
+    report = run_import(client, upload(client, org, text))
+    assert "999999" in report and "occurred_at" in report
+    for english in ("Not a valid", "There is no user", "Missing data"):
+        assert english not in report, english
