@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 WORKERS ?= 2
+# gunicorn's limit on the request line (method, path and query), in bytes: a longer one gets
+# gunicorn's own 414 page before the app sees it. Cursors the API gives out are far shorter.
+LIMIT_REQUEST_LINE ?= 4094
 export FLASK_APP := pointsapp
 
 .PHONY: run test lint fuzz install migrate seed serve translations browser-deps oidc-deps lighthouse-deps lighthouse bench bench-quick bench-deps clean
@@ -32,7 +35,8 @@ serve: install
 	@echo "pointsapp on http://$(HOST):$(PORT)/ (push worker alongside)"
 	$(BIN)/flask push-worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --no-control-socket --access-logfile - 'pointsapp:create_app()'
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --limit-request-line $(LIMIT_REQUEST_LINE) \
+		--no-control-socket --access-logfile - 'pointsapp:create_app()'
 
 run: seed serve
 
