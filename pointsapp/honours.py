@@ -30,14 +30,25 @@ def require_period_ended(key: str) -> None:
     if kind is None:
         return
     try:
-        _start, end = period_bounds(kind, key)
-    except ValueError:
-        return
-    if end > utcnow():
+        start, end = period_bounds(kind, key)
+    except ValueError:  # at the calendar's edges: 9999-12 ends after it (so it has not ended), 0001-01 starts before it
+        if int(key[:4]) < 9999:
+            raise _out_of_range(key) from None
+        end = None
+    else:
+        if start < earning.EARLIEST_OCCURRED_AT:  # no event can fall in it, as none may be posted before then
+            raise _out_of_range(key)
+    if end is None or end > utcnow():
         raise PeriodNotEnded(
             _("%(key)s has not ended yet; honours are given once the period is over.", key=key),
             fields={"period_key": [_("Not over yet.")]},
         )
+
+
+def _out_of_range(key: str) -> ValidationFailed:
+    return ValidationFailed(
+        _("%(key)s is before 2000, when the points records begin.", key=key), fields={"period_key": [_("Out of range.")]}
+    )
 
 
 def _vetoed(user_id: int, key: str) -> bool:

@@ -21,6 +21,7 @@ from pointsapp.periods import local, utcnow
 
 DATED_KINDS = ("leave_day", "remote_day")
 MAX_DAYS = 30
+MAX_DAYS_AHEAD = 366  # leave is asked for within the coming year; 9999-12-31 is a typo, not a plan
 LIVE_STATUSES = ("pending", "approved")
 
 
@@ -37,7 +38,7 @@ def days_of(starts_on: dt.date, ends_on: dt.date) -> int:
 def check_days(
     reward: Reward, starts_on: dt.date | None, ends_on: dt.date | None, today: dt.date | None = None
 ) -> tuple[dt.date, dt.date]:
-    """The (first, last) day asked for, checked: a dated kind, not in the past, in order, at most MAX_DAYS."""
+    """The (first, last) day asked for, checked: a dated kind, from today to MAX_DAYS_AHEAD, in order, at most MAX_DAYS."""
     if reward.kind not in DATED_KINDS:
         raise ValidationFailed(
             _("Only leave and remote days take dates."), fields={"starts_on": [_("Only leave and remote days take dates.")]}
@@ -48,6 +49,11 @@ def check_days(
     today = today or local(utcnow()).date()
     if starts_on < today:
         raise ValidationFailed(_("The first day cannot be in the past."), fields={"starts_on": [_("Pick today or a later day.")]})
+    if (starts_on - today).days > MAX_DAYS_AHEAD:
+        raise ValidationFailed(
+            _("The first day can be at most %(days)d days ahead.", days=MAX_DAYS_AHEAD),
+            fields={"starts_on": [_("At most %(days)d days ahead.", days=MAX_DAYS_AHEAD)]},
+        )
     if ends_on < starts_on:
         raise ValidationFailed(
             _("The last day cannot be before the first day."), fields={"ends_on": [_("Pick the first day or a later one.")]}

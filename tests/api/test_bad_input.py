@@ -316,3 +316,34 @@ def test_a_bad_participant_is_named_in_a_readable_sentence(org, api_as):
     batch = api_as(org.admin).post("/events", {"events": [event]}).get_json()["items"][0]["error"]
     assert batch["fields"]["participants"] == ["[0]: Not a valid integer."] and "{" not in batch["message"]
     assert _count(Event) == 0
+
+
+@pytest.mark.parametrize(
+    ("key", "code"),
+    [
+        ("0001-01", "validation_error"),
+        ("0999-06", "validation_error"),
+        ("9999-12", "period_not_ended"),
+        ("9999", "period_not_ended"),
+    ],
+)
+def test_an_honour_for_a_period_at_the_calendars_edge_is_refused(org, api_as, key, code):
+    from pointsapp.models import Honor
+
+    error = _envelope(api_as(org.admin).post("/honors", {"user_id": org.alice.id, "title": "Best", "period_key": key}), 422)
+    assert error["code"] == code and "period_key" in error["fields"]
+    assert _count(Honor) == 0
+
+
+def test_leave_asked_for_more_than_a_year_ahead_is_refused_and_holds_nothing(org, api_as):
+    from pointsapp.models import Redemption, Reward
+
+    factories.give_points(org.alice, 1000)
+    reward = Reward(name="Leave", kind="leave_day", cost=10, description="")
+    db.session.add(reward)
+    db.session.commit()
+    body = {"reward_id": reward.id, "starts_on": "9999-12-31", "ends_on": "9999-12-31"}
+    error = _envelope(api_as(org.alice).post("/redemptions", body), 422)
+    assert "starts_on" in error["fields"]
+    assert _count(Redemption) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(LedgerEntry)) == 1  # the points given, nothing held
