@@ -54,9 +54,14 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 def staged_target(target: int, hired_on: dt.date | None, today: dt.date) -> int:
     """The target after new-hire staging: 1/3 in month one, 2/3 in month two, then full."""
-    if hired_on is None or today >= add_months(hired_on, 2):
+    if hired_on is None:
         return target
-    thirds = 1 if today < add_months(hired_on, 1) else 2
+    if today <= hired_on:  # not started yet: month one (a far-off date is never added to, so never overflows)
+        thirds = 1
+    elif today >= add_months(hired_on, 2):
+        return target
+    else:
+        thirds = 1 if today < add_months(hired_on, 1) else 2
     return (target * thirds + 1) // 3  # nearest whole point; a third is never exactly .5
 
 

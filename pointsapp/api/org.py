@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import marshmallow as ma
 from flask import current_app, request
 from flask.views import MethodView
@@ -18,6 +20,16 @@ from pointsapp.models.org import ROLES
 blp = Blueprint("Organisation", __name__, description="Tokens, the caller, teams and users")
 
 
+EARLIEST_HIRE_DATE = dt.date(1950, 1, 1)
+HIRE_DAYS_AHEAD = 366
+
+
+def plausible_hire_date(day: dt.date | None) -> None:
+    """A hire date from 1950 to a year ahead: 0001-01-01 or 9999-12-31 is a typo, not a career."""
+    if day is not None and not EARLIEST_HIRE_DATE <= day <= dt.date.today() + dt.timedelta(days=HIRE_DAYS_AHEAD):
+        raise ma.ValidationError(_("Give a date from 1950-01-01 to a year from today."))
+
+
 class UserSchema(Schema):
     id = ma.fields.Integer(dump_only=True)
     email = ma.fields.Email(required=True)
@@ -25,7 +37,7 @@ class UserSchema(Schema):
     role = ma.fields.String(required=True, validate=ma.validate.OneOf(ROLES))
     team_id = Id(allow_none=True, load_default=None)
     locale = ma.fields.String(dump_only=True, allow_none=True)
-    hired_on = ma.fields.Date(allow_none=True, load_default=None)
+    hired_on = ma.fields.Date(allow_none=True, load_default=None, validate=plausible_hire_date)
     password = ma.fields.String(load_only=True, load_default=None, validate=ma.validate.Length(max=1024))
     wecom_userid = ma.fields.String(allow_none=True, metadata={"description": "The user's id in WeCom, for WeCom messages"})
     active = ma.fields.Boolean(dump_only=True, attribute="is_active_account")

@@ -347,3 +347,21 @@ def test_leave_asked_for_more_than_a_year_ahead_is_refused_and_holds_nothing(org
     assert "starts_on" in error["fields"]
     assert _count(Redemption) == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(LedgerEntry)) == 1  # the points given, nothing held
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "1900-06-01", "9999-12-31"])
+def test_an_implausible_hire_date_is_a_422(org, api_as, day):
+    body = {"email": "new.hire@demo.bank", "name": "New", "role": "employee", "team_id": org.wealth.id, "hired_on": day}
+    error = _envelope(api_as(org.admin).post("/users", body), 422)
+    assert "hired_on" in error["fields"]
+    assert db.session.scalar(sa.select(User.id).where(User.email == "new.hire@demo.bank")) is None
+
+
+def test_a_goal_is_computed_for_someone_hired_at_the_calendars_edge():
+    from pointsapp.goals import staged_target
+
+    today = dt.date(2026, 11, 29)
+    assert staged_target(90, dt.date(9999, 12, 31), today) == 30  # not started: month one, no overflow
+    assert staged_target(90, dt.date(2026, 11, 1), today) == 30
+    assert staged_target(90, dt.date(2026, 10, 1), today) == 60
+    assert staged_target(90, dt.date(2026, 9, 1), today) == 90
