@@ -64,8 +64,7 @@ def reject(actor: User, redemption_id: int, reason: str | None = None) -> Redemp
     """Reject a pending redemption: points and stock go back."""
     redemption = _decidable(actor, redemption_id)
     reason = (reason or "").strip()[:500] or None
-    _transition(redemption, "rejected", actor.id, reason)
-    _give_back(redemption)
+    _close(redemption, "rejected", actor.id, reason)
     audit.record(
         actor,
         "redemption.rejected",
@@ -85,21 +84,13 @@ def cancel(actor: User, redemption_id: int) -> Redemption:
     """Cancel my own pending redemption: points and stock go back."""
     redemption = _load(redemption_id)
     policy.require(policy.can_cancel_redemption(actor, redemption), _("Only the person who redeemed can cancel a redemption."))
-    _transition(redemption, "cancelled", actor.id, None)
-    _give_back(redemption)
+    _close(redemption, "cancelled", actor.id, None)
     return _finish(redemption, "cancelled", actor.id, None)
 
 
 def withdraw_for_leaver(redemption_id: int, *, actor_id: int | None, note: str) -> bool:
     """Cancel a leaver's pending redemption, giving points and stock back; False if it was decided meanwhile."""
-    redemption = _load(redemption_id)
-    try:
-        _transition(redemption, "cancelled", actor_id, note)
-    except InvalidTransition:
-        return False
-    _give_back(redemption)
-    _finish(redemption, "cancelled", actor_id, note)
-    return True
+    return _close_if_pending(redemption_id, "cancelled", actor_id, note)
 
 
 def pending_ids_of(user_id: int) -> list[int]:
@@ -124,14 +115,7 @@ def stale_ids(*, now: dt.datetime | None = None, days: int | None = None) -> lis
 def expire(redemption_id: int, *, days: int | None = None) -> bool:
     """Expire one pending redemption, giving points and stock back; False if it was decided meanwhile."""
     note = f"Not decided within {_expiry_days(days)} days."  # base language; readers see names.system_reason
-    redemption = _load(redemption_id)
-    try:
-        _transition(redemption, "expired", None, note)
-    except InvalidTransition:
-        return False
-    _give_back(redemption)
-    _finish(redemption, "expired", None, note)
-    return True
+    return _close_if_pending(redemption_id, "expired", None, note)
 
 
 def expire_stale(*, now: dt.datetime | None = None, days: int | None = None) -> int:
@@ -190,9 +174,22 @@ def _transition(redemption: Redemption, status: str, actor_id: int | None, reaso
         )
 
 
-def _give_back(redemption: Redemption) -> None:
+def _close(redemption: Redemption, status: str, actor_id: int | None, note: str | None) -> None:
+    """Leave ``pending`` for a status that gives the points and the stock back (rejected, cancelled, expired)."""
+    _transition(redemption, status, actor_id, note)
     rewards.release_stock(redemption.reward_id, redemption.quantity)
     ledger.release_hold(redemption.hold_id)
+
+
+def _close_if_pending(redemption_id: int, status: str, actor_id: int | None, note: str) -> bool:
+    """``_close`` and ``_finish`` for the system's own decisions; False if someone decided it meanwhile."""
+    redemption = _load(redemption_id)
+    try:
+        _close(redemption, status, actor_id, note)
+    except InvalidTransition:
+        return False
+    _finish(redemption, status, actor_id, note)
+    return True
 
 
 def _finish(redemption: Redemption, status: str, actor_id: int | None, note: str | None) -> Redemption:
