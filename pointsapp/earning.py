@@ -331,17 +331,10 @@ def _load(schema: EventInputSchema, raw: dict) -> dict:
     try:
         return schema.load(raw)
     except ma.ValidationError as error:
-        fields = {k: field_messages(v) for k, v in error.normalized_messages().items()}
-        fields = translated(fields)
+        # Translated before flattening: "[0]: " in front of a message would hide it from the catalog.
+        fields = {k: field_messages(translated(v)) for k, v in error.normalized_messages().items()}
         name, messages = next(iter(fields.items()))
-        raise ValidationFailed(_("%(value)s: %(value2)s", value=name, value2=_first_message(messages)), fields=fields) from None
-
-
-def _first_message(messages) -> str:
-    """The text of a field's messages; for a list of objects (participants), the messages of its first bad item."""
-    if isinstance(messages, dict):
-        return _first_message(next(iter(messages.values())))
-    return " ".join(_first_message(m) if isinstance(m, (list, dict)) else str(m) for m in messages)
+        raise ValidationFailed(_("%(value)s: %(value2)s", value=name, value2=" ".join(messages)), fields=fields) from None
 
 
 # --- results -------------------------------------------------------------------

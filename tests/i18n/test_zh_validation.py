@@ -20,6 +20,7 @@ EVENTS = [
     {"external_id": "x", "type": "loan_signed", "user_id": 1, "occurred_at": "2026-01-01T00:00:00Z", "quantity": 0},
     {"external_id": "x", "type": "loan_signed", "user_id": 99999, "occurred_at": "2026-01-01T00:00:00Z"},
     {"external_id": "x", "type": "loan_signed", "user_id": 99998, "occurred_at": "2026-01-01T00:00:00Z", "participants": [99997]},
+    {"external_id": "x", "type": "loan_signed", "user_id": 1, "occurred_at": "2026-01-01T00:00:00Z", "participants": ["x"]},
 ]
 
 
