@@ -450,10 +450,11 @@ def ingest_events(
     batch = [(i, item) for i, item in fresh.values() if item.related_external_id is None]
     for result in _store_batch(batch, source, actor_id, versions, mentorships):
         results[result.index] = result
-    stored_now = [results[i] for i, _ in batch]
-    if any(item.related_external_id is not None for _, item in fresh.values()) or twins:
-        # Later items may name or repeat these: they are answered from the stored rows.
-        known_events.update(_stored_events(source, {r.external_id for r in stored_now}))
+    # Later items may name or repeat events this batch stored: only those are read back.
+    named = {item.related_external_id for _, item in fresh.values() if item.related_external_id is not None}
+    named |= {item.external_id for _, item in twins}
+    if named_now := named & {results[i].external_id for i, _ in batch}:
+        known_events.update(_stored_events(source, named_now))
     for i, item in fresh.values():  # clawbacks and corrections name an earlier event: one at a time, after the batch
         if item.related_external_id is not None:
             results[i] = _ingest_one(i, item, source, actor_id, known_events, versions, mentorships)
