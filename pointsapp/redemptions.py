@@ -230,9 +230,13 @@ def waiting_counts(user: User) -> tuple[int, int]:
     mine = db.session.scalar(
         sa.select(sa.func.count(Redemption.id)).where(Redemption.user_id == user.id, Redemption.status == "pending")
     )
+    return mine or 0, waiting_count(user)
+
+
+def waiting_count(user: User) -> int:
+    """Pending redemptions waiting for my decision."""
     queue = _queue(user)
-    waiting = db.session.scalar(queue.with_only_columns(sa.func.count(Redemption.id))) if queue is not None else 0
-    return mine or 0, waiting or 0
+    return (db.session.scalar(queue.with_only_columns(sa.func.count(Redemption.id))) or 0) if queue is not None else 0
 
 
 def _queue(actor: User):

@@ -83,14 +83,16 @@ def layout_key() -> tuple | None:
 def page_parts(user) -> dict:
     """Everything the wallet page's content shows: balance, panels, periods and the newest entries."""
     entries, next_cursor = entries_page(user.id, None)
+    summary = ledger.wallet_summary(user.id)
     return {
-        "summary": ledger.wallet_summary(user.id),
+        "summary": summary,
         "entries": entries,
         "next_cursor": next_cursor,
         "actors": actor_names(entries),
         "reasons": names.entry_reasons(entries),
         "panels": {name: provider(user) for name, provider in WALLET_PANELS.items()},
-        "live": live_state(user.id),
+        # What live_state would read: the newest entry is the first of the page (same order), held is in the summary.
+        "live": {"after": entries[0].id if entries else 0, "held": summary.held},
     }
 
 
@@ -112,7 +114,7 @@ def page_key(user) -> tuple | None:
     g.unread = row.unread
     if row.vetoed:
         return None
-    waiting = redemptions.waiting_counts(user)[1] if user.role in ("lead", "admin") else 0
+    waiting = redemptions.waiting_count(user) if user.role in ("lead", "admin") else 0
     today = local(utcnow()).date()
     return (user.id, row.version, row.updated_at, str(get_locale()), today, user.role, user.hired_on, row.goal, row.mine, waiting)
 
