@@ -299,8 +299,14 @@ def _group(period: str, key: str, points: int, *condition):
     return _with_points(period, key, PeriodTotal.points == points, *condition)
 
 
-def _next_rows(period: str, key: str, me: tuple[int, str, int], count: int, *, above: bool):
-    """Up to ``count`` rows next to mine in board order, nearest first: those tied with me, then group by group."""
+_ASK = object()  # the nearest points are not known yet: look them up
+
+
+def _next_rows(period: str, key: str, me: tuple[int, str, int], count: int, *, above: bool, nearest=_ASK):
+    """Up to ``count`` rows next to mine in board order, nearest first: those tied with me, then group by group.
+
+    ``nearest`` is the next points value in that direction (None: there is none) when the caller knows it already.
+    """
     my_id, my_name, mine = me
     mark, position = sa.tuple_(_name(), User.id), sa.tuple_(sa.literal(my_name), sa.literal(my_id))
     if above:  # the nearer rows above me are the later names of a group
@@ -310,7 +316,8 @@ def _next_rows(period: str, key: str, me: tuple[int, str, int], count: int, *, a
     rows = _rows(_group(period, key, mine, beside).order_by(*order), count)
     points = mine
     while len(rows) < count:
-        points = _nearest(period, key, points, above=above)
+        points = _nearest(period, key, points, above=above) if nearest is _ASK else nearest
+        nearest = _ASK
         if points is None:
             break
         rows += _rows(_group(period, key, points).order_by(*order), count - len(rows))
@@ -407,7 +414,8 @@ def neighbours(user, period: str = "week", reach: int = 2) -> Neighbours | None:
     if me is None:
         return None
     mine = (user.id, user.name, me.points)
-    above = _next_rows(period, key, mine, reach, above=True)
+    # My standing has found the points just above mine already (the gap is 0 only with nobody above).
+    above = _next_rows(period, key, mine, reach, above=True, nearest=me.points + me.gap_to_next if me.gap_to_next else None)
     below = _next_rows(period, key, mine, reach, above=False)
     ranks = {me.points: me.rank}
     for *_row, points in above + below:
