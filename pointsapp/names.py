@@ -167,12 +167,21 @@ def _challenge_titles(entries) -> dict[str, str]:
 
 
 def _challenge_title_in(reason: str) -> str | None:
-    """The base title inside a challenge payout's (or restatement's) reason."""
-    reason = reason.removeprefix("Reversed: ")
+    """The base title inside a challenge payout's (or restatement's) reason, reversed or not."""
+    if reason.startswith("Reversed: ") and " — " in reason:
+        reason = reason.removeprefix("Reversed: ").rsplit(" — ", 1)[0]
+    parts = _challenge_parts(reason)
+    return parts[0] if parts else None
+
+
+def _challenge_parts(reason: str) -> tuple[str, str | None] | None:
+    """(title, why) of a payout's reason "Team challenge: T" (why None) or a restatement's
+    "Restated: team challenge T — why" (see corrections.restate_challenge); None for any other reason."""
     if reason.startswith("Team challenge: "):
-        return reason.removeprefix("Team challenge: ").split(" — ", 1)[0]
+        return reason.removeprefix("Team challenge: "), None
     if reason.startswith("Restated: team challenge ") and " — " in reason:
-        return reason.removeprefix("Restated: team challenge ").split(" — ", 1)[0]
+        title, why = reason.removeprefix("Restated: team challenge ").split(" — ", 1)
+        return title, why
     return None
 
 
@@ -211,12 +220,12 @@ def _entry_reason(reason: str, rule, reward, titles: dict[str, str] | None = Non
         return localized(rule) + _rest(reason[len(rule.name) :])
     if reward is not None:
         return _("Redeemed: %(name)s", name=localized(reward))
-    if reason.startswith("Team challenge: "):
-        title = reason.removeprefix("Team challenge: ")
-        return _("Team challenge: %(title)s", title=titles.get(title, title))
-    if reason.startswith("Restated: team challenge ") and " — " in reason:  # see corrections.restate_challenge
-        title, why = reason.removeprefix("Restated: team challenge ").split(" — ", 1)
-        return _("Restated: team challenge %(title)s — %(why)s", title=titles.get(title, title), why=system_reason(why))
+    if (parts := _challenge_parts(reason)) is not None:
+        title, why = parts
+        title = titles.get(title, title)
+        if why is None:
+            return _("Team challenge: %(title)s", title=title)
+        return _("Restated: team challenge %(title)s — %(why)s", title=title, why=system_reason(why))
     return reason
 
 
