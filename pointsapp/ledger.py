@@ -537,7 +537,7 @@ def _check_wallets() -> list[str]:
     ).all()
     problems: list[str] = []
     for uid, balance, wallet_held, lifetime in wallets:
-        summed, earned_total, _owes = sums.get(uid, (0, 0, 0))
+        summed, earned_total, owes = sums.get(uid, (0, 0, 0))
         if balance != summed:
             problems.append(f"user {uid}: balance {balance} but entries sum to {summed}")
         if wallet_held != held.get(uid, 0):
@@ -546,8 +546,7 @@ def _check_wallets() -> list[str]:
             problems.append(f"user {uid}: lifetime {lifetime} but earned less reversals is {earned_total}")
         if wallet_held < 0:
             problems.append(f"user {uid}: held is negative ({wallet_held})")
-    for uid, balance, wallet_held, _lifetime in wallets:
-        if balance < wallet_held and not sums.get(uid, (0, 0, 0))[2]:
+        if balance < wallet_held and not owes:
             problems.append(f"user {uid}: available is {balance - wallet_held} without any deduction")
     with_wallet = {uid for uid, *_ in wallets}
     problems += [f"user {uid}: entries without a wallet" for uid in sorted(set(sums) - with_wallet)]
