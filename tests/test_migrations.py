@@ -77,3 +77,97 @@ def test_the_identity_migration_lets_the_ledger_record_a_forfeit(empty_database_
         db.engine.dispose()
     assert kinds == ["forfeit"]
     assert "ck_integration_scope" in scopes
+
+
+def _index_definitions(conn) -> dict[str, str]:
+    if conn.dialect.name == "sqlite":
+        rows = conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
+    else:
+        rows = conn.exec_driver_sql("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()")
+    return {name: definition for name, definition in rows}
+
+
+def _insert_entry(conn, **values) -> None:
+    row = {
+        "user_id": 1,
+        "points": 5,
+        "kind": "manual_award",
+        "reason": "r",
+        "effective_at": "2026-11-29",
+        "created_at": "2026-11-29",
+    }
+    row.update(values)
+    columns = ", ".join(row)
+    conn.execute(sa.text(f"INSERT INTO ledger_entry ({columns}) VALUES ({', '.join(':' + c for c in row)})"), row)
+
+
+def test_the_write_path_indexes_hold_only_rows_with_a_value_and_keep_their_uniqueness(empty_database_url):
+    from flask_migrate import downgrade
+
+    app = make_test_app(SQLALCHEMY_DATABASE_URI=empty_database_url)
+    with app.app_context():
+        upgrade(revision="0012")
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO user_account (id, email, name, role, is_active_account, session_version, created_at, updated_at)"
+                " VALUES (1, 'a@b.cn', 'A', 'employee', true, 0, '2026-11-29', '2026-11-29')"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO hold (id, user_id, points, status, reason, created_at) VALUES (7, 1, 5, 'captured', 'r', '2026-11-29')"
+            )
+            _insert_entry(conn, id=1)
+            _insert_entry(conn, id=2, dedupe_key="period_bonus:1:2026-Q3")
+            _insert_entry(conn, id=3, points=-5, kind="redemption", hold_id=7)
+            _insert_entry(conn, id=4, points=-5, kind="reversal", reverses_id=1)
+            conn.exec_driver_sql(
+                "INSERT INTO period_total (user_id, period, period_key, points) VALUES (1, 'week', '2026-W48', 5)"
+            )
+        upgrade()
+        with db.engine.begin() as conn:
+            definitions = _index_definitions(conn)
+            kept = conn.exec_driver_sql("SELECT id, dedupe_key, hold_id, reverses_id FROM ledger_entry ORDER BY id").all()
+            rollups = conn.exec_driver_sql("SELECT user_id, period, period_key, points FROM period_total").all()
+            rollup_table = (
+                conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE name = 'period_total'").scalar()
+                if conn.dialect.name == "sqlite"
+                else None
+            )
+        refused = []
+        for values in (
+            {"id": 5, "dedupe_key": "period_bonus:1:2026-Q3"},
+            {"id": 6, "points": -5, "kind": "redemption", "hold_id": 7},
+            {"id": 7, "points": -5, "kind": "reversal", "reverses_id": 1},
+        ):
+            try:
+                with db.engine.begin() as conn:
+                    _insert_entry(conn, **values)
+            except sa.exc.IntegrityError:
+                refused.append(values["id"])
+        with db.engine.begin() as conn:  # any number of entries without a key, a hold or a reversal
+            _insert_entry(conn, id=8)
+            _insert_entry(conn, id=9, dedupe_key="period_bonus:1:2026-Q4")
+            count = conn.exec_driver_sql("SELECT count(*) FROM ledger_entry").scalar()
+        downgrade(revision="0012")
+        with db.engine.connect() as conn:
+            back = conn.exec_driver_sql("SELECT count(*) FROM ledger_entry").scalar()
+            old_definitions = _index_definitions(conn)
+        db.engine.dispose()
+    partial = {
+        "uq_ledger_entry_user_dedupe": "dedupe_key IS NOT NULL",
+        "uq_ledger_entry_hold_id": "hold_id IS NOT NULL",
+        "uq_ledger_entry_reverses_id": "reverses_id IS NOT NULL",
+        "ix_ledger_entry_corrects_id": "corrects_id IS NOT NULL",
+        "ix_ledger_entry_cause_event_id": "cause_event_id IS NOT NULL",
+        "ix_event_related_event_id": "related_event_id IS NOT NULL",
+    }
+    for name, condition in partial.items():
+        assert condition in definitions[name].replace("(", "").replace(")", ""), definitions[name]
+    assert "UNIQUE" in definitions["uq_ledger_entry_hold_id"].upper()
+    assert "ix_notification_user_id" not in definitions and "ix_notification_user_created" in definitions
+    assert kept == [(1, None, None, None), (2, "period_bonus:1:2026-Q3", None, None), (3, None, 7, None), (4, None, None, 1)]
+    assert rollups == [(1, "week", "2026-W48", 5)]
+    if rollup_table is not None:
+        assert rollup_table.rstrip().endswith("WITHOUT ROWID")
+    assert refused == [5, 6, 7]
+    assert count == 6 and back == 6
+    assert "ix_notification_user_id" in old_definitions and "WHERE" not in old_definitions.get("ix_ledger_entry_corrects_id", "")

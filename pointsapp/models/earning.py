@@ -64,7 +64,7 @@ class Event(db.Model):
     participants: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
     payload_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
     # The earlier event of the same source this one refers to (a bad loan names the loan it sours).
-    related_event_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("event.id"), index=True)
+    related_event_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("event.id"))
     rule_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("rule.id"))
     created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
@@ -77,6 +77,13 @@ class Event(db.Model):
         sa.CheckConstraint("quantity >= 1", name="ck_event_quantity_positive"),
         sa.Index("ix_event_user_type_time", "user_id", "type", "occurred_at"),
         sa.Index("ix_event_type_time", "type", "occurred_at"),
+        # Only clawbacks and corrections name an earlier event: the index holds those alone.
+        sa.Index(
+            "ix_event_related_event_id",
+            "related_event_id",
+            sqlite_where=sa.text("related_event_id IS NOT NULL"),
+            postgresql_where=sa.text("related_event_id IS NOT NULL"),
+        ),
     )
 
 

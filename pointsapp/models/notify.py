@@ -23,7 +23,8 @@ class Notification(db.Model):
     __tablename__ = "notification"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    # Found through ix_notification_user_created, whose first column it is.
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"))
     kind: so.Mapped[str] = so.mapped_column(sa.String(16))
     # Message id and parameters; rendered in the recipient's language at delivery.
     template: so.Mapped[str] = so.mapped_column(sa.String(64))
