@@ -219,15 +219,20 @@ def _ms(out: str, label: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def ingest(server: Server, token: str, user_ids: list[int]) -> tuple[float, float]:
-    """POST 1,000-event batches of new events; events/s over the whole run, and events per worker CPU second."""
+def ingest(server: Server, token: str, user_ids: list[int], posters: int = 1) -> tuple[float, float]:
+    """POST 1,000-event batches of new events, from ``posters`` clients at once; events/s, and per worker CPU second.
+
+    One poster is a CRM sending its batches one after another; two keep both workers busy,
+    as a nightly import split in two would.
+    """
+    import concurrent.futures
+
     base = server.base
-    cpu = server.cpu_seconds()
     now = dt.datetime.now(dt.timezone.utc)
-    stamp = int(time.time())
+    stamp = f"{int(time.time())}-{posters}"
     types = ("loan_signed", "client_revisit_positive", "wealth_product_sold", "product_renewal", "cross_dept_referral")
-    started = time.perf_counter()
-    for n in range(INGEST_BATCHES):
+
+    def body(n: int) -> bytes:
         events = [
             {
                 "external_id": f"bench-{stamp}-{n}-{i}",
@@ -238,12 +243,23 @@ def ingest(server: Server, token: str, user_ids: list[int]) -> tuple[float, floa
             }
             for i in range(1000)
         ]
-        request = urllib.request.Request(
-            f"{base}/api/v1/events",
-            data=json.dumps({"events": events}).encode(),
-            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
-        )
-        urllib.request.urlopen(request, timeout=300).read()
+        return json.dumps({"events": events}).encode()
+
+    bodies = [body(n) for n in range(INGEST_BATCHES)]
+
+    def post(first: int) -> None:
+        for data in bodies[first::posters]:
+            request = urllib.request.Request(
+                f"{base}/api/v1/events",
+                data=data,
+                headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+            )
+            urllib.request.urlopen(request, timeout=300).read()
+
+    cpu = server.cpu_seconds()
+    started = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(posters) as pool:
+        list(pool.map(post, range(posters)))
     elapsed, cpu = time.perf_counter() - started, server.cpu_seconds() - cpu
     return INGEST_BATCHES * 1000 / elapsed, INGEST_BATCHES * 1000 / max(cpu, 1e-9)
 
@@ -334,19 +350,21 @@ def main() -> None:
             print(f"round {round_no + 1}/{ROUNDS} done", flush=True)
         rss = app.worker_rss_mb()
         crm = flask(env, "create-integration", f"Bench CRM {int(time.time())}").stdout.strip().splitlines()[-1]
-        try:
-            ingest_rate = ingest(app, crm, user_ids)
-        except urllib.error.HTTPError as error:  # still report what was measured
-            print(f"ingestion failed: {error}", flush=True)
-            ingest_rate = (0.0, 0.0)
+        ingest_rates = []
+        for posters in (1, int(WORKERS)):
+            try:
+                ingest_rates.append(ingest(app, crm, user_ids, posters))
+            except urllib.error.HTTPError as error:  # still report what was measured
+                print(f"ingestion failed: {error}", flush=True)
+                ingest_rates.append((0.0, 0.0))
         rss = max(rss, app.worker_rss_mb())
     finally:
         for server in servers:
             server.stop()
-    report(runs, ingest_rate, bare_loop(url), rss)
+    report(runs, ingest_rates, bare_loop(url), rss)
 
 
-def report(runs: dict[str, list[dict]], ingest_rate: tuple[float, float], bare: tuple[float, float], rss: float) -> None:
+def report(runs: dict[str, list[dict]], ingest_rates: list[tuple[float, float]], bare: tuple[float, float], rss: float) -> None:
     ceiling = runs["hello-world (ceiling)"]
     print(f"\n{'target':<40} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>7} {'CPU ms':>7} {'CPU ratio':>9} {'non-2xx':>8}")
     ratios = {}
@@ -363,16 +381,18 @@ def report(runs: dict[str, list[dict]], ingest_rate: tuple[float, float], bare: 
         "(req/s, p50: median of the rounds; p99: the worst round; ratio: median of each round's req/s over that round's\n"
         " hello-world; CPU ms: worker CPU per request; CPU ratio: hello-world's CPU per request over the target's)"
     )
+    (one, one_cpu), (several, several_cpu) = ingest_rates
+    print(f"\nPOST /api/v1/events, {INGEST_BATCHES} x 1,000 new events")
+    print(f"  one client, batch after batch         {one:>8,.0f} events/s   {one_cpu:>8,.0f} per worker CPU second")
     print(
-        f"\nPOST /api/v1/events, {INGEST_BATCHES} x 1,000 new events   {ingest_rate[0]:>8,.0f} events/s   "
-        f"{ingest_rate[1]:>8,.0f} per worker CPU second"
+        f"  {WORKERS} clients at once                    {several:>8,.0f} events/s   {several_cpu:>8,.0f} per worker CPU second"
     )
     print(f"bare INSERT + UPDATE loop, same engine   {bare[0]:>8,.0f} rows/s     {bare[1]:>8,.0f} per CPU second (client side)")
     print(f"largest gunicorn worker RSS              {rss:>8.0f} MB")
     leaderboard_p99 = max(r["p99"] for r in runs["GET /api/v1/leaderboard?period=month"])
     print(
         f"wallet_ratio={ratios['GET /api/v1/me/wallet']:.3f} page_ratio={ratios['GET /wallet (signed in)']:.3f} "
-        f"leaderboard_p99_ms={leaderboard_p99:.1f} ingest_per_s={ingest_rate[0]:.0f} rss_mb={rss:.0f}"
+        f"leaderboard_p99_ms={leaderboard_p99:.1f} ingest_per_s={one:.0f} rss_mb={rss:.0f} ingest_{WORKERS}_clients_per_s={several:.0f}"
     )
 
 
