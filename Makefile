@@ -35,7 +35,7 @@ serve: install
 	@echo "pointsapp on http://$(HOST):$(PORT)/ (push worker alongside)"
 	$(BIN)/flask push-worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --limit-request-line $(LIMIT_REQUEST_LINE) \
+	$(BIN)/gunicorn -c python:pointsapp.gunicorn_conf --bind $(HOST):$(PORT) --workers $(WORKERS) --limit-request-line $(LIMIT_REQUEST_LINE) \
 		--no-control-socket --access-logfile - 'pointsapp:create_app()'
 
 run: seed serve

@@ -95,6 +95,8 @@ class Server:
         self.process = subprocess.Popen(
             [
                 str(BIN / "gunicorn"),
+                "-c",
+                "python:pointsapp.gunicorn_conf",  # the same settings as make run, for both apps
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--workers",
