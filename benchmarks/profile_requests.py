@@ -34,7 +34,9 @@ REQUESTS = int(os.environ.get("REQUESTS", "100"))
 
 
 def main(url: str) -> None:
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": os.environ.get("RATELIMIT") == "1"})
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": os.environ.get("RATELIMIT") == "1"}
+    )
     with app.app_context():
         ids = list(
             db.session.scalars(
