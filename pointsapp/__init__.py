@@ -6,14 +6,14 @@ from pathlib import Path
 
 from flask import Flask
 
-from pointsapp.config import MIGRATIONS, STATIC, TEMPLATES
+from pointsapp.config import STATIC, TEMPLATES
 
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the application: settings, extensions, blueprints — nothing else."""
-    from pointsapp import api, cli, commands, database, lifecycle, scim, sso, web
+    from pointsapp import api, cli, commands, database, lifecycle, migrating, scim, sso, web
     from pointsapp import config as settings
-    from pointsapp.extensions import babel, compress, compress_response, csrf, db, htmx, limiter, login_manager, migrate
+    from pointsapp.extensions import babel, compress, compress_response, csrf, db, htmx, limiter, login_manager
     from pointsapp.i18n import select_locale, select_timezone
     from pointsapp.web import (
         account,
@@ -44,7 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     db.init_app(app)
     database.init_database(app)
-    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True, compare_type=True)
+    migrating.init_app(app)  # Flask-Migrate and Alembic are imported only by what migrates
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import click
 import sqlalchemy as sa
 from flask import current_app, has_app_context
@@ -73,3 +78,18 @@ def test_every_command_runs_without_a_pushed_app_context(app, cli, org, tmp_path
     assert db.session.scalar(sa.select(User).where(User.email == "ops@bank.example")).role == "admin"
     assert db.session.scalar(sa.select(Integration.name)) == "Core CRM"
     assert ledger.wallet_summary(org.alice.id).balance > 0  # the imported event paid
+
+
+def test_flask_db_upgrade_from_a_shell_migrates_though_the_app_loads_migrations_only_when_asked(tmp_path):
+    """``flask db`` is Flask-Migrate's own group (its options included), imported when the command runs."""
+    env = dict(
+        os.environ, POINTSAPP_INSTANCE=str(tmp_path), DATABASE_URL=f"sqlite:///{tmp_path / 'shell.db'}", FLASK_APP="pointsapp"
+    )
+    env.pop("TEST_DATABASE_URL", None)
+    flask = str(Path(sys.executable).parent / "flask")
+    upgraded = subprocess.run([flask, "db", "upgrade"], env=env, capture_output=True, text=True, timeout=300, check=True)
+    current = subprocess.run([flask, "db", "-x", "unused=1", "current"], env=env, capture_output=True, text=True, timeout=120)
+    listing = subprocess.run([flask, "--help"], env=env, capture_output=True, text=True, timeout=120, check=True)
+    assert "Running upgrade" in upgraded.stderr
+    assert current.returncode == 0 and "(head)" in current.stdout
+    assert any(line.split()[:1] == ["db"] for line in listing.stdout.splitlines())
