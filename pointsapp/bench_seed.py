@@ -182,8 +182,9 @@ def _indexes_rebuilt_after(tables: tuple[str, ...]):
     """Drop the tables' secondary indexes (and PostgreSQL foreign keys), recreate them from their own DDL after.
 
     Primary keys and unique constraints stay (ids and event identities are
-    checked as rows go in). What is recreated is what the database itself
-    reported, so the schema ends exactly as the migrations left it.
+    checked as rows go in); unique indexes (the entries' partial ones) check
+    their rows when they are rebuilt. What is recreated is what the database
+    itself reported, so the schema ends exactly as the migrations left it.
     """
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
