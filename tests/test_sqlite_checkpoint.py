@@ -24,10 +24,12 @@ def _log_state(path) -> tuple[int, int]:
     return struct.unpack("=I", shm[16:20])[0], struct.unpack("=I", shm[96:100])[0]
 
 
-@pytest.fixture()
-def sqlite_app(tmp_path):
+@pytest.fixture(params=["path", "uri"])
+def sqlite_app(request, tmp_path):
+    """A SQLite file named by its path, or by a URI filename (where the log is found through SQLite itself)."""
     path = tmp_path / "checkpoint.db"
-    app = make_test_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}", SQLITE_CHECKPOINT_PAGES=PAGES)
+    url = f"sqlite:///{path}" if request.param == "path" else f"sqlite:///file:{path}?uri=true"
+    app = make_test_app(SQLALCHEMY_DATABASE_URI=url, SQLITE_CHECKPOINT_PAGES=PAGES)
 
     @app.post("/scratch/<int:rows>")
     @csrf.exempt
@@ -83,4 +85,4 @@ def test_the_log_file_shrinks_back_once_checkpointed(sqlite_app):
     client.post("/scratch/1").close()
     assert grown > PAGES * 4096 and wal.stat().st_size <= PAGES * (4096 + database.WAL_FRAME_HEADER)
     with app.app_context():
-        assert database.checkpoint_if_due(db.engine, str(wal), PAGES) is False
+        assert database.checkpoint_if_due(db.engine, PAGES) is False

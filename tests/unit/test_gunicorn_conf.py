@@ -12,14 +12,16 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 
 def test_a_worker_freezes_what_it_loaded_and_still_collects_what_comes_later():
     script = """
-import gc, weakref
+import gc, types, weakref
 from pointsapp import create_app, gunicorn_conf
 app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
 before = gc.get_freeze_count()
-gunicorn_conf.post_worker_init(None)
+gunicorn_conf.post_worker_init(types.SimpleNamespace(cfg=types.SimpleNamespace(preload_app=False)))
 frozen = gc.get_freeze_count()
 class Node: pass
 a, b = Node(), Node(); a.other, b.other = b, a   # a cycle made after start-up
@@ -33,7 +35,8 @@ print(before, frozen, gone() is None)
     assert collected == "True"
 
 
-def test_gunicorn_started_with_the_settings_runs_the_hook_in_its_workers(tmp_path):
+@pytest.mark.parametrize("preload", [False, True], ids=["app-per-worker", "preload"])
+def test_gunicorn_started_with_the_settings_runs_the_hook_in_its_workers(tmp_path, preload):
     (tmp_path / "freezecount.py").write_text(
         "import gc\n"
         "def app(environ, start_response):\n"
@@ -46,7 +49,7 @@ def test_gunicorn_started_with_the_settings_runs_the_hook_in_its_workers(tmp_pat
     gunicorn = Path(sys.executable).parent / "gunicorn"
     command = ["timeout", "60", str(gunicorn), "-c", "python:pointsapp.gunicorn_conf", "--bind", f"127.0.0.1:{port}"]
     server = subprocess.Popen(
-        [*command, "--workers", "1", "--chdir", str(tmp_path), "freezecount:app"],
+        [*command, *(["--preload"] if preload else []), "--workers", "1", "--chdir", str(tmp_path), "freezecount:app"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
