@@ -107,3 +107,19 @@ def recorded_event(target: User, type: str, occurred_at=None, quantity: int = 1,
         badges.check_event(row)
     db.session.commit()
     return row
+
+
+def challenge_form(team: Team, **changes) -> dict:
+    """The web launcher's fields for a two-week challenge begun yesterday (no CSRF token)."""
+    import datetime as dt
+
+    now = dt.datetime.now(dt.timezone.utc)
+    return {
+        "team_id": str(team.id),
+        "title": "Sprint",
+        "event_type": "fund.sold",
+        "target": "5",
+        "pool": "100",
+        "starts_at": (now - dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+        "ends_at": (now + dt.timedelta(days=13)).strftime("%Y-%m-%dT%H:%M"),
+    } | changes

@@ -97,40 +97,17 @@ def test_a_challenge_ending_at_the_calendars_edge_still_shows(org, client):
 def test_the_web_launcher_refuses_an_unreasonable_window(org, client, field, value):
     factories.recorded_event(org.bob, "fund.sold", NOW - dt.timedelta(days=30))  # the launcher takes types it has seen
     login(client, org.wealth_lead)
-    form = {
-        "csrf_token": csrf_token(client, "/challenges/new"),
-        "team_id": org.wealth.id,
-        "title": "Sprint",
-        "event_type": "fund.sold",
-        "target": "5",
-        "pool": "100",
-        "starts_at": (NOW - dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
-        "ends_at": (NOW + dt.timedelta(days=13)).strftime("%Y-%m-%dT%H:%M"),
-        field: value,
-    }
-    response = client.post("/challenges/new", data=form)
+    good = factories.challenge_form(org.wealth, csrf_token=csrf_token(client, "/challenges/new"))
+    response = client.post("/challenges/new", data=good | {field: value})
     assert response.status_code == 422, response.get_data(as_text=True)[:300]
     assert _count() == 0
-    good = {
-        "starts_at": (NOW - dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
-        "ends_at": (NOW + dt.timedelta(days=13)).strftime("%Y-%m-%dT%H:%M"),
-    }
-    assert client.post("/challenges/new", data=form | good).status_code == 302  # the window was what was refused
+    assert client.post("/challenges/new", data=good).status_code == 302  # the window was what was refused
 
 
 @pytest.mark.parametrize("team_id", ["x", "", "0"])
 def test_the_web_launcher_says_the_team_choice_is_invalid(org, client, team_id):
     login(client, org.wealth_lead)
-    form = {
-        "csrf_token": csrf_token(client, "/challenges/new"),
-        "team_id": team_id,
-        "title": "Sprint",
-        "event_type": "fund.sold",
-        "target": "5",
-        "pool": "100",
-        "starts_at": (NOW - dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
-        "ends_at": (NOW + dt.timedelta(days=13)).strftime("%Y-%m-%dT%H:%M"),
-    }
+    form = factories.challenge_form(org.wealth, team_id=team_id, csrf_token=csrf_token(client, "/challenges/new"))
     response = client.post("/challenges/new", data=form)
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and "Choose a team from the list." in html and "team 0" not in html

@@ -26,14 +26,19 @@ def _member():
     return factories.user("employee", team, password=factories.PASSWORD, name="陈静", locale="zh")
 
 
-def test_the_redeem_confirmation_names_the_reward_in_chinese(app):
-    member, reward = _member(), _reward()
-    factories.give_points(member, 500)
+def _redeem_one(app, member, reward) -> str:
+    """Sign in, confirm and redeem one; the page the redirect lands on."""
     client = login(app.test_client(), member)
     confirm = client.get(f"/rewards/{reward.id}/confirm").get_data(as_text=True)
     token = re.search(r'name="token" value="([^"]+)"', confirm).group(1)
     data = {"csrf_token": csrf_token(client, "/rewards"), "token": token, "quantity": "1", "quoted_points": "50"}
-    page = client.post(f"/rewards/{reward.id}/redeem", data=data, follow_redirects=True).get_data(as_text=True)
+    return client.post(f"/rewards/{reward.id}/redeem", data=data, follow_redirects=True).get_data(as_text=True)
+
+
+def test_the_redeem_confirmation_names_the_reward_in_chinese(app):
+    member, reward = _member(), _reward()
+    factories.give_points(member, 500)
+    page = _redeem_one(app, member, reward)
     assert "已申请兑换 咖啡券" in page
     assert "Coffee voucher" not in page
 
@@ -41,11 +46,7 @@ def test_the_redeem_confirmation_names_the_reward_in_chinese(app):
 def test_a_refused_redemption_names_the_reward_in_chinese(app):
     member, reward = _member(), _reward(stock=0)
     factories.give_points(member, 500)
-    client = login(app.test_client(), member)
-    confirm = client.get(f"/rewards/{reward.id}/confirm").get_data(as_text=True)
-    token = re.search(r'name="token" value="([^"]+)"', confirm).group(1)
-    data = {"csrf_token": csrf_token(client, "/rewards"), "token": token, "quantity": "1", "quoted_points": "50"}
-    page = client.post(f"/rewards/{reward.id}/redeem", data=data, follow_redirects=True).get_data(as_text=True)
+    page = _redeem_one(app, member, reward)
     assert "咖啡券" in page and "Coffee voucher" not in page
 
 

@@ -21,15 +21,7 @@ def _count(model) -> int:
 
 def _challenge_form(org) -> dict:
     factories.recorded_event(org.bob, "fund.sold", NOW - dt.timedelta(days=30))  # the launcher takes types it has seen
-    return {
-        "team_id": str(org.wealth.id),
-        "title": "a\x00b",
-        "event_type": "fund.sold",
-        "target": "5",
-        "pool": "100",
-        "starts_at": (NOW - dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
-        "ends_at": (NOW + dt.timedelta(days=13)).strftime("%Y-%m-%dT%H:%M"),
-    }
+    return factories.challenge_form(org.wealth, title="a\x00b")
 
 
 @pytest.mark.parametrize(
