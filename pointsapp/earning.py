@@ -58,7 +58,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
 
-from pointsapp import audit, badges, corrections, ledger, mentoring, notify, policy, text, vetoes
+from pointsapp import audit, badges, bulk, corrections, ledger, mentoring, notify, policy, text, vetoes
 from pointsapp.database import BULK_PAGE_ROWS
 from pointsapp.errors import Conflict, DomainError, InvalidTransition, NotFound, ValidationFailed, field_messages
 from pointsapp.extensions import db
@@ -526,24 +526,7 @@ def _store_batch(items: list[tuple[int, EventInput]], source, actor_id, versions
         return []
     now = utcnow()
     rules_of = {item.external_id: rule_at(versions.get(item.type, []), item.occurred_at) for _, item in items}
-    rows = [
-        {
-            "source": source,
-            "external_id": item.external_id,
-            "type": item.type,
-            "user_id": item.user_id,
-            "occurred_at": item.occurred_at,
-            "quantity": item.quantity,
-            "participants": item.participants,
-            "payload_hash": item.payload_hash,
-            "rule_id": rules_of[item.external_id].id if rules_of[item.external_id] else None,
-            "created_by_id": actor_id,
-            "created_at": now,
-        }
-        for _, item in items
-    ]
-    stmt = _INSERT_EVENTS[db.session.get_bind().dialect.name]
-    ids = {external_id: event_id for event_id, external_id in db.session.execute(stmt, rows)}
+    ids = _insert_events(items, source, actor_id, rules_of, now)
     created = {
         item.external_id: NewEvent(
             ids[item.external_id], item.external_id, item.type, item.user_id, item.occurred_at, item.quantity, item.participants
@@ -577,18 +560,56 @@ def _store_batch(items: list[tuple[int, EventInput]], source, actor_id, versions
     return results
 
 
-def _insert_events(dialect):
-    """``INSERT … ON CONFLICT DO NOTHING RETURNING id, external_id`` for a batch of events."""
-    table = Event.__table__
-    return (
-        dialect.insert(table)
-        .on_conflict_do_nothing(index_elements=["source", "external_id"])
-        .returning(table.c.id, table.c.external_id)
-        .execution_options(insertmanyvalues_page_size=BULK_PAGE_ROWS)
-    )
+def _insert_events(items: list[tuple[int, EventInput]], source, actor_id, rules_of, now) -> dict[str, int]:
+    """Store new events, skipping an identity already stored; the id of each stored one by its external id."""
+    rows = [
+        (
+            item.external_id,
+            item.type,
+            item.user_id,
+            item.occurred_at,
+            item.quantity,
+            item.participants,
+            item.payload_hash,
+            rules_of[item.external_id].id if rules_of[item.external_id] else None,
+        )
+        for _, item in items
+    ]
+    if db.session.get_bind().dialect.name == "sqlite":  # ids given (see ``bulk``): nothing to read back
+        first = bulk.next_id(Event.__table__)
+        stored = _EVENT_ROWS.execute([(first + n, source, *row, actor_id, now) for n, row in enumerate(rows)])
+        if stored == len(rows):
+            return {row[0]: first + n for n, row in enumerate(rows)}
+        found = sa.select(Event.id, Event.external_id).where(Event.id >= first)  # some identity was there first
+        return {external_id: event_id for event_id, external_id in db.session.execute(found)}
+    params = [dict(zip(_EVENT_COLUMNS[1:], (source, *row, actor_id, now))) for row in rows]
+    return {external_id: event_id for event_id, external_id in db.session.execute(_INSERT_EVENTS_RETURNING, params)}
 
 
-_INSERT_EVENTS = {"postgresql": _insert_events(postgresql), "sqlite": _insert_events(sqlite)}
+_EVENT_COLUMNS = (
+    "id",
+    "source",
+    "external_id",
+    "type",
+    "user_id",
+    "occurred_at",
+    "quantity",
+    "participants",
+    "payload_hash",
+    "rule_id",
+    "created_by_id",
+    "created_at",
+)
+# ``ON CONFLICT DO NOTHING`` on the identity alone: the unique (source, external_id) still decides what is new.
+_EVENT_ROWS = bulk.Many(
+    sqlite.insert(Event.__table__).on_conflict_do_nothing(index_elements=["source", "external_id"]), _EVENT_COLUMNS
+)
+_INSERT_EVENTS_RETURNING = (
+    postgresql.insert(Event.__table__)
+    .on_conflict_do_nothing(index_elements=["source", "external_id"])
+    .returning(Event.__table__.c.id, Event.__table__.c.external_id)
+    .execution_options(insertmanyvalues_page_size=BULK_PAGE_ROWS)
+)
 
 
 def _check_badges(created: list[NewEvent]) -> None:

@@ -45,12 +45,13 @@ import datetime as dt
 import functools
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
 
-from pointsapp import period_sql
+from pointsapp import bulk, period_sql
 from pointsapp.database import BULK_PAGE_ROWS
 from pointsapp.errors import InsufficientPoints, InvalidTransition, NotFound, ValidationFailed
 from pointsapp.extensions import db
@@ -237,7 +238,7 @@ class Posting:
     effective_at: dt.datetime | None = None
 
 
-def post_many(postings: list[Posting]) -> list[sa.Row]:
+def post_many(postings: list[Posting]) -> list[EntryRow | sa.Row]:
     """Append many entries at once (an ingestion batch), in order, with the same effects as ``post``.
 
     One multi-row insert for the entries, one wallet update per user with the
@@ -265,10 +266,15 @@ def post_many(postings: list[Posting]) -> list[sa.Row]:
         for p in postings
     ]
     # Core rows, not ORM objects: loading a thousand objects costs more than the insert.
-    if db.session.get_bind().dialect.name == "sqlite":
-        # SQLAlchemy keeps the order of RETURNING on SQLite only by inserting row by row. One statement
-        # numbers its rows in the order of its VALUES (rowid = the largest so far + 1): sort by id instead.
-        entries = sorted(db.session.execute(_INSERT_ENTRIES, rows), key=lambda entry: entry.id)
+    if db.session.get_bind().dialect.name == "sqlite":  # ids given (see ``bulk``), so nothing comes back
+        first = bulk.next_id(_entries)
+        stored = _ENTRY_ROWS.execute([(first + n, *(row[c] for c in _ENTRY_COLUMNS[1:])) for n, row in enumerate(rows)])
+        if stored != len(rows):
+            raise RuntimeError(f"{len(rows)} entries given, {stored} stored")
+        entries = [
+            EntryRow(first + n, row["user_id"], row["points"], row["kind"], row["reason"], row["event_id"])
+            for n, row in enumerate(rows)
+        ]
     else:
         entries = list(db.session.execute(_INSERT_ENTRIES_IN_ORDER, rows))
     points: dict[int, int] = defaultdict(int)
@@ -286,14 +292,14 @@ def post_many(postings: list[Posting]) -> list[sa.Row]:
             for period, key in keys_of(slot).items():
                 rollups[(row["user_id"], period, key)] += row["points"]
     users = sorted(points)
-    updated = db.session.execute(
-        _CREDIT_WALLET, [{"b_user_id": u, "b_points": points[u], "b_earned": earned[u], "b_now": now} for u in users]
-    ).rowcount
+    if db.session.get_bind().dialect.name == "sqlite":
+        updated = _CREDIT_WALLETS.execute([(u, points[u], earned[u], now) for u in users])
+    else:
+        credits = [{"b_user_id": u, "b_points": points[u], "b_earned": earned[u], "b_now": now} for u in users]
+        updated = db.session.execute(_CREDIT_WALLET, credits).rowcount
     if updated not in (-1, len(users)):
         raise NotFound(_("This user has no wallet."))
-    touched = [{"user_id": u, "period": p, "period_key": k, "points": v} for (u, p, k), v in sorted(rollups.items()) if v]
-    if touched:
-        _upsert_rollups_many(touched)
+    _upsert_rollups_many([(u, p, k, v) for (u, p, k), v in sorted(rollups.items()) if v])
     return entries
 
 
@@ -327,7 +333,6 @@ def _rollup_upsert(dialect: str):
 
 
 _ROLLUP_UPSERT = {name: _rollup_upsert(name) for name in ("postgresql", "sqlite")}
-_ROLLUP_UPSERT_SQL: dict[str, tuple[str, tuple[str, ...] | None]] = {}
 
 
 def _rollup_upsert_from_arrays():
@@ -352,33 +357,47 @@ def _rollup_upsert_from_arrays():
 _ROLLUP_UPSERT_FROM_ARRAYS = _rollup_upsert_from_arrays()
 
 
-def _upsert_rollups_many(rows: list[dict]) -> None:
-    """The rollup upsert for thousands of rows (a batch touches four per user), without per-row work.
+def _upsert_rollups_many(rows: list[tuple[int, str, str, int]]) -> None:
+    """The rollup upsert for thousands of (user_id, period, period_key, points) rows (a batch touches four per user).
 
     Through SQLAlchemy each row's parameters are processed in Python, four times
-    the cost of the upserts themselves. SQLite: these rows hold only integers and
-    text, which need no processing, so the compiled statement (once per dialect)
-    goes to the driver as is. PostgreSQL: one statement over four arrays, where
-    psycopg would otherwise send the rows one by one. Two batches never meet on a
-    rollup row before they meet on the user's wallet, which the caller locks first.
+    the cost of the upserts themselves. SQLite: the compiled statement goes to
+    the driver as is (``bulk.Many``). PostgreSQL: one statement over four arrays,
+    where psycopg would otherwise send the rows one by one. Two batches never meet
+    on a rollup row before they meet on the user's wallet, which the caller locks first.
     """
-    db.session.flush()  # as session.execute would: nothing pending is left behind
-    connection = db.session.connection()
-    name = connection.dialect.name
-    if name == "postgresql":
-        columns = {"user_ids": "user_id", "periods": "period", "period_keys": "period_key", "points": "points"}
-        connection.execute(_ROLLUP_UPSERT_FROM_ARRAYS, {array: [row[key] for row in rows] for array, key in columns.items()})
+    if not rows:
         return
-    if name not in _ROLLUP_UPSERT_SQL:
-        compiled = _ROLLUP_UPSERT[name].compile(dialect=connection.dialect)
-        _ROLLUP_UPSERT_SQL[name] = (str(compiled), tuple(compiled.positiontup) if compiled.positional else None)
-    sql, order = _ROLLUP_UPSERT_SQL[name]
-    connection.exec_driver_sql(sql, [tuple(row[key] for key in order) for row in rows] if order else rows)
+    if db.session.get_bind().dialect.name == "sqlite":
+        _ROLLUP_ROWS.execute(rows)
+        return
+    user_ids, periods, keys, points = (list(column) for column in zip(*rows))
+    db.session.execute(
+        _ROLLUP_UPSERT_FROM_ARRAYS, {"user_ids": user_ids, "periods": periods, "period_keys": keys, "points": points}
+    )
+
+
+_ROLLUP_ROWS = bulk.Many(_ROLLUP_UPSERT["sqlite"], ("user_id", "period", "period_key", "points"))
+_CREDIT_WALLETS = bulk.Many(_CREDIT_WALLET, ("b_user_id", "b_points", "b_earned", "b_now"))
 
 
 # Only what an award answer needs comes back: every returned time would be parsed again, row by row.
 _ENTRY_ANSWER = (_entries.c.id, _entries.c.user_id, _entries.c.points, _entries.c.kind, _entries.c.reason, _entries.c.event_id)
-_INSERT_ENTRIES = _entries.insert().returning(*_ENTRY_ANSWER)
+_ENTRY_COLUMNS = ("id", "user_id", "points", "kind", "reason", "actor_id", "event_id", "rule_id", "effective_at", "created_at")
+_ENTRY_ROWS = bulk.Many(_entries.insert(), _ENTRY_COLUMNS)
+
+
+class EntryRow(NamedTuple):
+    """What ``post_many`` answers for each entry: the columns of ``_ENTRY_ANSWER``."""
+
+    id: int
+    user_id: int
+    points: int
+    kind: str
+    reason: str
+    event_id: int | None
+
+
 _INSERT_ENTRIES_IN_ORDER = (
     _entries.insert()
     .returning(*_ENTRY_ANSWER, sort_by_parameter_order=True)

@@ -1,0 +1,85 @@
+"""Many rows at the driver's pace: a statement compiled once per dialect, its rows given as tuples.
+
+Through ``session.execute(insert, [dict, ...])`` SQLAlchemy looks at every row's
+every key, and with RETURNING on SQLite it writes the statement out again for
+each page of rows; for an ingestion batch (a thousand events, their entries,
+notifications, wallets and rollups) that cost more than SQLite's own work.
+``Many`` compiles its statement once, converts only the values whose type needs
+it (times, JSON), and hands the driver plain tuples. It serves drivers with
+positional parameters (SQLite's); PostgreSQL's batches keep their own paths.
+
+On SQLite the ids are given, not returned: every transaction that may write
+holds the write lock from its first statement (``BEGIN IMMEDIATE``, see
+``database``), so ``max(id) + 1`` onwards is free until it commits, and a row
+given an id already taken is refused by the primary key, never stored twice.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from pointsapp.extensions import db
+
+
+class Many:
+    """``statement`` run once per row, for many rows at once; a row is a tuple of its parameters in ``names`` order.
+
+    For an INSERT the names are columns (``ON CONFLICT`` clauses are kept); for
+    any other statement they are its bound parameters' names.
+    """
+
+    def __init__(self, statement: sa.Executable, names: tuple[str, ...]):
+        self.statement = statement
+        self.names = names
+        self._compiled: dict[str, tuple[str, tuple[int, ...], tuple, tuple]] = {}
+
+    def _for(self, dialect: sa.Dialect) -> tuple[str, tuple[int, ...], tuple, tuple]:
+        """The SQL text, where each value goes in the driver's parameters, each name's converter, the fixed values."""
+        if dialect.name not in self._compiled:
+            keys = list(self.names) if isinstance(self.statement, sa.Insert) else None
+            compiled = self.statement.compile(dialect=dialect, column_keys=keys)
+            if compiled.positiontup is None:
+                raise ValueError(f"{dialect.name} takes named parameters: run the statement through the session")
+            convert = {name: bind.type.dialect_impl(dialect).bind_processor(dialect) for name, bind in compiled.binds.items()}
+            processors = tuple(convert[name] for name in self.names)
+            # A value the statement fixes itself (``version + 1``) is a parameter too: it goes in every row, converted once.
+            fixed = [name for name in compiled.positiontup if name not in self.names]
+            values = {name: compiled.binds[name].effective_value for name in fixed}
+            constants = tuple(convert[name](values[name]) if convert[name] else values[name] for name in fixed)
+            where = {name: i for i, name in enumerate([*self.names, *fixed])}
+            order = tuple(where[name] for name in compiled.positiontup)
+            self._compiled[dialect.name] = (str(compiled), order, processors, constants)
+        return self._compiled[dialect.name]
+
+    def execute(self, rows: list[tuple]) -> int:
+        """Run for ``rows`` in the session's transaction; the rows it changed (an INSERT's ``ON CONFLICT`` may skip some)."""
+        if not rows:
+            return 0
+        db.session.flush()  # as session.execute would: nothing pending is left behind
+        connection = db.session.connection()
+        sql, order, processors, constants = self._for(connection.dialect)
+        converting = [(i, convert) for i, convert in enumerate(processors) if convert is not None]
+        if converting:
+            rows = [list(row) for row in rows]
+            for i, convert in converting:
+                done: dict = {}  # a batch repeats its times (created_at) and often its other values
+                for row in rows:
+                    value = row[i]
+                    try:
+                        row[i] = done[value]
+                    except KeyError:
+                        row[i] = done[value] = convert(value)
+                    except TypeError:  # not hashable (a JSON list)
+                        row[i] = convert(value)
+        if constants:
+            rows = [(*row, *constants) for row in rows]
+        if order != tuple(range(len(order))):
+            rows = [tuple(row[i] for i in order) for row in rows]
+        elif converting:
+            rows = [tuple(row) for row in rows]
+        return connection.exec_driver_sql(sql, rows).rowcount
+
+
+def next_id(table: sa.Table) -> int:
+    """The first id after the table's largest (SQLite numbers rows the same way when none is given)."""
+    return db.session.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0) + 1)).scalar_one()

@@ -1,0 +1,95 @@
+"""Bulk inserts of an ingestion batch: the rows stored as the ORM stores them, ids that name the stored rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from pointsapp import bulk, earning, ledger
+from pointsapp.extensions import db
+from pointsapp.models import Event, LedgerEntry, Notification, Wallet
+from tests.conftest import ON_POSTGRES
+
+UTC = dt.timezone.utc
+WHOLE_SECOND = dt.datetime(2026, 11, 20, 1, 0, tzinfo=UTC)  # a time the driver alone would write without microseconds
+
+
+def _as_text(table: sa.Table, row_id: int, columns: tuple[str, ...]) -> tuple:
+    """The row as the database holds it, every column read as text (no type conversion on the way back)."""
+    picked = [sa.cast(table.c[name], sa.Text) for name in columns]
+    return db.session.execute(sa.select(*picked).where(table.c.id == row_id)).one()
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="the compiled bulk insert is SQLite's path; PostgreSQL inserts through the session")
+def test_bulk_rows_are_stored_exactly_as_the_orm_stores_the_same_values(org):
+    moment = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))  # the same instant, at +08:00
+    orm = Event(
+        source="test",
+        external_id="orm",
+        type="loan_signed",
+        user_id=org.alice.id,
+        occurred_at=WHOLE_SECOND,
+        quantity=2,
+        participants=[org.bob.id],
+        payload_hash="h",
+        created_at=WHOLE_SECOND,
+    )
+    db.session.add(orm)
+    db.session.flush()
+    columns = ("id", "source", "external_id", "type", "user_id", "occurred_at", "quantity", "participants", "payload_hash")
+    columns += ("created_at",)
+    stored = earning._EVENT_ROWS.execute(
+        [(orm.id + 1, "test", "bulk", "loan_signed", org.alice.id, moment, 2, [org.bob.id], "h", None, None, WHOLE_SECOND)]
+    )
+    assert stored == 1
+    compared = ("occurred_at", "quantity", "participants", "payload_hash", "created_at", "user_id")
+    by_orm, by_bulk = _as_text(Event.__table__, orm.id, compared), _as_text(Event.__table__, orm.id + 1, compared)
+    assert by_bulk == by_orm and by_orm[0].startswith("2026-11-20 01:00:00")
+    # Read back through the model, the bulk row is the same aware UTC time.
+    db.session.expire_all()
+    assert db.session.get(Event, orm.id + 1).occurred_at == WHOLE_SECOND
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="the compiled bulk insert is SQLite's path; PostgreSQL inserts through the session")
+def test_an_identity_already_stored_is_skipped_and_the_rest_keep_their_ids(org):
+    events = [
+        {"external_id": f"b{i}", "type": "client_meeting", "user_id": org.alice.id, "occurred_at": WHOLE_SECOND.isoformat()}
+        for i in range(3)
+    ]
+    items = [(i, earning.parse_event(raw)) for i, raw in enumerate(events)]
+    first = earning._insert_events(items[1:2], "test", None, {"b1": None}, WHOLE_SECOND)  # b1 is stored first
+    ids = earning._insert_events(items, "test", None, dict.fromkeys(("b0", "b1", "b2")), WHOLE_SECOND)
+    stored = dict(db.session.execute(sa.select(Event.external_id, Event.id).where(Event.source == "test")).all())
+    assert set(ids) == {"b0", "b2"} and ids == {"b0": stored["b0"], "b2": stored["b2"]}
+    assert stored["b1"] == first["b1"] and len(stored) == 3
+
+
+def test_post_many_answers_the_ids_of_the_entries_it_stored_in_order(org):
+    versions = dict(db.session.execute(sa.select(Wallet.user_id, Wallet.version)).all())
+    postings = [
+        ledger.Posting(org.alice.id, 5, "manual_award", "first"),
+        ledger.Posting(org.bob.id, 7, "manual_award", "second"),
+        ledger.Posting(org.alice.id, -2, "manual_deduction", "third"),
+    ]
+    answered = ledger.post_many(postings)
+    rows = {e.id: (e.user_id, e.points, e.reason) for e in db.session.scalars(sa.select(LedgerEntry))}
+    assert [(e.user_id, e.points, e.kind, e.reason) for e in answered] == [
+        (p.user_id, p.points, p.kind, p.reason) for p in postings
+    ]
+    assert [rows[e.id] for e in answered] == [(p.user_id, p.points, p.reason) for p in postings]
+    assert [e.id for e in answered] == sorted(e.id for e in answered)
+    # One wallet update per user for the batch: its sum, and the version one further (a value the statement fixes).
+    db.session.expire_all()
+    alice, bob = db.session.get(Wallet, org.alice.id), db.session.get(Wallet, org.bob.id)
+    assert (alice.balance, bob.balance) == (3, 7)
+    assert (alice.version, bob.version) == (versions[org.alice.id] + 1, versions[org.bob.id] + 1)
+
+
+def test_a_dialect_with_named_parameters_is_refused_rather_than_given_rows_in_the_wrong_order():
+    from sqlalchemy.dialects.postgresql import psycopg
+
+    insert = bulk.Many(sa.insert(Notification.__table__), ("user_id", "kind"))
+    with pytest.raises(ValueError, match="named parameters"):
+        insert._for(psycopg.dialect())
