@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import json
 from collections import defaultdict
@@ -267,7 +268,7 @@ class EventInput:
             payload["related_external_id"] = self.related_external_id
         return payload
 
-    @property
+    @functools.cached_property
     def payload_hash(self) -> str:
         raw = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(raw.encode()).hexdigest()
@@ -408,9 +409,12 @@ def ingest_events(
     """
     results: list[EventResult | None] = [None] * len(raw_items)
     parsed: list[tuple[int, EventInput]] = []
+    # Parsed and hashed before the first query: on SQLite that query takes the write lock.
     for i, raw in enumerate(raw_items):
         try:
-            parsed.append((i, parse_event(raw, offset_required=offset_required, csv=csv)))
+            item = parse_event(raw, offset_required=offset_required, csv=csv)
+            item.payload_hash  # noqa: B018 (computed now, kept: see above)
+            parsed.append((i, item))
         except ValidationFailed as error:
             ext = raw.get("external_id") if isinstance(raw, dict) and isinstance(raw.get("external_id"), str) else None
             ext = ext if text.storable(ext) else None

@@ -216,17 +216,19 @@ def test_sqlite_write_transactions_start_immediate(app):
         assert db.engine.dialect.name == "postgresql"
         return
     statements = []
+    db.session.remove()
 
-    @sa.event.listens_for(db.engine, "before_cursor_execute")
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
+    def record(dbapi_connection, _record, _proxy):  # every statement SQLite runs, BEGIN included
+        dbapi_connection.set_trace_callback(statements.append)
 
+    sa.event.listen(db.engine, "checkout", record)
     try:
         db.session.execute(sa.text("SELECT 1"))
+        db.session.connection().connection.dbapi_connection.set_trace_callback(None)
         db.session.rollback()
     finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
-    assert statements[0] == "BEGIN IMMEDIATE"
+        sa.event.remove(db.engine, "checkout", record)
+    assert [s for s in statements if s.startswith("BEGIN")] == ["BEGIN IMMEDIATE"]
     assert db.session.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
     db.session.rollback()
 

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from webargs.flaskparser import FlaskParser
 
-from pointsapp import idempotency, lifecycle, pagination, text
+from pointsapp import database, idempotency, lifecycle, pagination, text
 from pointsapp.auth import Principal, principal_for_token
 from pointsapp.extensions import api, csrf, db, login_manager
 from pointsapp.http import MAX_ID, error_response
@@ -197,7 +197,8 @@ def authenticate_request():
         scheme, _sep, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return error_response(401, "unauthorized", "Use 'Authorization: Bearer <token>'.")
-        found = principal_for_token(token.strip())
+        with database.reading_apart():  # SQLite: the token is read without waiting for the write lock
+            found = principal_for_token(token.strip())
         if found is None:
             return error_response(401, "unauthorized", "This token is unknown or has been revoked.")
         g.principal = found
