@@ -3,8 +3,10 @@
 SQLite ignores ``SELECT ... FOR UPDATE``; a deferred transaction that reads
 and then writes can fail or lose an update under concurrency. So every
 transaction that may write starts with ``BEGIN IMMEDIATE`` (taking the write
-lock up front, waiting up to the busy timeout), while requests with a safe
-method (GET, HEAD, OPTIONS) read in a plain deferred transaction.
+lock up front, waiting up to the busy timeout, asking again every few
+milliseconds), while requests with a safe method (GET, HEAD, OPTIONS) read in a
+plain deferred transaction, and so does the lookup of a bearer token
+(``reading_apart``): a batch of events is parsed before it waits for the lock.
 
 Checkpoints (copying the write-ahead log back into the database file) are
 taken after a write request's response has been sent, once the log holds more
@@ -89,11 +91,17 @@ def reading_apart():
     the lock while the request parses its body (a thousand events). Inside this block
     the transaction is a plain deferred read, ended when the block ends, without
     expiring what it loaded; the request's own transaction then begins IMMEDIATE at
-    its next statement. The block must only read. Elsewhere, or when the session is
-    already in a transaction, it changes nothing.
+    its next statement. The block must only read. Elsewhere (a request with a safe
+    method already reads in a deferred transaction, PostgreSQL has no such lock), or
+    when the session is already in a transaction, it changes nothing.
     """
     session = db.session()
-    if not has_request_context() or session.in_transaction() or session.get_bind().dialect.name != "sqlite":
+    if (
+        not has_request_context()
+        or request.method in SAFE_METHODS
+        or session.in_transaction()
+        or session.get_bind().dialect.name != "sqlite"
+    ):
         yield
         return
     g.setdefault(_READING_APART, True)

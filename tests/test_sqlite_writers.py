@@ -131,3 +131,20 @@ def test_a_bearer_token_is_read_in_a_deferred_transaction_ended_before_the_batch
     event_insert = next(i for i, s in enumerate(statements) if s.startswith("INSERT INTO event"))
     assert begins == ["BEGIN", "BEGIN IMMEDIATE"] and transactions == ["BEGIN", "COMMIT", "BEGIN", "COMMIT"]
     assert statements.index("BEGIN") < token_read < statements.index("BEGIN IMMEDIATE") < event_insert
+    # The caller is a user: read again under the lock, so that what the request does as them starts from now.
+    locked = statements.index("BEGIN IMMEDIATE")
+    assert any("FROM user_account" in s and "WHERE user_account.id" in s for s in statements[locked:event_insert])
+
+
+def test_a_read_request_with_a_bearer_token_stays_one_deferred_transaction(sqlite_app):
+    app, _path = sqlite_app
+    with app.app_context():
+        token = auth.issue_token(user=factories.user(), label="phone")
+        db.session.commit()
+        statements: list[str] = []
+        db.engine.dispose()
+        sa.event.listen(db.engine, "connect", lambda dbapi, _record: dbapi.set_trace_callback(statements.append))
+    response = app.test_client().get("/api/v1/me/wallet", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200 and response.get_json()["balance"] == 0
+    transactions = [s.split()[0] for s in statements if s.split()[0] in ("BEGIN", "COMMIT", "ROLLBACK")]
+    assert [s for s in statements if s.startswith("BEGIN")] == ["BEGIN"] and len(transactions) == 2
