@@ -33,7 +33,7 @@ import sqlalchemy as sa
 
 from pointsapp import auth, org, rewards, rules
 from pointsapp.database import BUSY_TIMEOUT_MS
-from pointsapp.earning import split_points
+from pointsapp.earning import EVENT_COLUMNS, split_points
 from pointsapp.extensions import db
 from pointsapp.models import (
     Challenge,
@@ -76,20 +76,6 @@ REWARDS = (
 )
 # The tables the history fills: their secondary indexes are rebuilt after the load.
 HISTORY_TABLES = ("event", "hold", "ledger_entry", "redemption", "redemption_step", "wallet", "period_total")
-EVENT_COLUMNS = (
-    "id",
-    "source",
-    "external_id",
-    "type",
-    "user_id",
-    "occurred_at",
-    "quantity",
-    "participants",
-    "payload_hash",
-    "rule_id",
-    "created_by_id",
-    "created_at",
-)
 ENTRY_COLUMNS = (
     "id",
     "user_id",

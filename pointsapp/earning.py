@@ -586,11 +586,12 @@ def _insert_events(items: list[tuple[int, EventInput]], source, actor_id, rules_
             return {row[0]: first + n for n, row in enumerate(rows)}
         found = sa.select(Event.id, Event.external_id).where(Event.id >= first)  # some identity was there first
         return {external_id: event_id for event_id, external_id in db.session.execute(found)}
-    params = [dict(zip(_EVENT_COLUMNS[1:], (source, *row, actor_id, now))) for row in rows]
+    params = [dict(zip(EVENT_COLUMNS[1:], (source, *row, actor_id, now))) for row in rows]
     return {external_id: event_id for event_id, external_id in db.session.execute(_INSERT_EVENTS_RETURNING, params)}
 
 
-_EVENT_COLUMNS = (
+# The columns an event is stored with by a batch (and by the bench seeder), in the order of a row.
+EVENT_COLUMNS = (
     "id",
     "source",
     "external_id",
@@ -606,7 +607,7 @@ _EVENT_COLUMNS = (
 )
 # ``ON CONFLICT DO NOTHING`` on the identity alone: the unique (source, external_id) still decides what is new.
 _EVENT_ROWS = bulk.Many(
-    sqlite.insert(Event.__table__).on_conflict_do_nothing(index_elements=["source", "external_id"]), _EVENT_COLUMNS
+    sqlite.insert(Event.__table__).on_conflict_do_nothing(index_elements=["source", "external_id"]), EVENT_COLUMNS
 )
 _INSERT_EVENTS_RETURNING = (
     postgresql.insert(Event.__table__)
