@@ -200,7 +200,8 @@ def authenticate_request():
         with database.reading_apart():  # SQLite: the token is read without waiting for the write lock
             found = principal_for_token(token.strip())
         if found is not None and found.user is not None and not db.session().in_transaction():
-            db.session.expire(found.user)  # read apart: what a write request does as this user it reads again, locked
+            db.session.refresh(found.user)  # read apart: a user's request reads them again, under the write lock
+            found = found if found.user.is_active else None
         if found is None:
             return error_response(401, "unauthorized", "This token is unknown or has been revoked.")
         g.principal = found
