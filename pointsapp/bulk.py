@@ -5,8 +5,9 @@ every key, and with RETURNING on SQLite it writes the statement out again for
 each page of rows; for an ingestion batch (a thousand events, their entries,
 notifications, wallets and rollups) that cost more than SQLite's own work.
 ``Many`` compiles its statement once, converts only the values whose type needs
-it (times, JSON), and hands the driver plain tuples. It serves drivers with
-positional parameters (SQLite's); PostgreSQL's batches keep their own paths.
+it (times, JSON), and hands the driver plain tuples. That serves drivers with
+positional parameters (SQLite's); with named ones (psycopg) the same rows go
+through the session as before.
 
 On SQLite the ids are given, not returned: every transaction that may write
 holds the write lock from its first statement (``BEGIN IMMEDIATE``, see
@@ -55,6 +56,8 @@ class Many:
         """Run for ``rows`` in the session's transaction; the rows it changed (an INSERT's ``ON CONFLICT`` may skip some)."""
         if not rows:
             return 0
+        if not db.session.get_bind().dialect.positional:  # named parameters (psycopg): SQLAlchemy's own way
+            return db.session.execute(self.statement, [dict(zip(self.names, row)) for row in rows]).rowcount
         db.session.flush()  # as session.execute would: nothing pending is left behind
         connection = db.session.connection()
         sql, order, processors, constants = self._for(connection.dialect)

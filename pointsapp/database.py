@@ -26,6 +26,7 @@ import os
 import sqlite3
 import time
 import weakref
+from collections.abc import Iterator
 
 import sqlalchemy as sa
 from flask import Flask, current_app, g, has_request_context, request
@@ -83,7 +84,7 @@ _READING_APART = "_pointsapp_reading_apart"
 
 
 @contextlib.contextmanager
-def reading_apart():
+def reading_apart() -> Iterator[bool]:
     """Run a request's first reads (who is calling) in a short transaction of their own on SQLite.
 
     A write request's transaction takes SQLite's write lock with its first statement,
@@ -93,7 +94,8 @@ def reading_apart():
     expiring what it loaded; the request's own transaction then begins IMMEDIATE at
     its next statement. The block must only read. Elsewhere (a request with a safe
     method already reads in a deferred transaction, PostgreSQL has no such lock), or
-    when the session is already in a transaction, it changes nothing.
+    when the session is already in a transaction, it changes nothing. It gives
+    whether its reads were apart: what they loaded may then be read again, locked.
     """
     session = db.session()
     if (
@@ -102,11 +104,11 @@ def reading_apart():
         or session.in_transaction()
         or session.get_bind().dialect.name != "sqlite"
     ):
-        yield
+        yield False
         return
     g.setdefault(_READING_APART, True)
     try:
-        yield
+        yield True
     finally:
         g.pop(_READING_APART, None)
         if session.in_transaction():

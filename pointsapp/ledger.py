@@ -292,11 +292,7 @@ def post_many(postings: list[Posting]) -> list[EntryRow | sa.Row]:
             for period, key in keys_of(slot).items():
                 rollups[(row["user_id"], period, key)] += row["points"]
     users = sorted(points)
-    if db.session.get_bind().dialect.name == "sqlite":
-        updated = _CREDIT_WALLETS.execute([(u, points[u], earned[u], now) for u in users])
-    else:
-        credits = [{"b_user_id": u, "b_points": points[u], "b_earned": earned[u], "b_now": now} for u in users]
-        updated = db.session.execute(_CREDIT_WALLET, credits).rowcount
+    updated = _CREDIT_WALLETS.execute([(u, points[u], earned[u], now) for u in users])
     if updated not in (-1, len(users)):
         raise NotFound(_("This user has no wallet."))
     _upsert_rollups_many([(u, p, k, v) for (u, p, k), v in sorted(rollups.items()) if v])

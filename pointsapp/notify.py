@@ -85,32 +85,14 @@ def queue_many(kind: str, template: str, items: list[tuple[int, dict]], *, url: 
     A Core insert on the table, not the ORM's bulk insert: no objects are wanted
     back. Every column a default would fill is given, so none is computed row by row.
     """
-    if not items:
-        return
-    now = periods.utcnow()
-    if db.session.get_bind().dialect.name == "sqlite":
+    if items:
+        now = periods.utcnow()
         _NOTIFICATION_ROWS.execute([(user_id, kind, template, params, url, "queued", 0, now) for user_id, params in items])
-        return
-    db.session.execute(
-        sa.insert(Notification.__table__).execution_options(insertmanyvalues_page_size=BULK_PAGE_ROWS),
-        [
-            {
-                "user_id": user_id,
-                "kind": kind,
-                "template": template,
-                "params": params,
-                "url": url,
-                "status": "queued",
-                "attempts": 0,
-                "created_at": now,
-            }
-            for user_id, params in items
-        ],
-    )
 
 
 _NOTIFICATION_ROWS = bulk.Many(
-    sa.insert(Notification.__table__), ("user_id", "kind", "template", "params", "url", "status", "attempts", "created_at")
+    sa.insert(Notification.__table__).execution_options(insertmanyvalues_page_size=BULK_PAGE_ROWS),
+    ("user_id", "kind", "template", "params", "url", "status", "attempts", "created_at"),
 )
 
 

@@ -197,9 +197,9 @@ def authenticate_request():
         scheme, _sep, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return error_response(401, "unauthorized", "Use 'Authorization: Bearer <token>'.")
-        with database.reading_apart():  # SQLite: the token is read without waiting for the write lock
+        with database.reading_apart() as apart:  # SQLite: the token is read without waiting for the write lock
             found = principal_for_token(token.strip())
-        if found is not None and found.user is not None and not db.session().in_transaction():
+        if apart and found is not None and found.user is not None:
             db.session.refresh(found.user)  # read apart: a user's request reads them again, under the write lock
             found = found if found.user.is_active else None
         if found is None:
