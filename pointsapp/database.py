@@ -148,11 +148,10 @@ def configure_engine(engine: sa.Engine, checkpoint_pages: int = CHECKPOINT_PAGES
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection):
-        statement = _begin_statement()
-        if statement == "BEGIN IMMEDIATE":
+        if _begin_statement() == "BEGIN IMMEDIATE":
             _begin_immediate(connection)
-        else:
-            connection.exec_driver_sql(statement)
+        else:  # straight to the driver, as BEGIN IMMEDIATE goes: every request begins, most only read
+            connection.connection.dbapi_connection.execute("BEGIN")
 
 
 def _begin_immediate(connection: sa.Connection) -> None:
