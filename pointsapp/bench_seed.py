@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-import hashlib
 import random
 import sqlite3
 from collections import defaultdict
@@ -33,7 +32,7 @@ import sqlalchemy as sa
 
 from pointsapp import auth, org, rewards, rules
 from pointsapp.database import BUSY_TIMEOUT_MS
-from pointsapp.earning import EVENT_COLUMNS, split_points
+from pointsapp.earning import EVENT_COLUMNS, payload_digest, split_points
 from pointsapp.extensions import db
 from pointsapp.models import (
     Challenge,
@@ -331,14 +330,6 @@ def _shares(uid: int, partner: int, points: int, name: str) -> list[tuple[int, i
     return [(who, share, f"{name} (share {n} of 2 of {points})") for n, (who, share) in enumerate(split, start=1)]
 
 
-def _payload_hash(occurred_iso: str, kind: str, user_id: int, participants: str) -> str:
-    """EventInput.payload_hash for a seeded event, without building the EventInput (tests compare the two)."""
-    canonical = (
-        f'{{"occurred_at":"{occurred_iso}","participants":{participants},"quantity":1,"type":"{kind}","user_id":{user_id}}}'
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
 # --- the organisation ------------------------------------------------------------
 
 
@@ -475,7 +466,7 @@ class _History:
             for n, kind in enumerate(rng.choices(self.types, cum_weights=self.cum_weights, k=count)):
                 moment = start + int(rng.random() * span)
                 partner = rng.choice(user_ids) if kind == SHARED_TYPE else uid
-                participants = "[]" if partner == uid else f"[{partner}]"
+                sharers = [] if partner == uid else [partner]
                 rule_id, points, name = self.rules.get(kind, (None, 0, ""))
                 occurred, recorded, entered, occurred_iso = clock.event_stamps(moment)
                 events.append(
@@ -487,8 +478,8 @@ class _History:
                         uid,
                         occurred,
                         1,
-                        participants,
-                        _payload_hash(occurred_iso, kind, uid, participants),
+                        f"[{partner}]" if sharers else "[]",
+                        payload_digest(kind, uid, occurred_iso, 1, sharers),
                         rule_id,
                         None,
                         recorded,
@@ -592,7 +583,9 @@ class _History:
             uid = packed >> USER_SHIFT
             for period, key in zip(PERIODS, keys[packed & mask]):
                 totals[(uid, period, key)] += points
-        return [(uid, period, key, points) for (uid, period, key), points in totals.items() if points]
+        # In the table's key order (period, key, user): SQLite writes the rows from its first page to its last.
+        rows = sorted((period, key, uid, points) for (uid, period, key), points in totals.items() if points)
+        return [(uid, period, key, points) for period, key, uid, points in rows]
 
 
 def _challenges(teams: list[Team], admin_id: int, rng: random.Random) -> int:

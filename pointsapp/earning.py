@@ -50,8 +50,8 @@ import dataclasses
 import datetime as dt
 import functools
 import hashlib
-import json
 from collections import defaultdict
+from json.encoder import encode_basestring_ascii as _json_string
 
 import marshmallow as ma
 import sqlalchemy as sa
@@ -270,8 +270,31 @@ class EventInput:
 
     @functools.cached_property
     def payload_hash(self) -> str:
-        raw = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(raw.encode()).hexdigest()
+        return payload_digest(
+            self.type,
+            self.user_id,
+            self.occurred_at.isoformat(timespec="microseconds"),
+            self.quantity,
+            self.participants,
+            self.related_external_id,
+        )
+
+
+def payload_digest(
+    kind: str, user_id: int, occurred_iso: str, quantity: int, participants: list[int], related_external_id: str | None = None
+) -> str:
+    """SHA-256 of an event's canonical payload: ``canonical()`` as ``json.dumps(sort_keys=True, separators=(",", ":"))`` writes it.
+
+    Written out directly, keys in sorted order, strings escaped by the json
+    module's own encoder: a batch hashes a thousand payloads, and the general
+    encoder cost more than the digest. The tests hold the two to the same text.
+    """
+    related = "" if related_external_id is None else f',"related_external_id":{_json_string(related_external_id)}'
+    canonical = (
+        f'{{"occurred_at":{_json_string(occurred_iso)},"participants":[{",".join(map(str, participants))}],'
+        f'"quantity":{quantity}{related},"type":{_json_string(kind)},"user_id":{user_id}}}'
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def parse_event(raw, *, offset_required: bool = False, csv: bool = False) -> EventInput:
@@ -703,7 +726,7 @@ def _after_award(
 
     Most events need none of this: then the stored row is not even read.
     """
-    deal = new.type in mentorship_deal_types()
+    deal = bool(mentorships) and new.type in mentorship_deal_types()
     mentorship = next((mentorships[e.user_id] for e in entries if deal and e.points > 0 and e.user_id in mentorships), None)
     if mentorship is None and new.type != COMPLIANCE_BREACH_TYPE and not forbidding:
         return []
@@ -732,6 +755,9 @@ def _shares(event: Event | NewEvent, rule: Rule | None) -> list[ledger.Posting]:
     reason = rule.name if event.quantity == 1 else f"{rule.name} ×{event.quantity}"
     if total < 0:  # deductions are the owner's alone
         kind = "compliance_deduction" if event.type == COMPLIANCE_BREACH_TYPE else "event_award"
+        shares = [(event.user_id, total)]
+    elif not event.participants:
+        kind = "event_award"
         shares = [(event.user_id, total)]
     else:
         kind = "event_award"

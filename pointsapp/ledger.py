@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import NamedTuple
@@ -224,9 +223,8 @@ def _validate(points: int, kind: str, reason: str) -> None:
         raise ValidationFailed(_("A reason is required."), fields={"reason": [_("A reason is required.")]})
 
 
-@dataclasses.dataclass(frozen=True)
-class Posting:
-    """One entry for ``post_many``: what ``post`` takes, without a dedupe key or a hold."""
+class Posting(NamedTuple):
+    """One entry for ``post_many``: what ``post`` takes, without a dedupe key or a hold (a batch makes thousands)."""
 
     user_id: int
     points: int
@@ -248,55 +246,66 @@ def post_many(postings: list[Posting]) -> list[EntryRow | sa.Row]:
     """
     if not postings:
         return []
-    for posting in postings:
-        _validate(posting.points, posting.kind, posting.reason)
     now = utcnow()
-    rows = [
-        {
-            "user_id": p.user_id,
-            "points": p.points,
-            "kind": p.kind,
-            "reason": p.reason.strip()[:500],
-            "actor_id": p.actor_id,
-            "event_id": p.event_id,
-            "rule_id": p.rule_id,
-            "effective_at": p.effective_at or now,
-            "created_at": now,
-        }
-        for p in postings
-    ]
+    rows = []  # in the order of _ENTRY_COLUMNS after the id
+    for p in postings:
+        _validate(p.points, p.kind, p.reason)
+        rows.append(
+            (p.user_id, p.points, p.kind, p.reason.strip()[:500], p.actor_id, p.event_id, p.rule_id, p.effective_at or now, now)
+        )
     # Core rows, not ORM objects: loading a thousand objects costs more than the insert.
     if db.session.get_bind().dialect.name == "sqlite":  # ids given (see ``bulk``), so nothing comes back
         first = bulk.next_id(_entries)
-        stored = _ENTRY_ROWS.execute([(first + n, *(row[c] for c in _ENTRY_COLUMNS[1:])) for n, row in enumerate(rows)])
+        stored = _ENTRY_ROWS.execute([(first + n, *row) for n, row in enumerate(rows)])
         if stored != len(rows):
             raise RuntimeError(f"{len(rows)} entries given, {stored} stored")
-        entries = [
-            EntryRow(first + n, row["user_id"], row["points"], row["kind"], row["reason"], row["event_id"])
-            for n, row in enumerate(rows)
-        ]
+        entries = [EntryRow(first + n, row[0], row[1], row[2], row[3], row[5]) for n, row in enumerate(rows)]
     else:
-        entries = list(db.session.execute(_INSERT_ENTRIES_IN_ORDER, rows))
+        entries = list(db.session.execute(_INSERT_ENTRIES_IN_ORDER, [dict(zip(_ENTRY_COLUMNS[1:], row)) for row in rows]))
     points: dict[int, int] = defaultdict(int)
     earned: dict[int, int] = defaultdict(int)
-    rollups: dict[tuple[int, str, str], int] = defaultdict(int)
-    tz = org_timezone()
-    keys_of = functools.lru_cache(maxsize=None)(lambda day_hour: period_keys(day_hour, tz))
-    for row in rows:
-        points[row["user_id"]] += row["points"]
-        earned[row["user_id"]] += earned_part(row["kind"], row["points"])
-        if row["kind"] not in SPEND_KINDS:
-            # Period boundaries fall on whole quarter hours in every zone: the keys of a quarter hour are shared.
-            moment = row["effective_at"]
-            slot = moment.replace(minute=moment.minute - moment.minute % 15, second=0, microsecond=0)
-            for period, key in keys_of(slot).items():
-                rollups[(row["user_id"], period, key)] += row["points"]
+    per_periods: dict[tuple[int, tuple], int] = defaultdict(int)  # (user, the period keys of a moment): points
+    periods_of = _PeriodsOfMoments(org_timezone())
+    for user_id, entry_points, kind, *_rest, effective_at, _created in rows:
+        points[user_id] += entry_points
+        earned[user_id] += earned_part(kind, entry_points)
+        if kind not in SPEND_KINDS:
+            per_periods[(user_id, periods_of(effective_at))] += entry_points
+    rollups: dict[tuple[str, str, int], int] = defaultdict(int)  # in the rollups' key order
+    for (user_id, keys), sum_points in per_periods.items():
+        for period, key in keys:
+            rollups[(period, key, user_id)] += sum_points
     users = sorted(points)
     updated = _CREDIT_WALLETS.execute([(u, points[u], earned[u], now) for u in users])
     if updated not in (-1, len(users)):
         raise NotFound(_("This user has no wallet."))
-    _upsert_rollups_many([(u, p, k, v) for (u, p, k), v in sorted(rollups.items()) if v])
+    _upsert_rollups_many([(u, p, k, v) for (p, k, u), v in sorted(rollups.items()) if v])
     return entries
+
+
+class _PeriodsOfMoments:
+    """The (period, key) pairs of a moment, worked out once per quarter hour and shared by every moment in it.
+
+    Period boundaries fall on whole quarter hours in every time zone, so the
+    moments of a quarter hour share their keys; moments whose keys are the same
+    share one tuple, so a batch sums its points per user and set of keys first.
+    """
+
+    def __init__(self, tz):
+        self.tz = tz
+        self.by_slot: dict[int, tuple] = {}
+        self.shared: dict[tuple, tuple] = {}
+
+    def __call__(self, moment: dt.datetime) -> tuple:
+        if moment.tzinfo is None:  # naive means UTC (as_utc)
+            moment = moment.replace(tzinfo=dt.timezone.utc)
+        slot = int(moment.timestamp() // 900)
+        keys = self.by_slot.get(slot)
+        if keys is None:
+            start = dt.datetime.fromtimestamp(slot * 900, dt.timezone.utc)
+            found = tuple(period_keys(start, self.tz).items())
+            keys = self.by_slot[slot] = self.shared.setdefault(found, found)
+        return keys
 
 
 def _entry_by_dedupe_key(user_id: int, dedupe_key: str) -> LedgerEntry | None:
@@ -323,7 +332,7 @@ def _rollup_upsert(dialect: str):
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(PeriodTotal.__table__)
     return stmt.on_conflict_do_update(
-        index_elements=["user_id", "period", "period_key"],
+        index_elements=["period", "period_key", "user_id"],
         set_={"points": PeriodTotal.__table__.c.points + stmt.excluded.points},
     )
 
@@ -346,7 +355,7 @@ def _rollup_upsert_from_arrays():
     )
     stmt = postgresql.insert(table).from_select(["user_id", "period", "period_key", "points"], rows)
     return stmt.on_conflict_do_update(
-        index_elements=["user_id", "period", "period_key"], set_={"points": table.c.points + stmt.excluded.points}
+        index_elements=["period", "period_key", "user_id"], set_={"points": table.c.points + stmt.excluded.points}
     )
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import json
+
 import hypothesis
 import hypothesis.strategies as st
 import marshmallow as ma
@@ -110,3 +114,38 @@ def test_a_csv_row_may_give_numbers_as_digits():
     row = {"external_id": "r1", "type": "loan_signed", "user_id": "7", "occurred_at": "2026-11-20 10:00", "quantity": "2"}
     parsed = earning.parse_event({**row, "participants": ["8"]}, csv=True)
     assert (parsed.user_id, parsed.quantity, parsed.participants) == (7, 2, [8])
+
+
+def _digest_the_long_way(item: earning.EventInput) -> str:
+    canonical = json.dumps(item.canonical(), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+ids = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1, max_size=12)
+
+
+@hypothesis.given(
+    kind=st.sampled_from(["loan_signed", "cross_dept_referral", 'odd "type" \\ é', "类型"]),
+    user_id=st.integers(min_value=1, max_value=2**31 - 1),
+    moment=st.datetimes(timezones=st.sampled_from([dt.timezone.utc, dt.timezone(dt.timedelta(hours=8))])),
+    quantity=st.integers(min_value=1, max_value=10_000),
+    participants=st.lists(st.integers(min_value=1, max_value=2**31 - 1), max_size=4),
+    related=st.one_of(st.none(), ids),
+)
+def test_the_payload_hash_is_the_digest_of_the_canonical_json(kind, user_id, moment, quantity, participants, related):
+    """Written out directly, the canonical text is byte for byte what json.dumps writes: stored hashes still match."""
+    item = earning.EventInput("crm-1", kind, user_id, moment, quantity, participants, related)
+    assert item.payload_hash == _digest_the_long_way(item)
+
+
+def test_a_payload_hash_stored_before_still_matches():
+    """A hash as an earlier release stored it: a replay of that event is a duplicate, not a conflict."""
+    moment = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    item = earning.EventInput("crm-1", "loan_signed", 42, moment, 2, [7, 9], "crm-0")
+    assert (
+        item.payload_hash
+        == hashlib.sha256(
+            b'{"occurred_at":"2026-11-20T10:00:00.000000+08:00","participants":[7,9],"quantity":2,'
+            b'"related_external_id":"crm-0","type":"loan_signed","user_id":42}'
+        ).hexdigest()
+    )

@@ -68,7 +68,7 @@ def test_reversal_is_linked_counts_in_the_original_period_and_happens_once(org):
     db.session.commit()
     assert (reversal.points, reversal.reverses_id, reversal.effective_at) == (-30, entry.id, moment)
     assert db.session.get(Wallet, org.alice.id).balance == 0
-    quarter = db.session.get(PeriodTotal, (org.alice.id, "quarter", "2026-Q3"))
+    quarter = db.session.get(PeriodTotal, ("quarter", "2026-Q3", org.alice.id))
     assert quarter.points == 0
     with pytest.raises(InvalidTransition):
         ledger.reverse(entry, actor_id=org.admin.id, reason="again")

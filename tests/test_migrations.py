@@ -171,3 +171,51 @@ def test_the_write_path_indexes_hold_only_rows_with_a_value_and_keep_their_uniqu
     assert refused == [5, 6, 7]
     assert count == 6 and back == 6
     assert "ix_notification_user_id" in old_definitions and "WHERE" not in old_definitions.get("ix_ledger_entry_corrects_id", "")
+
+
+def _rollup_key(conn: sa.Connection) -> list[str]:
+    return sa.inspect(conn).get_pk_constraint("period_total")["constrained_columns"]
+
+
+def test_the_rollups_are_keyed_period_first_and_keep_their_rows_and_uniqueness(empty_database_url):
+    from flask_migrate import downgrade
+
+    rows = [(1, "week", "2026-W48", 5), (1, "month", "2026-11", 5), (2, "week", "2026-W48", -3), (2, "year", "2026", 9)]
+    app = make_test_app(SQLALCHEMY_DATABASE_URI=empty_database_url)
+    with app.app_context():
+        upgrade(revision="0013")
+        with db.engine.begin() as conn:
+            for user_id in (1, 2):
+                conn.exec_driver_sql(
+                    "INSERT INTO user_account (id, email, name, role, is_active_account, session_version, created_at, updated_at)"
+                    f" VALUES ({user_id}, 'u{user_id}@b.cn', 'U', 'employee', true, 0, '2026-11-29', '2026-11-29')"
+                )
+            conn.execute(
+                sa.text("INSERT INTO period_total (user_id, period, period_key, points) VALUES (:u, :p, :k, :v)"),
+                [{"u": u, "p": p, "k": k, "v": v} for u, p, k, v in rows],
+            )
+            before = _rollup_key(conn)
+        upgrade()
+        with db.engine.begin() as conn:
+            after = _rollup_key(conn)
+            kept = sorted(conn.exec_driver_sql("SELECT user_id, period, period_key, points FROM period_total").all())
+            board = {index["name"] for index in sa.inspect(conn).get_indexes("period_total")}
+            ddl = (
+                conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE name = 'period_total'").scalar()
+                if conn.dialect.name == "sqlite"
+                else ""
+            )
+        with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO period_total (user_id, period, period_key, points) VALUES (1, 'week', '2026-W48', 1)"
+            )
+        downgrade(revision="0013")
+        with db.engine.connect() as conn:
+            back = _rollup_key(conn)
+            kept_back = sorted(conn.exec_driver_sql("SELECT user_id, period, period_key, points FROM period_total").all())
+        db.engine.dispose()
+    assert before == ["user_id", "period", "period_key"] and back == before
+    assert after == ["period", "period_key", "user_id"]
+    assert kept == sorted(rows) and kept_back == sorted(rows)
+    assert "ix_period_total_board" in board
+    assert ddl == "" or ddl.rstrip().endswith("WITHOUT ROWID")

@@ -105,16 +105,19 @@ class PeriodTotal(db.Model):
 
     __tablename__ = "period_total"
 
-    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"), primary_key=True)
-    period: so.Mapped[str] = so.mapped_column(sa.String(8), primary_key=True)
-    period_key: so.Mapped[str] = so.mapped_column(sa.String(10), primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    period: so.Mapped[str] = so.mapped_column(sa.String(8))
+    period_key: so.Mapped[str] = so.mapped_column(sa.String(10))
     points: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
 
     __table_args__ = (
+        # Period first: the rows of the current periods, which every award adds to, lie together
+        # (a batch of a thousand users changes a few hundred pages, not one or two per user).
+        sa.PrimaryKeyConstraint("period", "period_key", "user_id"),
         enum_check("period", ("week", "month", "quarter", "year"), "ck_period_total_period"),
         sa.Index("ix_period_total_board", "period", "period_key", "points"),
-        # SQLite keeps the rows in their key's order: a user's rollups share a page, and an upsert
-        # finds its row in one lookup instead of the key's index and then the row.
+        # SQLite keeps the rows in their key's order, and an upsert finds its row in one lookup
+        # instead of the key's index and then the row.
         {"sqlite_with_rowid": False},
     )
 
