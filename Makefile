@@ -22,8 +22,12 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed translations
 
-translations: $(VENV)/.installed
-	$(BIN)/pybabel compile --use-fuzzy -d pointsapp/translations --statistics 2>&1 | tail -n 2
+# Compiled when a catalog changed (or was never compiled): a second make in the same checkout leaves them alone.
+CATALOGS := $(wildcard pointsapp/translations/*/LC_MESSAGES/messages.po)
+translations: $(CATALOGS:.po=.mo)
+
+pointsapp/translations/%/LC_MESSAGES/messages.mo: pointsapp/translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -d pointsapp/translations -l $* --statistics 2>&1 | tail -n 2
 
 migrate: install
 	$(BIN)/flask db upgrade
