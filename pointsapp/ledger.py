@@ -266,11 +266,12 @@ def post_many(postings: list[Posting]) -> list[EntryRow | sa.Row]:
     earned: dict[int, int] = defaultdict(int)
     per_periods: dict[tuple[int, tuple], int] = defaultdict(int)  # (user, the period keys of a moment): points
     periods_of = _PeriodsOfMoments(org_timezone())
-    for user_id, entry_points, kind, *_rest, effective_at, _created in rows:
+    for row in rows:
+        user_id, entry_points, kind = row[0], row[1], row[2]
         points[user_id] += entry_points
         earned[user_id] += earned_part(kind, entry_points)
         if kind not in SPEND_KINDS:
-            per_periods[(user_id, periods_of(effective_at))] += entry_points
+            per_periods[(user_id, periods_of(row[7]))] += entry_points  # row[7]: effective_at
     rollups: dict[tuple[str, str, int], int] = defaultdict(int)  # in the rollups' key order
     for (user_id, keys), sum_points in per_periods.items():
         for period, key in keys:
@@ -297,8 +298,6 @@ class _PeriodsOfMoments:
         self.shared: dict[tuple, tuple] = {}
 
     def __call__(self, moment: dt.datetime) -> tuple:
-        if moment.tzinfo is None:  # naive means UTC (as_utc)
-            moment = moment.replace(tzinfo=dt.timezone.utc)
         slot = int(moment.timestamp() // 900)
         keys = self.by_slot.get(slot)
         if keys is None:

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from pointsapp import bulk, earning, ledger
 from pointsapp.extensions import db
-from pointsapp.models import Event, LedgerEntry, Notification, Wallet
+from pointsapp.models import Event, LedgerEntry, Notification, PeriodTotal, Wallet
 from tests.conftest import ON_POSTGRES
 
 UTC = dt.timezone.utc
@@ -93,3 +93,33 @@ def test_a_dialect_with_named_parameters_is_refused_rather_than_given_rows_in_th
     insert = bulk.Many(sa.insert(Notification.__table__), ("user_id", "kind"))
     with pytest.raises(ValueError, match="named parameters"):
         insert._for(psycopg.dialect())
+
+
+def test_post_many_puts_each_entry_in_the_periods_post_would(org):
+    """Moments around Shanghai's midnight, a week's, a quarter's and a year's turn: the same rollups as ``post``."""
+    utc, shanghai = dt.timezone.utc, dt.timezone(dt.timedelta(hours=8))
+    moments = [
+        dt.datetime(2026, 12, 31, 15, 59, 59, tzinfo=utc),  # 23:59:59 on 31 December in Shanghai
+        dt.datetime(2026, 12, 31, 16, 0, tzinfo=utc),  # 1 January in Shanghai
+        dt.datetime(2026, 11, 29, 23, 59, tzinfo=shanghai),  # Sunday night: week 48
+        dt.datetime(2026, 11, 30, 0, 0, tzinfo=shanghai),  # Monday: week 49
+        dt.datetime(2026, 9, 30, 16, 14, tzinfo=utc),  # 1 October 00:14 in Shanghai, Q4
+        dt.datetime(2026, 9, 30, 15, 46, tzinfo=utc),  # 30 September 23:46, Q3
+    ]
+    ledger.post_many(
+        [ledger.Posting(org.alice.id, n + 1, "manual_award", "batch", effective_at=m) for n, m in enumerate(moments)]
+    )
+    for n, moment in enumerate(moments):
+        ledger.post(org.bob.id, n + 1, kind="manual_award", reason="one by one", effective_at=moment)
+    db.session.flush()
+    totals = db.session.execute(sa.select(PeriodTotal.user_id, PeriodTotal.period, PeriodTotal.period_key, PeriodTotal.points))
+    by_user: dict[int, dict] = {org.alice.id: {}, org.bob.id: {}}
+    for user_id, period, key, points in totals:
+        if user_id in by_user:
+            by_user[user_id][(period, key)] = points
+    assert by_user[org.alice.id] == by_user[org.bob.id]
+    alice = by_user[org.alice.id]
+    assert alice[("year", "2027")] == 2 and alice[("quarter", "2027-Q1")] == 2
+    assert alice[("week", "2026-W53")] == 1 + 2 and alice[("week", "2026-W48")] == 3 and alice[("week", "2026-W49")] == 4
+    assert alice[("quarter", "2026-Q4")] == 1 + 3 + 4 + 5 and alice[("quarter", "2026-Q3")] == 6
+    assert ledger.check_ledger() == []
