@@ -584,8 +584,8 @@ class _History:
             for period, key in zip(PERIODS, keys[packed & mask]):
                 totals[(uid, period, key)] += points
         # In the table's key order (period, key, user): SQLite writes the rows from its first page to its last.
-        rows = sorted((period, key, uid, points) for (uid, period, key), points in totals.items() if points)
-        return [(uid, period, key, points) for period, key, uid, points in rows]
+        rows = [(uid, period, key, points) for (uid, period, key), points in totals.items() if points]
+        return sorted(rows, key=lambda row: (row[1], row[2], row[0]))
 
 
 def _challenges(teams: list[Team], admin_id: int, rng: random.Random) -> int:

@@ -417,6 +417,8 @@ def award_dicts(entries: list[LedgerEntry]) -> list[dict]:
 
 def split_points(total: int, recipients: list[int]) -> list[tuple[int, int]]:
     """Split ``total`` as equally as integers allow; the remainder one each from the first."""
+    if len(recipients) == 1:  # most events: the owner alone
+        return [(recipients[0], total)]
     share, remainder = divmod(total, len(recipients))
     return [(uid, share + (1 if i < remainder else 0)) for i, uid in enumerate(recipients)]
 
@@ -755,9 +757,6 @@ def _shares(event: Event | NewEvent, rule: Rule | None) -> list[ledger.Posting]:
     reason = rule.name if event.quantity == 1 else f"{rule.name} ×{event.quantity}"
     if total < 0:  # deductions are the owner's alone
         kind = "compliance_deduction" if event.type == COMPLIANCE_BREACH_TYPE else "event_award"
-        shares = [(event.user_id, total)]
-    elif not event.participants:
-        kind = "event_award"
         shares = [(event.user_id, total)]
     else:
         kind = "event_award"

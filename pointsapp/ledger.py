@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import NamedTuple
@@ -265,13 +266,17 @@ def post_many(postings: list[Posting]) -> list[EntryRow | sa.Row]:
     points: dict[int, int] = defaultdict(int)
     earned: dict[int, int] = defaultdict(int)
     per_periods: dict[tuple[int, tuple], int] = defaultdict(int)  # (user, the period keys of a moment): points
-    periods_of = _PeriodsOfMoments(org_timezone())
+    tz = org_timezone()
+    # Period boundaries fall on whole quarter hours in every zone: the keys of a quarter hour are shared.
+    keys_of = functools.lru_cache(maxsize=None)(
+        lambda slot: tuple(period_keys(dt.datetime.fromtimestamp(slot * 900, dt.timezone.utc), tz).items())
+    )
     for row in rows:
         user_id, entry_points, kind = row[0], row[1], row[2]
         points[user_id] += entry_points
         earned[user_id] += earned_part(kind, entry_points)
         if kind not in SPEND_KINDS:
-            per_periods[(user_id, periods_of(row[7]))] += entry_points  # row[7]: effective_at
+            per_periods[(user_id, keys_of(int(row[7].timestamp() // 900)))] += entry_points  # row[7]: effective_at
     rollups: dict[tuple[str, str, int], int] = defaultdict(int)  # in the rollups' key order
     for (user_id, keys), sum_points in per_periods.items():
         for period, key in keys:
@@ -282,29 +287,6 @@ def post_many(postings: list[Posting]) -> list[EntryRow | sa.Row]:
         raise NotFound(_("This user has no wallet."))
     _upsert_rollups_many([(u, p, k, v) for (p, k, u), v in sorted(rollups.items()) if v])
     return entries
-
-
-class _PeriodsOfMoments:
-    """The (period, key) pairs of a moment, worked out once per quarter hour and shared by every moment in it.
-
-    Period boundaries fall on whole quarter hours in every time zone, so the
-    moments of a quarter hour share their keys; moments whose keys are the same
-    share one tuple, so a batch sums its points per user and set of keys first.
-    """
-
-    def __init__(self, tz):
-        self.tz = tz
-        self.by_slot: dict[int, tuple] = {}
-        self.shared: dict[tuple, tuple] = {}
-
-    def __call__(self, moment: dt.datetime) -> tuple:
-        slot = int(moment.timestamp() // 900)
-        keys = self.by_slot.get(slot)
-        if keys is None:
-            start = dt.datetime.fromtimestamp(slot * 900, dt.timezone.utc)
-            found = tuple(period_keys(start, self.tz).items())
-            keys = self.by_slot[slot] = self.shared.setdefault(found, found)
-        return keys
 
 
 def _entry_by_dedupe_key(user_id: int, dedupe_key: str) -> LedgerEntry | None:
