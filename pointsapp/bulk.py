@@ -7,7 +7,8 @@ notifications, wallets and rollups) that cost more than SQLite's own work.
 ``Many`` compiles its statement once, converts only the values whose type needs
 it (times, JSON), and hands the driver plain tuples. That serves drivers with
 positional parameters (SQLite's); with named ones (psycopg) the same rows go
-through the session as before.
+through the session as before. ``Lookup`` does the same for a read made on
+every page view.
 
 On SQLite the ids are given, not returned: every transaction that may write
 holds the write lock from its first statement (``BEGIN IMMEDIATE``, see
@@ -60,7 +61,12 @@ class Many:
             return db.session.execute(self.statement, [dict(zip(self.names, row)) for row in rows]).rowcount
         db.session.flush()  # as session.execute would: nothing pending is left behind
         connection = db.session.connection()
-        sql, order, processors, constants = self._for(connection.dialect)
+        sql, rows = self._driver_rows(connection.dialect, rows)
+        return connection.exec_driver_sql(sql, rows).rowcount
+
+    def _driver_rows(self, dialect: sa.Dialect, rows: list[tuple]) -> tuple[str, list[tuple]]:
+        """The SQL text and ``rows`` as the driver takes them: converted, with the fixed values, in the statement's order."""
+        sql, order, processors, constants = self._for(dialect)
         converting = [(i, convert) for i, convert in enumerate(processors) if convert is not None]
         if converting:
             rows = [list(row) for row in rows]
@@ -80,7 +86,28 @@ class Many:
             rows = [tuple(row[i] for i in order) for row in rows]
         elif converting:
             rows = [tuple(row) for row in rows]
-        return connection.exec_driver_sql(sql, rows).rowcount
+        return sql, rows
+
+
+class Lookup(Many):
+    """A SELECT read at the driver's pace: one row as a plain tuple, its parameters given in ``names`` order.
+
+    For a read made on every view of the most viewed pages (the wallet's state),
+    where SQLAlchemy's execution of a statement (its cache key, the result's
+    metadata, each row's processing) costs many times what SQLite does with it.
+    The values come back as the driver gives them (on SQLite a time is text and a
+    boolean 0 or 1): fit to compare and to count, not to show. Drivers with named
+    parameters (psycopg) go through the session, as ``Many`` does.
+    """
+
+    def first(self, *values) -> tuple | None:
+        """The statement's first row for ``values``, in the session's transaction; None when there is none."""
+        if not db.session.get_bind().dialect.positional:
+            row = db.session.execute(self.statement, dict(zip(self.names, values))).first()
+            return None if row is None else tuple(row)
+        connection = db.session.connection()
+        sql, (params,) = self._driver_rows(connection.dialect, [values])
+        return connection.connection.dbapi_connection.execute(sql, params).fetchone()
 
 
 def next_id(table: sa.Table) -> int:

@@ -20,7 +20,7 @@ from werkzeug.exceptions import Conflict, HTTPException, InternalServerError
 from pointsapp import text
 from pointsapp.errors import DomainError, ValidationFailed
 from pointsapp.extensions import api, db, login_manager
-from pointsapp.http import IdConverter, JSONProvider, error_response, is_api_request
+from pointsapp.http import IdConverter, JSONProvider, SessionCookies, error_response, is_api_request
 from pointsapp.models import User
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,7 @@ def init_app(app: Flask) -> None:
     """Install the lifecycle on ``app``; call it before any blueprint is registered (the id converter)."""
     app.url_map.converters["int"] = IdConverter
     app.json = JSONProvider(app)
+    app.session_interface = SessionCookies()
     login_manager.login_view = "auth.login"
     # "basic", not "strong": a phone moving between Wi-Fi and 4G changes its address, and "strong"
     # would sign it out. Stolen cookies are answered by the session version instead (a password

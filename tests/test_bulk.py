@@ -123,3 +123,29 @@ def test_post_many_puts_each_entry_in_the_periods_post_would(org):
     assert alice[("week", "2026-W53")] == 1 + 2 and alice[("week", "2026-W48")] == 3 and alice[("week", "2026-W49")] == 4
     assert alice[("quarter", "2026-Q4")] == 1 + 3 + 4 + 5 and alice[("quarter", "2026-Q3")] == 6
     assert ledger.check_ledger() == []
+
+
+def test_a_lookup_reads_what_the_session_reads_with_its_fixed_values_bound_in_place(org):
+    """``bulk.Lookup``: the parameter given and the one the statement fixes itself ("pending") each go where they belong."""
+    notification = Notification.__table__
+    lookup = bulk.Lookup(
+        sa.select(
+            sa.func.count(),
+            sa.func.sum(sa.case((notification.c.status == "queued", 1), else_=0)),
+        ).where(notification.c.user_id == sa.bindparam("user_id"), notification.c.kind != "nothing"),
+        ("user_id",),
+    )
+    for status in ("queued", "queued", "sent"):
+        db.session.add(Notification(user_id=org.alice.id, kind="award", template="points_awarded", status=status))
+    db.session.flush()
+    for user in (org.alice, org.bob):
+        expected = db.session.execute(lookup.statement, {"user_id": user.id}).one()
+        assert tuple(lookup.first(user.id)) == tuple(expected)
+    assert tuple(lookup.first(org.alice.id)) == (3, 2)
+
+
+def test_a_lookup_answers_none_when_no_row_matches(org):
+    wallet = Wallet.__table__
+    lookup = bulk.Lookup(sa.select(wallet.c.version).where(wallet.c.user_id == sa.bindparam("user_id")), ("user_id",))
+    assert lookup.first(10**9) is None
+    assert lookup.first(org.alice.id) == (db.session.get(Wallet, org.alice.id).version,)

@@ -13,7 +13,7 @@ from flask_smorest import abort
 from pointsapp import auth, org
 from pointsapp.api.base import Blueprint, Id, Schema, acting_user, bearer_token, caller_required, login_required
 from pointsapp.api.translated import Localized, Translations
-from pointsapp.extensions import client_address, limiter
+from pointsapp.extensions import client_address, rate_limit
 from pointsapp.http import error_response
 from pointsapp.models.org import ROLES
 
@@ -78,12 +78,12 @@ def _login_key() -> str:
 
 @blp.route("/auth/token")
 class Tokens(MethodView):
-    @limiter.limit(
+    @rate_limit(
         lambda: __import__("flask").current_app.config["LOGIN_RATE_LIMIT"],
         key_func=_login_key,
         deduct_when=lambda response: response.status_code == 401,
     )
-    @limiter.limit(  # and per address alone, so one address cannot try many accounts
+    @rate_limit(  # and per address alone, so one address cannot try many accounts
         lambda: current_app.config["LOGIN_ADDRESS_RATE_LIMIT"],
         key_func=client_address,
         deduct_when=lambda response: response.status_code == 401,

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from pointsapp import auth, org, sso
-from pointsapp.extensions import client_address, limiter
+from pointsapp.extensions import client_address, rate_limit
 from pointsapp.web import safe_next
 
 bp = Blueprint("auth", __name__)
@@ -25,13 +25,13 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(
+@rate_limit(
     lambda: current_app.config["LOGIN_RATE_LIMIT"],
     key_func=_login_key,
     methods=["POST"],
     deduct_when=lambda response: response.status_code == 401,
 )
-@limiter.limit(  # and per address alone, so one address cannot try many accounts
+@rate_limit(  # and per address alone, so one address cannot try many accounts
     lambda: current_app.config["LOGIN_ADDRESS_RATE_LIMIT"],
     key_func=client_address,
     methods=["POST"],

@@ -8,7 +8,7 @@ from flask_babel import get_locale
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from pointsapp import ledger, names, pagination, redemptions
+from pointsapp import bulk, ledger, names, pagination, redemptions
 from pointsapp.extensions import db
 from pointsapp.models import Goal, LedgerEntry, Notification, Redemption, User, Veto, Wallet
 from pointsapp.page_cache import TimedCache
@@ -108,15 +108,15 @@ def page_key(user) -> tuple | None:
     worker never meets its old versions. The layout's unread count comes with the
     same query.
     """
-    row = db.session.execute(_PAGE_STATE, {"user_id": user.id}).first()
+    row = _PAGE_STATE.first(user.id)
     if row is None:
         return None  # no wallet: the full path answers as it always did
-    g.unread = row.unread
-    if row.vetoed:
+    version, updated_at, goal, mine, vetoed, g.unread = row
+    if vetoed:
         return None
     waiting = redemptions.waiting_count(user) if user.role in ("lead", "admin") else 0
     today = local(utcnow()).date()
-    return (user.id, row.version, row.updated_at, str(get_locale()), today, user.role, user.hired_on, row.goal, row.mine, waiting)
+    return (user.id, version, updated_at, str(get_locale()), today, user.role, user.hired_on, goal, mine, waiting)
 
 
 def _page_cache() -> TimedCache:
@@ -135,17 +135,22 @@ def _count(stmt):
 
 
 _wallet = Wallet.__table__
-# Built once: read on every view of the most read page.
-_PAGE_STATE = sa.select(
-    _wallet.c.version,
-    _wallet.c.updated_at,
-    sa.select(Goal.weekly_points).where(Goal.user_id == _wallet.c.user_id).scalar_subquery().label("goal"),
-    _count(sa.select(Redemption.id).where(Redemption.user_id == _wallet.c.user_id, Redemption.status == "pending")).label("mine"),
-    sa.exists().where(Veto.user_id == _wallet.c.user_id, Veto.lifted_at.is_(None)).label("vetoed"),
-    _count(sa.select(Notification.id).where(Notification.user_id == _wallet.c.user_id, Notification.read_at.is_(None))).label(
-        "unread"
-    ),
-).where(_wallet.c.user_id == sa.bindparam("user_id"))
+# Built once and read at the driver's pace (``bulk.Lookup``): on every view of the most read page.
+_PAGE_STATE = bulk.Lookup(
+    sa.select(
+        _wallet.c.version,
+        _wallet.c.updated_at,
+        sa.select(Goal.weekly_points).where(Goal.user_id == _wallet.c.user_id).scalar_subquery().label("goal"),
+        _count(sa.select(Redemption.id).where(Redemption.user_id == _wallet.c.user_id, Redemption.status == "pending")).label(
+            "mine"
+        ),
+        sa.exists().where(Veto.user_id == _wallet.c.user_id, Veto.lifted_at.is_(None)).label("vetoed"),
+        _count(sa.select(Notification.id).where(Notification.user_id == _wallet.c.user_id, Notification.read_at.is_(None))).label(
+            "unread"
+        ),
+    ).where(_wallet.c.user_id == sa.bindparam("user_id")),
+    ("user_id",),
+)
 
 
 @bp.get("/wallet/entries")

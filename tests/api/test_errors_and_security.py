@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from pointsapp.extensions import db
+import pointsapp
+from pointsapp.extensions import db, skips_the_limiter
 from pointsapp.models import LedgerEntry
 from tests import factories
 from tests.conftest import csrf_token, login, make_test_app
@@ -195,3 +198,32 @@ def test_failed_web_logins_are_limited_per_address_across_emails(org, address_li
         client.post("/login", data={"email": org.alice.email, "password": factories.PASSWORD, "csrf_token": token}).status_code
         == 429
     )
+
+
+def test_only_the_views_with_a_limit_of_their_own_pass_through_the_limiter(limited_app):
+    """Sign-in (form and API) is limited; every other request skips the limiter's search for limits."""
+    cases = {
+        ("POST", "/login"): False,
+        ("GET", "/login"): False,  # the same view: its limits name their methods (POST)
+        ("POST", "/api/v1/auth/token"): False,
+        ("GET", "/wallet"): True,
+        ("GET", "/api/v1/me/wallet"): True,
+        ("POST", "/api/v1/events"): True,
+        ("GET", "/no/such/page"): True,
+    }
+    seen = {}
+    for method, path in cases:
+        with limited_app.test_request_context(path, method=method):
+            seen[(method, path)] = skips_the_limiter()
+    assert seen == cases
+
+
+def test_every_rate_limit_is_declared_through_rate_limit():
+    """A limit set with ``limiter.limit`` itself would be skipped: its view would not be marked."""
+    root = Path(pointsapp.__file__).parent
+    direct = [
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if path.name != "extensions.py" and "limiter.limit(" in path.read_text(encoding="utf-8")
+    ]
+    assert direct == []

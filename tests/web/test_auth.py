@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests import factories
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, login
 
 
 def test_anonymous_visitors_are_sent_to_login(client):
@@ -37,3 +37,16 @@ def test_login_never_redirects_to_another_host(org, client):
         "/login?next=//evil.example/x", data={"email": org.alice.email, "password": factories.PASSWORD, "csrf_token": token}
     )
     assert response.headers["Location"] == "/wallet"
+
+
+def test_a_session_outlives_a_key_rotation_through_the_fallbacks_and_not_a_key_dropped(org, app, client):
+    """Session cookies are checked with the keys in force now, though their serializer is built once per set of keys."""
+    login(client, org.alice)
+    assert client.get("/wallet").status_code == 200
+    old_key = app.secret_key
+    app.secret_key = app.config["SECRET_KEY"] = "a-rotated-key-for-this-test-only"
+    app.config["SECRET_KEY_FALLBACKS"] = [old_key]
+    assert client.get("/wallet").status_code == 200  # signed with the old key, still accepted
+    app.config["SECRET_KEY_FALLBACKS"] = []
+    response = client.get("/wallet")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]  # the old key is gone: so is the session
