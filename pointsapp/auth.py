@@ -131,15 +131,15 @@ def principal_for_token(token: str) -> Principal | None:
     found = db.session.execute(_TOKEN_AND_USER, {"token_hash": _digest(token)}).first()
     if found is None:
         return None
-    row, user = found
+    integration_id, user = found
     if user is not None:
         return Principal(user=user) if user.is_active else None
-    return Principal(integration=row.integration)
+    return Principal(integration=db.session.get(Integration, integration_id))
 
 
-# Built once: read on every bearer-authenticated request.
+# Built once: read on every bearer-authenticated request. The token itself is not loaded: only whose it is.
 _TOKEN_AND_USER = (
-    sa.select(ApiToken, User)
+    sa.select(ApiToken.integration_id, User)
     .outerjoin(User, User.id == ApiToken.user_id)
     .where(ApiToken.token_hash == sa.bindparam("token_hash"), ApiToken.revoked_at.is_(None))
 )
