@@ -122,7 +122,7 @@ def test_the_write_path_indexes_hold_only_rows_with_a_value_and_keep_their_uniqu
             conn.exec_driver_sql(
                 "INSERT INTO period_total (user_id, period, period_key, points) VALUES (1, 'week', '2026-W48', 5)"
             )
-        upgrade()
+        upgrade(revision="0014")  # the user's notification index changed again in 0015
         with db.engine.begin() as conn:
             definitions = _index_definitions(conn)
             kept = conn.exec_driver_sql("SELECT id, dedupe_key, hold_id, reverses_id FROM ledger_entry ORDER BY id").all()
@@ -219,3 +219,49 @@ def test_the_rollups_are_keyed_period_first_and_keep_their_rows_and_uniqueness(e
     assert kept == sorted(rows) and kept_back == sorted(rows)
     assert "ix_period_total_board" in board
     assert ddl == "" or ddl.rstrip().endswith("WITHOUT ROWID")
+
+
+def test_the_unread_count_reads_the_users_notification_index_alone(empty_database_url):
+    """0015: read_at joins the user's notification index; the rows stay and the count reads no table row."""
+    from flask_migrate import downgrade
+
+    app = make_test_app(SQLALCHEMY_DATABASE_URI=empty_database_url)
+    unread = "SELECT count(*) FROM notification WHERE user_id = 1 AND read_at IS NULL"
+    with app.app_context():
+        upgrade(revision="0014")
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO user_account (id, email, name, role, is_active_account, session_version, created_at, updated_at)"
+                " VALUES (1, 'a@b.cn', 'A', 'employee', true, 0, '2026-11-29', '2026-11-29')"
+            )
+            for n, read_at in enumerate((None, None, "2026-11-30 01:00:00", None)):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO notification (id, user_id, kind, template, params, url, status, attempts, created_at, read_at)"
+                        " VALUES (:id, 1, 'award', 'points_awarded', '{}', '/wallet', 'queued', 0, :at, :read_at)"
+                    ),
+                    {"id": n + 1, "at": f"2026-11-29 0{n}:00:00", "read_at": read_at},
+                )
+            count_before = conn.exec_driver_sql(unread).scalar()
+        upgrade()
+        with db.engine.begin() as conn:
+            definitions = _index_definitions(conn)
+            columns = {index["name"]: index["column_names"] for index in sa.inspect(conn).get_indexes("notification")}
+            count_after = conn.exec_driver_sql(unread).scalar()
+            plan = (
+                " ".join(str(row) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + unread))
+                if conn.dialect.name == "sqlite"
+                else None
+            )
+        downgrade(revision="0014")
+        with db.engine.connect() as conn:
+            old_columns = {index["name"]: index["column_names"] for index in sa.inspect(conn).get_indexes("notification")}
+            count_back = conn.exec_driver_sql(unread).scalar()
+        db.engine.dispose()
+    assert columns["ix_notification_user_created_read"] == ["user_id", "created_at", "read_at"]
+    assert "ix_notification_user_created" not in definitions
+    assert count_before == count_after == count_back == 3
+    if plan is not None:
+        assert "COVERING INDEX ix_notification_user_created_read" in plan
+    assert old_columns["ix_notification_user_created"] == ["user_id", "created_at"]
+    assert "ix_notification_user_created_read" not in old_columns
