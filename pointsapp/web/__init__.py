@@ -8,7 +8,6 @@ import json
 import re
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
 from babel import dates
 from babel.dates import format_skeleton, get_datetime_format
 from flask import Flask, g, request
@@ -17,10 +16,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from pointsapp import names, policy
-from pointsapp.extensions import db
+from pointsapp import names, notify, policy
 from pointsapp.limits import INT_MAX
-from pointsapp.models import Notification
 from pointsapp.periods import local
 from pointsapp.web import nav
 
@@ -109,14 +106,7 @@ def init_app(app: Flask) -> None:
 
     def _unread_count(user) -> int:
         if "unread" not in g:
-            g.unread = (
-                db.session.scalar(
-                    sa.select(sa.func.count(Notification.id)).where(
-                        Notification.user_id == user.id, Notification.read_at.is_(None)
-                    )
-                )
-                or 0
-            )
+            g.unread = notify.unread_count(user)
         return g.unread
 
     _register_formats(app)
