@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import secrets
@@ -11,10 +12,14 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
+from pointsapp import bulk
 from pointsapp.errors import ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.models import ApiToken, Integration, User
+from pointsapp.page_cache import TimedCache
 from pointsapp.periods import utcnow
 
 # OWASP's minimum for argon2id: 19 MiB of memory, 2 iterations, 1 lane.
@@ -127,19 +132,77 @@ class Principal:
 
 
 def principal_for_token(token: str) -> Principal | None:
-    """Who holds this token: its user read in the same query (every API call asks), or its integration."""
-    found = db.session.execute(_TOKEN_AND_USER, {"token_hash": _digest(token)}).first()
+    """Who holds this token (every API call asks): its user (``signed_in_user``), or its integration."""
+    found = _TOKEN_OWNER.first(_digest(token))
     if found is None:
         return None
-    integration_id, user = found
-    if user is not None:
-        return Principal(user=user) if user.is_active else None
+    user_id, integration_id = found
+    if user_id is not None:
+        user = signed_in_user(user_id)
+        return Principal(user=user) if user is not None and user.is_active else None
     return Principal(integration=db.session.get(Integration, integration_id))
 
 
-# Built once: read on every bearer-authenticated request. The token itself is not loaded: only whose it is.
-_TOKEN_AND_USER = (
-    sa.select(ApiToken.integration_id, User)
-    .outerjoin(User, User.id == ApiToken.user_id)
-    .where(ApiToken.token_hash == sa.bindparam("token_hash"), ApiToken.revoked_at.is_(None))
+# Built once: read on every bearer-authenticated request. Only whose the token is, not the token row.
+_token = ApiToken.__table__
+_TOKEN_OWNER = bulk.Lookup(
+    sa.select(_token.c.user_id, _token.c.integration_id).where(
+        _token.c.token_hash == sa.bindparam("token_hash"), _token.c.revoked_at.is_(None)
+    ),
+    ("token_hash",),
 )
+
+
+def signed_in_user(user_id: int) -> User | None:
+    """The user of a session or a token, as an object of this request's session; None when there is no such user.
+
+    Every request asks, and loading the user through the ORM was the largest
+    single cost of a wallet page served from its cache (more than the page's own
+    reads). On SQLite the row is read as the driver gives it (``bulk.Lookup``),
+    and when it is exactly the row this worker last loaded for that user, every
+    column alike, the object loaded then is copied into the session without
+    another query (``Session.merge(load=False)``, as though just loaded). A
+    changed row (a new role, name, session version, a deactivation) is loaded
+    afresh. The copy kept is never attached to a session; the request changes its
+    own copy, saved as any loaded object is. Elsewhere the user is simply loaded:
+    the row and the object must come from one snapshot, which SQLite's
+    transaction gives and PostgreSQL's statements, each seeing the latest
+    commit, do not.
+    """
+    session = db.session()
+    already = session.identity_map.get(User.__mapper__.identity_key_from_primary_key((user_id,)))
+    if already is not None:
+        return already
+    if not session.get_bind().dialect.positional:
+        return session.execute(_USER_BY_ID, {"user_id": user_id}).scalar_one_or_none()
+    row = _USER_ROW.first(user_id)
+    if row is None:
+        return None
+    known = _known_users()
+    kept = known.get(user_id)
+    if kept is not None and kept[0] == row:
+        user = session.merge(kept[1], load=False)
+        for key in _JSON_COLUMNS:  # the request's own copy of what could be changed in place
+            set_committed_value(user, key, copy.deepcopy(getattr(kept[1], key)))
+        return user
+    user = session.execute(_USER_BY_ID, {"user_id": user_id}).scalar_one()
+    copy_ = User(**{key: copy.deepcopy(getattr(user, key)) for key in _USER_COLUMNS})
+    make_transient_to_detached(copy_)
+    known.put(user_id, (row, copy_))
+    return user
+
+
+def _known_users() -> TimedCache:
+    """This app's users as last loaded by this worker, each with the row they were loaded from (see ``signed_in_user``)."""
+    known = current_app.extensions.get("signed_in_users")
+    if known is None:
+        known = current_app.extensions["signed_in_users"] = TimedCache(KNOWN_USERS, 3600)
+    return known
+
+
+# The users a worker keeps (a few kilobytes each): enough for the people signed in at once through it.
+KNOWN_USERS = 4096
+_USER_BY_ID = sa.select(User).where(User.id == sa.bindparam("user_id"))
+_USER_ROW = bulk.Lookup(sa.select(User.__table__).where(User.__table__.c.id == sa.bindparam("user_id")), ("user_id",))
+_USER_COLUMNS = tuple(column.key for column in User.__mapper__.column_attrs)
+_JSON_COLUMNS = tuple(column.key for column in User.__mapper__.column_attrs if isinstance(column.expression.type, sa.JSON))

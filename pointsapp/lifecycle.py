@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import logging
 
-import sqlalchemy as sa
 from flask import Flask, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import Conflict, HTTPException, InternalServerError
 
-from pointsapp import text
+from pointsapp import auth, text
 from pointsapp.errors import DomainError, ValidationFailed
 from pointsapp.extensions import api, db, login_manager
 from pointsapp.http import IdConverter, JSONProvider, SessionCookies, error_response, is_api_request
+from pointsapp.limits import INT_MAX
 from pointsapp.models import User
 
 log = logging.getLogger(__name__)
@@ -92,16 +92,12 @@ def refused() -> bool:
     return g.get("refused", False)
 
 
-# Built once, so its cache key is worked out once (``session.get`` builds its statement afresh each time).
-_USER_BY_ID = sa.select(User).where(User.id == sa.bindparam("user_id"))
-
-
 def load_user(session_id: str) -> User | None:
     """The signed-in user of a session, unless their sessions were ended or they left."""
     user_id, _sep, version = session_id.partition(":")
     if not user_id.isdigit():
         return None
-    user = db.session.execute(_USER_BY_ID, {"user_id": int(user_id)}).scalar_one_or_none()
+    user = auth.signed_in_user(int(user_id)) if int(user_id) <= INT_MAX else None
     if user is None or str(user.session_version) != version or not user.is_active:
         session["_remember"] = "clear"  # an outdated remember cookie is deleted, not kept around
         return None

@@ -1,0 +1,109 @@
+"""The signed-in user: read as a plain row on every request, and copied from this worker's last load while that row is unchanged."""
+
+from __future__ import annotations
+
+import contextlib
+
+import sqlalchemy as sa
+
+from pointsapp import auth
+from pointsapp.extensions import db
+from pointsapp.models import User
+from tests.conftest import csrf_token, login
+
+
+@contextlib.contextmanager
+def user_loads(app):
+    """The ORM loads of a user by id while inside (a plain-row read goes to the driver and is not counted)."""
+    loads: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        if "FROM user_account" in statement and "WHERE user_account.id =" in statement:
+            loads.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", seen)
+    try:
+        yield loads
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", seen)
+
+
+def _change_row(app, user_id: int, **values) -> None:
+    """Change the user's row as another worker or host would: outside any request of this client."""
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(sa.update(User).where(User.id == user_id).values(**values))
+
+
+def test_a_second_request_copies_the_user_it_loaded_while_the_row_is_unchanged(org, app, client):
+    login(client, org.alice)
+    client.get("/more")  # the first request of this worker since sign-in loads, or finds the sign-in's load
+    with user_loads(app) as loads:
+        first = client.get("/more")
+        second = client.get("/more")
+    assert first.status_code == second.status_code == 200
+    assert org.alice.email in second.get_data(as_text=True)
+    with app.app_context():
+        dialect = db.engine.dialect.name
+    # SQLite: the row read at the driver's pace is the row last loaded, so nothing is loaded again.
+    # PostgreSQL: each statement sees the latest commit, so the user is loaded as an object every time.
+    assert len(loads) == (0 if dialect == "sqlite" else 2)
+
+
+def test_a_change_made_elsewhere_shows_on_the_very_next_request(org, app, client):
+    login(client, org.alice)
+    assert "Alice" in client.get("/more").get_data(as_text=True)
+    _change_row(app, org.alice.id, name="Alicia Renamed", role="lead")
+    with user_loads(app) as loads:
+        page = client.get("/more").get_data(as_text=True)
+    assert "Alicia Renamed" in page
+    assert len(loads) == 1  # the changed row was loaded afresh, on either database
+    with app.test_request_context("/"):
+        assert auth.signed_in_user(org.alice.id).role == "lead"
+
+
+def test_a_user_deactivated_elsewhere_is_signed_out_at_once(org, app, client):
+    login(client, org.alice)
+    assert client.get("/wallet").status_code == 200
+    _change_row(app, org.alice.id, is_active_account=False)
+    response = client.get("/wallet")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_sessions_ended_elsewhere_end_here_on_the_next_request(org, app, client):
+    login(client, org.alice)
+    assert client.get("/wallet").status_code == 200
+    _change_row(app, org.alice.id, session_version=User.session_version + 1)  # "log out everywhere", from another host
+    response = client.get("/wallet")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_what_a_request_changes_on_its_user_is_saved_and_seen_next(org, app, client):
+    login(client, org.alice)
+    client.get("/account")
+    token = csrf_token(client, "/account")
+    saved = client.post("/account", data={"action": "language", "locale": "zh", "csrf_token": token})
+    assert saved.status_code == 302
+    with app.app_context():
+        assert db.session.get(User, org.alice.id).locale == "zh"
+    assert '<html lang="zh' in client.get("/account").get_data(as_text=True)
+
+
+def test_a_change_in_place_to_one_requests_user_never_reaches_the_next(org, app):
+    _change_row(app, org.alice.id, scim_profile={"name": {"givenName": "Alice"}, "unset": []})
+    with app.test_request_context("/"):
+        assert auth.signed_in_user(org.alice.id) is not None  # loaded, and kept
+        db.session.remove()
+        user = auth.signed_in_user(org.alice.id)  # copied from what was kept, or loaded again
+        user.scim_profile["name"]["givenName"] = "Mallory"  # changed in place, never saved
+        db.session.rollback()
+        db.session.remove()
+        again = auth.signed_in_user(org.alice.id)
+        assert again.scim_profile == {"name": {"givenName": "Alice"}, "unset": []}
+        assert again is not user
+
+
+def test_an_unknown_user_id_has_no_user(org, app):
+    with app.test_request_context("/"):
+        assert auth.signed_in_user(10**6) is None
