@@ -200,8 +200,8 @@ def _known_users() -> TimedCache:
     return known
 
 
-# The users a worker keeps (a few kilobytes each): enough for the people signed in at once through it.
-KNOWN_USERS = 4096
+# The users a worker keeps (some 2.7 kB each): the people using it at one time, each making a few requests in a row.
+KNOWN_USERS = 1024
 _USER_BY_ID = sa.select(User).where(User.id == sa.bindparam("user_id"))
 _USER_ROW = bulk.Lookup(sa.select(User.__table__).where(User.__table__.c.id == sa.bindparam("user_id")), ("user_id",))
 _USER_COLUMNS = tuple(column.key for column in User.__mapper__.column_attrs)
