@@ -14,11 +14,9 @@ import flask_smorest
 import marshmallow as ma
 from flask import flash, jsonify, make_response, render_template, request
 from flask.json.provider import DefaultJSONProvider
-from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from itsdangerous import URLSafeTimedSerializer
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -167,25 +165,6 @@ class JSONProvider(DefaultJSONProvider):
             return super().loads(s, **kwargs)
         except RecursionError:
             raise ValueError("The JSON body is nested too deeply.") from None
-
-
-class SessionCookies(SecureCookieSessionInterface):
-    """Flask's signed cookie sessions, their signing serializer built once per set of secret keys.
-
-    Flask builds it afresh for every request that has a session cookie, and that
-    cost as much CPU as a cached wallet page's whole database read. Rotating the
-    key (``SECRET_KEY_FALLBACKS``) builds a new one.
-    """
-
-    _built: tuple[tuple, URLSafeTimedSerializer | None] = ((), None)
-
-    def get_signing_serializer(self, app) -> URLSafeTimedSerializer | None:
-        keys = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
-        built_for, serializer = self._built
-        if built_for != keys:
-            serializer = super().get_signing_serializer(app)
-            self._built = (keys, serializer)
-        return serializer
 
 
 class ErrorDetailSchema(ma.Schema):

@@ -19,9 +19,10 @@ from werkzeug.exceptions import Conflict, HTTPException, InternalServerError
 from pointsapp import auth, text
 from pointsapp.errors import DomainError, ValidationFailed
 from pointsapp.extensions import api, db, login_manager
-from pointsapp.http import IdConverter, JSONProvider, SessionCookies, error_response, is_api_request
+from pointsapp.http import IdConverter, JSONProvider, error_response, is_api_request
 from pointsapp.limits import INT_MAX
 from pointsapp.models import User
+from pointsapp.session_cookies import SessionCookies
 
 log = logging.getLogger(__name__)
 
