@@ -265,3 +265,26 @@ def test_the_unread_count_reads_the_users_notification_index_alone(empty_databas
         assert "COVERING INDEX ix_notification_user_created_read" in plan
     assert old_columns["ix_notification_user_created"] == ["user_id", "created_at"]
     assert "ix_notification_user_created_read" not in old_columns
+
+
+def test_the_rollups_are_vacuumed_after_a_fiftieth_of_them_changed_on_postgresql(empty_database_url):
+    """0016 sets period_total's autovacuum thresholds on PostgreSQL, and resets them going back; SQLite has none to set."""
+    from flask_migrate import downgrade
+
+    app = make_test_app(SQLALCHEMY_DATABASE_URI=empty_database_url)
+    read = "SELECT reloptions FROM pg_class WHERE relname = 'period_total'"
+    with app.app_context():
+        upgrade(revision="0016")
+        with db.engine.connect() as conn:
+            postgres = conn.dialect.name == "postgresql"
+            after = conn.exec_driver_sql(read).scalar() if postgres else None
+            head = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+        downgrade(revision="0015")
+        with db.engine.connect() as conn:
+            back = conn.exec_driver_sql(read).scalar() if postgres else None
+            previous = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+        db.engine.dispose()
+    assert head == "0016" and previous == "0015"
+    if postgres:
+        assert sorted(after) == ["autovacuum_analyze_scale_factor=0.02", "autovacuum_vacuum_scale_factor=0.02"]
+        assert back is None
