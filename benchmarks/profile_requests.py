@@ -4,14 +4,15 @@
     PROFILE=/api/v1/me/wallet .venv/bin/python benchmarks/profile_requests.py URL    # pyinstrument tree for one path
 
 One request at a time as the median earner (so my rank is counted, not read off
-the top rows): median and p95 wall time per path over ``REQUESTS`` calls, and the
-mean CPU time of the process per call (the figure that does not depend on the
-neighbours' load; on PostgreSQL it leaves out the server's own work).
+the top rows), each a WSGI call of the app as gunicorn makes it, with the signed-in
+session's cookie or the bearer token (no test client around it): median and p95 wall
+time per path over ``REQUESTS`` calls, and the mean CPU time of the process per call
+(the figure that does not depend on the neighbours' load; on PostgreSQL it leaves out
+the server's own work). ``RATELIMIT=1`` keeps the rate limiter on, as served.
 """
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import statistics
@@ -24,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("POINTSAPP_INSTANCE", tempfile.mkdtemp(prefix="pointsapp-profile-"))
 
 import sqlalchemy as sa  # noqa: E402
+from werkzeug.test import EnvironBuilder  # noqa: E402
 
 from pointsapp import auth, bench_seed, create_app  # noqa: E402
 from pointsapp.extensions import db  # noqa: E402
@@ -51,14 +53,18 @@ def main(url: str) -> None:
         db.session.commit()
         email = user.email
     client = app.test_client()
-    page = client.get("/login").get_data(as_text=True)
+    agent = {"User-Agent": "pointsapp-profile"}  # signed in and measured with one (session protection)
+    page = client.get("/login", headers=agent).get_data(as_text=True)
     csrf = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-    client.post("/login", data={"email": email, "password": bench_seed.PASSWORD, "csrf_token": csrf})
-    headers = {"Authorization": f"Bearer {token}"}
+    client.post("/login", data={"email": email, "password": bench_seed.PASSWORD, "csrf_token": csrf}, headers=agent)
+    client.get("/wallet", headers=agent)  # the first page adds its CSRF secret to the session, as a browser would keep it
+    signed_in = {**agent, "Cookie": f"session={client.get_cookie('session').value}"}
+    bearer = {**agent, "Authorization": f"Bearer {token}"}
     profiled = os.environ.get("PROFILE")
     for path in PATHS:
-        call = functools.partial(client.get, path, headers=headers if path.startswith("/api") else None)
-        assert call().status_code == 200, path
+        call, statuses = wsgi_call(app, path, bearer if path.startswith("/api") else signed_in)
+        call()
+        assert statuses[-1].startswith("200"), (path, statuses[-1])
         if profiled == path:
             from pyinstrument import Profiler
 
@@ -78,6 +84,24 @@ def main(url: str) -> None:
             f"{path:<40} median {statistics.median(times):7.1f} ms   p95 {times[int(len(times) * 0.95) - 1]:7.1f} ms"
             f"   CPU mean {statistics.fmean(cpu):6.2f} ms"
         )
+
+
+def wsgi_call(app, path: str, headers: dict):
+    """A call of the app for one request, as a WSGI server makes it, and the statuses it answered."""
+    environ = EnvironBuilder(path=path, headers=headers).get_environ()
+    statuses: list[str] = []
+
+    def start_response(status, _headers, _exc_info=None):
+        statuses.append(status)
+
+    def call() -> None:
+        body = app(dict(environ), start_response)
+        try:
+            b"".join(body)
+        finally:
+            getattr(body, "close", lambda: None)()
+
+    return call, statuses
 
 
 if __name__ == "__main__":
