@@ -106,8 +106,9 @@ def load_settings() -> dict:
         "WALLET_PAGE_SECONDS": int(os.environ.get("WALLET_PAGE_SECONDS", "30")),
         # Pages (and their contents) kept per worker, about 16 kB each.
         "WALLET_PAGE_CACHE_SIZE": int(os.environ.get("WALLET_PAGE_CACHE_SIZE", "1000")),
-        # SQLite: pages in the write-ahead log after which a write request checkpoints once it has answered.
-        "SQLITE_CHECKPOINT_PAGES": int(os.environ.get("SQLITE_CHECKPOINT_PAGES", "1000")),
+        # SQLite: pages in the write-ahead log after which a write request checkpoints once it has answered
+        # (database.CHECKPOINT_PAGES: some 40 MB, a few ingestion batches at 10,000 users).
+        "SQLITE_CHECKPOINT_PAGES": int(os.environ.get("SQLITE_CHECKPOINT_PAGES", "10000")),
         "REDEMPTION_EXPIRY_DAYS": int(os.environ.get("REDEMPTION_EXPIRY_DAYS", "14")),
         # A lead may award or deduct at most this many points at once; larger amounts go through HR.
         "LEAD_AWARD_LIMIT": int(os.environ.get("LEAD_AWARD_LIMIT", "500")),
