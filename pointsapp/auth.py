@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import datetime as dt
 import hashlib
 import secrets
 
@@ -173,7 +174,7 @@ def signed_in_user(user_id: int) -> User | None:
     already = session.identity_map.get(User.__mapper__.identity_key_from_primary_key((user_id,)))
     if already is not None:
         return already
-    if not session.get_bind().dialect.positional:
+    if session.get_bind().dialect.name != "sqlite":
         return session.execute(_USER_BY_ID, {"user_id": user_id}).scalar_one_or_none()
     row = _USER_ROW.first(user_id)
     if row is None:
@@ -182,8 +183,10 @@ def signed_in_user(user_id: int) -> User | None:
     kept = known.get(user_id)
     if kept is not None and kept[0] == row:
         user = session.merge(kept[1], load=False)
-        for key in _JSON_COLUMNS:  # the request's own copy of what could be changed in place
-            set_committed_value(user, key, copy.deepcopy(getattr(kept[1], key)))
+        for key in _USER_COLUMNS:  # the request's own copy of anything that could be changed in place (JSON)
+            value = getattr(kept[1], key)
+            if type(value) not in _IMMUTABLE:
+                set_committed_value(user, key, copy.deepcopy(value))
         return user
     user = session.execute(_USER_BY_ID, {"user_id": user_id}).scalar_one()
     copy_ = User(**{key: copy.deepcopy(getattr(user, key)) for key in _USER_COLUMNS})
@@ -205,4 +208,4 @@ KNOWN_USERS = 1024
 _USER_BY_ID = sa.select(User).where(User.id == sa.bindparam("user_id"))
 _USER_ROW = bulk.Lookup(sa.select(User.__table__).where(User.__table__.c.id == sa.bindparam("user_id")), ("user_id",))
 _USER_COLUMNS = tuple(column.key for column in User.__mapper__.column_attrs)
-_JSON_COLUMNS = tuple(column.key for column in User.__mapper__.column_attrs if isinstance(column.expression.type, sa.JSON))
+_IMMUTABLE = frozenset({type(None), bool, int, float, str, bytes, dt.date, dt.datetime})

@@ -105,9 +105,15 @@ class Lookup(Many):
         if not db.session.get_bind().dialect.positional:
             row = db.session.execute(self.statement, dict(zip(self.names, values))).first()
             return None if row is None else tuple(row)
+        db.session.flush()  # as session.execute would: what the request added is read back on every database
         connection = db.session.connection()
         sql, (params,) = self._driver_rows(connection.dialect, [values])
-        return connection.connection.dbapi_connection.execute(sql, params).fetchone()
+        cursor = connection.connection.dbapi_connection.cursor()
+        try:
+            cursor.execute(sql, params)
+            return cursor.fetchone()
+        finally:
+            cursor.close()
 
 
 def next_id(table: sa.Table) -> int:

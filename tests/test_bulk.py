@@ -149,3 +149,13 @@ def test_a_lookup_answers_none_when_no_row_matches(org):
     lookup = bulk.Lookup(sa.select(wallet.c.version).where(wallet.c.user_id == sa.bindparam("user_id")), ("user_id",))
     assert lookup.first(10**9) is None
     assert lookup.first(org.alice.id) == (db.session.get(Wallet, org.alice.id).version,)
+
+
+def test_a_lookup_reads_what_the_request_added_but_had_not_yet_written(org):
+    """As ``session.execute`` does, on every database: what is pending is flushed before the read."""
+    lookup = bulk.Lookup(
+        sa.select(sa.func.count()).where(Notification.__table__.c.user_id == sa.bindparam("user_id")), ("user_id",)
+    )
+    before = lookup.first(org.alice.id)[0]
+    db.session.add(Notification(user_id=org.alice.id, kind="award", template="points_awarded"))
+    assert lookup.first(org.alice.id)[0] == before + 1

@@ -219,11 +219,12 @@ def test_only_the_views_with_a_limit_of_their_own_pass_through_the_limiter(limit
 
 
 def test_every_rate_limit_is_declared_through_rate_limit():
-    """A limit set with ``limiter.limit`` itself would be skipped: its view would not be marked."""
+    """A limit set with ``limiter.limit`` or ``shared_limit`` itself would be skipped: its view would not be marked."""
     root = Path(pointsapp.__file__).parent
     direct = [
         str(path.relative_to(root))
         for path in root.rglob("*.py")
-        if path.name != "extensions.py" and "limiter.limit(" in path.read_text(encoding="utf-8")
+        if path.name != "extensions.py"
+        and any(call in path.read_text(encoding="utf-8") for call in ("limiter.limit(", "limiter.shared_limit("))
     ]
     assert direct == []
