@@ -96,9 +96,9 @@ def refused() -> bool:
 def load_user(session_id: str) -> User | None:
     """The signed-in user of a session, unless their sessions were ended or they left."""
     user_id, _sep, version = session_id.partition(":")
-    if not user_id.isdigit():
+    if not user_id.isdigit() or int(user_id) > INT_MAX:  # no row has an id past INTEGER's range
         return None
-    user = auth.signed_in_user(int(user_id)) if int(user_id) <= INT_MAX else None
+    user = auth.signed_in_user(int(user_id))
     if user is None or str(user.session_version) != version or not user.is_active:
         session["_remember"] = "clear"  # an outdated remember cookie is deleted, not kept around
         return None

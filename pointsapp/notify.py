@@ -226,11 +226,13 @@ def unread_count(user: User) -> int:
     return _UNREAD.first(user.id)[0]
 
 
-_notification = Notification.__table__
-_UNREAD = bulk.Lookup(
-    sa.select(sa.func.count()).where(_notification.c.user_id == sa.bindparam("user_id"), _notification.c.read_at.is_(None)),
-    ("user_id",),
-)
+def unread_of(user_id) -> sa.ColumnElement[bool]:
+    """The notifications of ``user_id`` (a value, a parameter or a column) not yet read: what every unread count counts."""
+    table = Notification.__table__
+    return sa.and_(table.c.user_id == user_id, table.c.read_at.is_(None))
+
+
+_UNREAD = bulk.Lookup(sa.select(sa.func.count()).where(unread_of(sa.bindparam("user_id"))), ("user_id",))
 
 
 def mark_read(user: User, notification_id: int) -> Notification:

@@ -8,7 +8,7 @@ from flask_babel import get_locale
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from pointsapp import bulk, ledger, names, pagination, redemptions
+from pointsapp import bulk, ledger, names, notify, pagination, redemptions
 from pointsapp.extensions import db
 from pointsapp.models import Goal, LedgerEntry, Notification, Redemption, User, Veto, Wallet
 from pointsapp.page_cache import TimedCache
@@ -145,9 +145,7 @@ _PAGE_STATE = bulk.Lookup(
             "mine"
         ),
         sa.exists().where(Veto.user_id == _wallet.c.user_id, Veto.lifted_at.is_(None)).label("vetoed"),
-        _count(sa.select(Notification.id).where(Notification.user_id == _wallet.c.user_id, Notification.read_at.is_(None))).label(
-            "unread"
-        ),
+        _count(sa.select(Notification.id).where(notify.unread_of(_wallet.c.user_id))).label("unread"),
     ).where(_wallet.c.user_id == sa.bindparam("user_id")),
     ("user_id",),
 )
