@@ -64,10 +64,7 @@ def test_the_identity_migration_lets_the_ledger_record_a_forfeit(empty_database_
     with app.app_context():
         upgrade()
         with db.engine.begin() as conn:
-            conn.exec_driver_sql(
-                "INSERT INTO user_account (id, email, name, role, is_active_account, session_version, created_at, updated_at)"
-                " VALUES (1, 'a@b.cn', 'A', 'employee', true, 0, '2026-11-29', '2026-11-29')"
-            )
+            _insert_user(conn, 1)
             conn.exec_driver_sql(
                 "INSERT INTO ledger_entry (user_id, points, kind, reason, effective_at, created_at)"
                 " VALUES (1, -5, 'forfeit', 'Left the bank', '2026-11-29', '2026-11-29')"
@@ -85,6 +82,14 @@ def _index_definitions(conn) -> dict[str, str]:
     else:
         rows = conn.exec_driver_sql("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()")
     return {name: definition for name, definition in rows}
+
+
+def _insert_user(conn, user_id: int) -> None:
+    """An employee row written as any revision's schema takes it (the columns every revision has)."""
+    conn.exec_driver_sql(
+        "INSERT INTO user_account (id, email, name, role, is_active_account, session_version, created_at, updated_at)"
+        f" VALUES ({user_id}, 'u{user_id}@b.cn', 'U', 'employee', true, 0, '2026-11-29', '2026-11-29')"
+    )
 
 
 def _insert_entry(conn, **values) -> None:
@@ -108,10 +113,7 @@ def test_the_write_path_indexes_hold_only_rows_with_a_value_and_keep_their_uniqu
     with app.app_context():
         upgrade(revision="0012")
         with db.engine.begin() as conn:
-            conn.exec_driver_sql(
-                "INSERT INTO user_account (id, email, name, role, is_active_account, session_version, created_at, updated_at)"
-                " VALUES (1, 'a@b.cn', 'A', 'employee', true, 0, '2026-11-29', '2026-11-29')"
-            )
+            _insert_user(conn, 1)
             conn.exec_driver_sql(
                 "INSERT INTO hold (id, user_id, points, status, reason, created_at) VALUES (7, 1, 5, 'captured', 'r', '2026-11-29')"
             )
@@ -186,10 +188,7 @@ def test_the_rollups_are_keyed_period_first_and_keep_their_rows_and_uniqueness(e
         upgrade(revision="0013")
         with db.engine.begin() as conn:
             for user_id in (1, 2):
-                conn.exec_driver_sql(
-                    "INSERT INTO user_account (id, email, name, role, is_active_account, session_version, created_at, updated_at)"
-                    f" VALUES ({user_id}, 'u{user_id}@b.cn', 'U', 'employee', true, 0, '2026-11-29', '2026-11-29')"
-                )
+                _insert_user(conn, user_id)
             conn.execute(
                 sa.text("INSERT INTO period_total (user_id, period, period_key, points) VALUES (:u, :p, :k, :v)"),
                 [{"u": u, "p": p, "k": k, "v": v} for u, p, k, v in rows],
@@ -230,10 +229,7 @@ def test_the_unread_count_reads_the_users_notification_index_alone(empty_databas
     with app.app_context():
         upgrade(revision="0014")
         with db.engine.begin() as conn:
-            conn.exec_driver_sql(
-                "INSERT INTO user_account (id, email, name, role, is_active_account, session_version, created_at, updated_at)"
-                " VALUES (1, 'a@b.cn', 'A', 'employee', true, 0, '2026-11-29', '2026-11-29')"
-            )
+            _insert_user(conn, 1)
             for n, read_at in enumerate((None, None, "2026-11-30 01:00:00", None)):
                 conn.execute(
                     sa.text(
