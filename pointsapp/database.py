@@ -21,12 +21,13 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import itertools
 import logging
 import os
 import sqlite3
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 
 import sqlalchemy as sa
 from flask import Flask, current_app, g, has_request_context, request
@@ -155,6 +156,8 @@ def configure_engine(engine: sa.Engine, checkpoint_pages: int = CHECKPOINT_PAGES
             _begin_immediate(connection)
         else:  # straight to the driver, as BEGIN IMMEDIATE goes: every request begins, most only read
             connection.connection.dbapi_connection.execute("BEGIN")
+        # What the connection had changed before this transaction: read_version() tells a transaction that wrote.
+        connection.connection.info[_CHANGES_AT_BEGIN] = connection.connection.dbapi_connection.total_changes
 
 
 def _begin_immediate(connection: sa.Connection) -> None:
@@ -183,6 +186,51 @@ def _begin_immediate(connection: sa.Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
     finally:
         dbapi_connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+
+_CHANGES_AT_BEGIN = "pointsapp_changes_at_begin"
+_SERIAL = "pointsapp_connection_serial"
+_serials = itertools.count(1)
+_PG_VERSION = "SELECT pg_current_snapshot()::text, pg_current_xact_id_if_assigned() IS NOT NULL"
+
+
+def read_version() -> Hashable | None:
+    """A token of what the session's transaction reads: where two tokens are equal, so is everything read.
+
+    For what a worker keeps between requests (a leaderboard's top rows): kept under
+    the token it was read with, it is served again only under the same token, so a
+    change committed by any worker or host is never missed. None when it cannot
+    tell (a transaction that has written: its own changes are in no token; a
+    database other than SQLite and PostgreSQL): then nothing may be kept.
+
+    * SQLite: the connection's data version (it moves with every other connection's
+      commit, as this transaction sees it) and the rows this connection has ever
+      changed (its own commits do not move the data version), under a number given
+      to the connection (data versions of two connections do not compare).
+    * PostgreSQL: the snapshot. Two equal snapshots see the same committed
+      transactions, so the same rows; a transaction that completed in between
+      changes the snapshot's upper bound or its list of those in progress.
+
+    What is read after the token can only be newer than it (a later statement's
+    snapshot), so a kept value is never older than its token says.
+    """
+    session = db.session()
+    session.flush()  # what is pending would be this transaction's own change
+    connection = session.connection()
+    name = connection.dialect.name
+    if name == "sqlite":
+        fairy = connection.connection
+        changes = fairy.dbapi_connection.total_changes
+        if changes != fairy.info.get(_CHANGES_AT_BEGIN):
+            return None
+        serial = fairy.info.get(_SERIAL) or fairy.info.setdefault(_SERIAL, next(_serials))
+        (version,) = fairy.dbapi_connection.execute("PRAGMA data_version").fetchone()
+        (schema,) = fairy.dbapi_connection.execute("PRAGMA schema_version").fetchone()  # a table dropped and made again
+        return ("sqlite", serial, version, schema, changes)
+    if name == "postgresql":
+        snapshot, written = connection.exec_driver_sql(_PG_VERSION).one()
+        return None if written else ("postgresql", snapshot)
+    return None
 
 
 def init_database(app: Flask) -> None:

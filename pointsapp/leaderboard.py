@@ -31,19 +31,24 @@ import hashlib
 import secrets
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import gettext as _
 
-from pointsapp import challenges, names, policy
+from pointsapp import bulk, challenges, names, policy
+from pointsapp.database import read_version
 from pointsapp.errors import NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.limits import get_by_id
 from pointsapp.models import BoardLink, PeriodTotal, Team, User
 from pointsapp.models.org import UNRANKED, team_subtree_ids
+from pointsapp.page_cache import TimedCache
 from pointsapp.periods import PERIODS, current_key, period_bounds, utcnow
 
 KINDS = ("individual", "team")
 ITEMS_SHOWN = 100  # rows an API board lists unless asked for fewer or more
 PAGE_ITEMS = 50  # rows the phone page lists (my own row and gaps are always shown)
+# Top rows a worker keeps (see ``_top``): each entry is one board's first rows, a period and a length.
+KEPT_TOPS = 64
 
 
 @dataclasses.dataclass(frozen=True)
@@ -203,6 +208,26 @@ def _people(period: str, key: str, limit: int | None = None) -> list[tuple[int, 
     return rows
 
 
+def _top(period: str, key: str, limit: int) -> list[Place]:
+    """The company board's first ``limit`` places, the same for every viewer: read once per state of the data.
+
+    A worker keeps them under the database's read version (``database.read_version``),
+    which any change committed anywhere moves, so a kept top is served only while
+    nothing it was read from can have changed; it then costs one small query instead
+    of the top rows' three runs. A transaction that has written reads them afresh.
+    """
+    version = read_version()
+    tops = current_app.extensions.get("leaderboard_tops")
+    if tops is None:
+        tops = current_app.extensions["leaderboard_tops"] = TimedCache(KEPT_TOPS, 3600)
+    kept = tops.get((version, period, key, limit)) if version is not None else None
+    if kept is None:
+        kept = rank_rows(_people(period, key, limit))
+        if version is not None:
+            tops.put((version, period, key, limit), kept)
+    return kept
+
+
 def _unranked():
     """Admins and deactivated people: few, and listed by a partial index."""
     return sa.select(User.id).where(sa.text(UNRANKED))
@@ -217,6 +242,35 @@ def _count_with_points(period: str, key: str, test) -> int:
     return db.session.scalar(sa.select(total.scalar_subquery() - unranked.scalar_subquery()))
 
 
+def _board_lookups() -> tuple[bulk.Lookup, bulk.Lookup, bulk.Lookup]:
+    """My points; how many ranked people have more than given points; the nearest points above them (from 0 up).
+
+    The reads of every board view, built once and run at the driver's pace: the
+    same statements as ``_count_with_points`` and ``_with_points`` write out.
+    """
+    period, key, points = sa.bindparam("period"), sa.bindparam("period_key"), sa.bindparam("points")
+    in_period = (PeriodTotal.period == period, PeriodTotal.period_key == key)
+    mine = sa.select(PeriodTotal.points).where(PeriodTotal.user_id == sa.bindparam("user_id"), *in_period)
+    total = sa.select(sa.func.count()).where(*in_period, PeriodTotal.points > points)
+    unranked = sa.select(sa.func.count()).where(PeriodTotal.user_id.in_(_unranked()), *in_period, PeriodTotal.points + 0 > points)
+    nearest = (
+        sa.select(PeriodTotal.points)
+        .join(User, User.id == PeriodTotal.user_id)
+        .where(*in_period, PeriodTotal.points > points, User.is_active_account.is_(True), User.role != "admin")
+        .order_by(PeriodTotal.points)
+        .limit(1)
+    )
+    names = ("period", "period_key", "points")
+    return (
+        bulk.Lookup(mine, ("user_id", "period", "period_key")),
+        bulk.Lookup(sa.select(total.scalar_subquery() - unranked.scalar_subquery()), names),
+        bulk.Lookup(nearest, names),
+    )
+
+
+_MY_POINTS, _COUNT_ABOVE, _NEAREST_ABOVE = _board_lookups()
+
+
 def _count_above(period: str, key: str, points: int) -> int:
     """How many ranked people have more points than ``points``.
 
@@ -224,7 +278,7 @@ def _count_above(period: str, key: str, points: int) -> int:
     only someone whose clawbacks exceed their points needs it.
     """
     if points >= 0:
-        return _count_with_points(period, key, lambda p: p > points)
+        return _COUNT_ABOVE.first(period, key, points)[0]
     at_zero = db.session.scalar(sa.select(sa.func.count()).select_from(_at_zero(period, key).subquery()))
     return (
         _count_with_points(period, key, lambda p: p > 0)
@@ -250,7 +304,8 @@ def _nearest(period: str, key: str, points: int, *, above: bool) -> int | None:
             return found
         if points < 0 and _anyone_at_zero(period, key):
             return 0
-        return first(column > max(points, 0))
+        row = _NEAREST_ABOVE.first(period, key, max(points, 0))
+        return None if row is None else int(row[0])
     if points > 0 and (found := first(column < points, column > 0)) is not None:
         return found
     if points > 0 and _anyone_at_zero(period, key):
@@ -262,11 +317,8 @@ def _my_points(viewer: User | None, period: str, key: str) -> int | None:
     """My points if I have a place on the board (None when I have none), by the rule above."""
     if viewer is None or not viewer.is_active_account or policy.is_admin(viewer):
         return None
-    mine = db.session.scalar(
-        sa.select(PeriodTotal.points).where(
-            PeriodTotal.user_id == viewer.id, PeriodTotal.period == period, PeriodTotal.period_key == key
-        )
-    )
+    row = _MY_POINTS.first(viewer.id, period, key)
+    mine = row[0] if row is not None else None
     if viewer.role != "employee" and not mine:  # a lead without points is not ranked
         return None
     return int(mine or 0)
@@ -369,7 +421,7 @@ def board(
     key = _check(period, kind, key)
     teams = _teams_in(team_id)
     if kind == "individual" and teams is None:
-        places = rank_rows(_people(period, key, None if limit is None else max(limit, 3)))
+        places = rank_rows(_people(period, key)) if limit is None else _top(period, key, max(limit, 3))
         me = _standing(viewer, period, key, places)
         me_id = viewer.id if me else None
     else:
@@ -410,7 +462,7 @@ def neighbours(user, period: str = "week", reach: int = 2) -> Neighbours | None:
     None when I have no place.
     """
     key = current_key(period)
-    me = _standing(user, period, key, rank_rows(_people(period, key, 3)))
+    me = _standing(user, period, key, _top(period, key, 3))
     if me is None:
         return None
     mine = (user.id, user.name, me.points)

@@ -34,6 +34,19 @@ class PlaceSchema(Schema):
     points = ma.fields.Integer()
 
 
+class Places(ma.fields.List):
+    """A board's places, written out directly: a board lists up to a thousand, and the schema would
+    serialize each of their four fields alone. Documented, and read, as a list of ``PlaceSchema``."""
+
+    def __init__(self, **kwargs):
+        super().__init__(ma.fields.Nested(PlaceSchema), **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return [{"rank": p.rank, "id": p.id, "name": p.name, "points": p.points} for p in value]
+
+
 class StandingSchema(Schema):
     rank = ma.fields.Integer()
     points = ma.fields.Integer()
@@ -46,7 +59,7 @@ class LeaderboardSchema(Schema):
     period_key = ma.fields.String()
     kind = ma.fields.String(metadata={"enum": list(leaderboard.KINDS)})
     team_id = ma.fields.Integer(allow_none=True)
-    items = ma.fields.List(ma.fields.Nested(PlaceSchema))
+    items = Places()
     me = ma.fields.Nested(StandingSchema, allow_none=True)
 
 
