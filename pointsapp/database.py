@@ -68,7 +68,12 @@ _logs: weakref.WeakKeyDictionary[sa.Engine, _Log] = weakref.WeakKeyDictionary()
 
 def engine_options(url: str) -> dict:
     if url.startswith("sqlite"):
-        return {"connect_args": {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}}
+        options = {"connect_args": {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}}
+        if sa.engine.make_url(url).database not in (None, "", ":memory:"):  # a file: a pool of connections
+            # The connection returned last is taken first: a worker keeps reusing one, whose own page cache
+            # is warm and whose data version keys what the worker keeps between requests (read_version).
+            options["pool_use_lifo"] = True
+        return options
     return {"pool_pre_ping": True}
 
 
