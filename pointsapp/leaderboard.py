@@ -29,9 +29,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import secrets
+from array import array
+from bisect import bisect_right
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
 
 from pointsapp import bulk, challenges, names, policy
@@ -49,6 +51,8 @@ ITEMS_SHOWN = 100  # rows an API board lists unless asked for fewer or more
 PAGE_ITEMS = 50  # rows the phone page lists (my own row and gaps are always shown)
 # Top rows a worker keeps (see ``_top``): each entry is one board's first rows, a period and a length.
 KEPT_TOPS = 64
+# Ladders a worker keeps (see ``_ladder``): each is one board's points, 8 bytes a person with points.
+KEPT_LADDERS = 8
 
 
 @dataclasses.dataclass(frozen=True)
@@ -217,14 +221,46 @@ def _top(period: str, key: str, limit: int) -> list[Place]:
     of the top rows' three runs. A transaction that has written reads them afresh.
     """
     version = read_version()
-    tops = current_app.extensions.get("leaderboard_tops")
-    if tops is None:
-        tops = current_app.extensions["leaderboard_tops"] = TimedCache(KEPT_TOPS, 3600)
+    tops = _kept("leaderboard_tops", KEPT_TOPS)
     kept = tops.get((version, period, key, limit)) if version is not None else None
     if kept is None:
         kept = rank_rows(_people(period, key, limit))
         if version is not None:
             tops.put((version, period, key, limit), kept)
+    return kept
+
+
+def _ladder(period: str, key: str) -> array | None:
+    """The sorted points of everyone ranked with points other than 0, kept while the data stays the same; else None.
+
+    With it, "my place" is a bisection (O(log N)) instead of a count of the index
+    entries above mine (O(my rank): 0.4 ms at 10,000 people, 5 ms at 100,000). It is
+    read under the same read version as ``_top``, on the second view of one state
+    of the data (by another request): reading it costs a few such counts, so a
+    state seen only once, as when every view follows a change, is answered by
+    counting. Places at or below 0 are always counted (who stands at 0 is not in it).
+    """
+    version = read_version()
+    if version is None:
+        return None
+    ladders = _kept("leaderboard_ladders", KEPT_LADDERS)
+    kept = ladders.get((version, period, key))
+    if isinstance(kept, array):
+        return kept
+    view = request.environ.setdefault("pointsapp.board_view", object()) if has_request_context() else object()
+    if kept is None or kept is view:
+        ladders.put((version, period, key), view)  # seen once, by this view
+        return None
+    kept = array("q", db.session.scalars(_LADDER, {"period": period, "period_key": key}))
+    ladders.put((version, period, key), kept)
+    return kept
+
+
+def _kept(name: str, size: int) -> TimedCache:
+    """This app's cache ``name`` (per worker; what it keeps is keyed by the read version)."""
+    kept = current_app.extensions.get(name)
+    if kept is None:
+        kept = current_app.extensions[name] = TimedCache(size, 3600)
     return kept
 
 
@@ -269,15 +305,28 @@ def _board_lookups() -> tuple[bulk.Lookup, bulk.Lookup, bulk.Lookup]:
 
 
 _MY_POINTS, _COUNT_ABOVE, _NEAREST_ABOVE = _board_lookups()
+# The ladder: ranked people's points other than 0, in order (the rollup index read in order).
+_LADDER = (
+    sa.select(PeriodTotal.points)
+    .where(
+        PeriodTotal.period == sa.bindparam("period"),
+        PeriodTotal.period_key == sa.bindparam("period_key"),
+        PeriodTotal.points != 0,
+        PeriodTotal.user_id.not_in(_unranked()),
+    )
+    .order_by(PeriodTotal.points)
+)
 
 
-def _count_above(period: str, key: str, points: int) -> int:
-    """How many ranked people have more points than ``points``.
+def _count_above(period: str, key: str, points: int, ladder: array | None = None) -> int:
+    """How many ranked people have more points than ``points`` (from the ``ladder`` when there is one).
 
     Below 0 this also counts everyone standing at 0, a walk over the users;
     only someone whose clawbacks exceed their points needs it.
     """
     if points >= 0:
+        if ladder is not None:
+            return len(ladder) - bisect_right(ladder, points)
         return _COUNT_ABOVE.first(period, key, points)[0]
     at_zero = db.session.scalar(sa.select(sa.func.count()).select_from(_at_zero(period, key).subquery()))
     return (
@@ -291,7 +340,7 @@ def _anyone_at_zero(period: str, key: str) -> bool:
     return bool(_rows(_at_zero(period, key), 1))
 
 
-def _nearest(period: str, key: str, points: int, *, above: bool) -> int | None:
+def _nearest(period: str, key: str, points: int, *, above: bool, ladder: array | None = None) -> int | None:
     """The nearest points above (or below) ``points`` that someone ranked has: the first row of an index range."""
     column = PeriodTotal.points
 
@@ -304,6 +353,9 @@ def _nearest(period: str, key: str, points: int, *, above: bool) -> int | None:
             return found
         if points < 0 and _anyone_at_zero(period, key):
             return 0
+        if ladder is not None:
+            index = bisect_right(ladder, max(points, 0))
+            return ladder[index] if index < len(ladder) else None
         row = _NEAREST_ABOVE.first(period, key, max(points, 0))
         return None if row is None else int(row[0])
     if points > 0 and (found := first(column < points, column > 0)) is not None:
@@ -325,7 +377,7 @@ def _my_points(viewer: User | None, period: str, key: str) -> int | None:
 
 
 def _standing(viewer: User | None, period: str, key: str, top: list[Place]) -> Standing | None:
-    """My place from counts on the rollup index, without ranking everyone.
+    """My place from counts on the rollup index (or its kept ladder), without ranking everyone.
 
     ``top`` is the board's first rows (at least its top 3 when it has them).
     """
@@ -334,8 +386,9 @@ def _standing(viewer: User | None, period: str, key: str, top: list[Place]) -> S
         return None
     if (shown := standing_of(top, viewer.id)) is not None:
         return shown
-    rank = 1 + _count_above(period, key, mine)
-    nearest = _nearest(period, key, mine, above=True)
+    ladder = _ladder(period, key) if mine >= 0 else None
+    rank = 1 + _count_above(period, key, mine, ladder)
+    nearest = _nearest(period, key, mine, above=True, ladder=ladder)
     return Standing(
         rank=rank,
         points=mine,
@@ -470,9 +523,10 @@ def neighbours(user, period: str = "week", reach: int = 2) -> Neighbours | None:
     above = _next_rows(period, key, mine, reach, above=True, nearest=me.points + me.gap_to_next if me.gap_to_next else None)
     below = _next_rows(period, key, mine, reach, above=False)
     ranks = {me.points: me.rank}
+    ladder = _ladder(period, key)  # this view's: read already, or not at all
     for *_row, points in above + below:
         if points not in ranks:
-            ranks[points] = 1 + _count_above(period, key, points)
+            ranks[points] = 1 + _count_above(period, key, points, ladder)
     rows = [*reversed(above), mine, *below]
     return Neighbours(me=me, me_id=user.id, places=[Place(rank=ranks[p], id=i, name=n, points=p) for i, n, p in rows])
 

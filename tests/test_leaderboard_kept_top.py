@@ -173,3 +173,56 @@ def _month_points(user_id: int, key: str | None = None) -> int:
         )
         or 0
     )
+
+
+def _ranked_crowd(org) -> dict[str, User]:
+    """A board with ties, a lead with points, and a deactivated person and an admin with points."""
+    people = {}
+    for n, points in enumerate((500, 420, 420, 300, 250, 250, 250, 90, 40, 5)):
+        people[f"p{n}"] = factories.user("employee", org.wealth, name=f"Person {n:02d}")
+        factories.give_points(people[f"p{n}"], points)
+    factories.give_points(org.wealth_lead, 260)
+    gone = factories.user("employee", org.loans, name="Gone")
+    factories.give_points(gone, 1000)
+    gone.is_active_account = False
+    factories.give_points(org.admin, 700)
+    factories.give_points(org.carol, 100)
+    db.session.commit()
+    return people
+
+
+def test_the_kept_ladder_answers_as_the_counts_do(org):
+    _ranked_crowd(org)
+    key = current_key("month")
+    assert leaderboard._ladder("month", key) is None  # first seen: answered by counting
+    ladder = leaderboard._ladder("month", key)  # seen again by another view: read
+    assert ladder is not None and list(ladder) == sorted(ladder)
+    assert 1000 not in ladder and 700 not in ladder  # a deactivated person and an admin have no place
+    assert 260 in ladder  # a lead with points
+    for points in sorted({*ladder, 0, 1, 39, 41, 249, 251, 499, 500, 501, 10_000}):
+        if points < 0:
+            continue
+        assert leaderboard._count_above("month", key, points, ladder) == leaderboard._count_above("month", key, points), points
+        assert leaderboard._nearest("month", key, points, above=True, ladder=ladder) == leaderboard._nearest(
+            "month", key, points, above=True
+        ), points
+
+
+def test_my_place_is_the_same_counted_or_read_off_the_ladder_and_moves_with_a_change(org, app, api_as):
+    people = _ranked_crowd(org)
+    viewer = people["p8"]  # 40 points: below the top 3 shown
+    views = [api_as(viewer) for _ in range(3)]  # tokens first: each is a change
+    _several_idle_connections()
+    answers = [view.get("/leaderboard?period=month&limit=3").json["me"] for view in views]
+    # Above 40: 500, 420, 420, 300, 260 (the lead), 250 x3, 100 (Carol), 90.
+    assert answers == [{"rank": 11, "points": 40, "gap_to_next": 50, "gap_to_top3": 380}] * 3
+    kept = [value for _, value in app.extensions["leaderboard_ladders"]._items.values()]
+    if _on_sqlite():  # the second view read the ladder, the third used it (PostgreSQL: see above)
+        assert any(isinstance(value, leaderboard.array) for value in kept)
+    factories.give_points(people["p9"], 200)  # 5 -> 205: now above the viewer
+    assert views[0].get("/leaderboard?period=month&limit=3").json["me"] == {
+        "rank": 12,
+        "points": 40,
+        "gap_to_next": 50,
+        "gap_to_top3": 380,
+    }
