@@ -196,7 +196,8 @@ def _begin_immediate(connection: sa.Connection) -> None:
 _CHANGES_AT_BEGIN = "pointsapp_changes_at_begin"
 _SERIAL = "pointsapp_connection_serial"
 _serials = itertools.count(1)
-_PG_VERSION = "SELECT pg_current_snapshot()::text, pg_current_xact_id_if_assigned() IS NOT NULL"
+# The txid_ spellings (PostgreSQL 10 onwards; pg_current_snapshot() and pg_current_xact_id_if_assigned() from 13).
+_PG_VERSION = "SELECT txid_current_snapshot()::text, txid_current_if_assigned() IS NOT NULL"
 
 
 def read_version() -> Hashable | None:
