@@ -49,8 +49,8 @@ from pointsapp.periods import PERIODS, current_key, period_bounds, utcnow
 KINDS = ("individual", "team")
 ITEMS_SHOWN = 100  # rows an API board lists unless asked for fewer or more
 PAGE_ITEMS = 50  # rows the phone page lists (my own row and gaps are always shown)
-# Top rows a worker keeps (see ``_top``): each entry is one board's first rows, a period and a length.
-KEPT_TOPS = 64
+# Boards whose top rows a worker keeps (see ``_top``): up to 1,000 rows each, the most any view asked for.
+KEPT_TOPS = 16
 # Ladders a worker keeps (see ``_ladder``): each is one board's points, 8 bytes a person with points.
 KEPT_LADDERS = 8
 
@@ -213,21 +213,24 @@ def _people(period: str, key: str, limit: int | None = None) -> list[tuple[int, 
 
 
 def _top(period: str, key: str, limit: int) -> list[Place]:
-    """The company board's first ``limit`` places, the same for every viewer: read once per state of the data.
+    """The company board's first places, at least ``limit`` of them (or all): the same for every viewer.
 
     A worker keeps them under the database's read version (``database.read_version``),
     which any change committed anywhere moves, so a kept top is served only while
     nothing it was read from can have changed; it then costs one small query instead
     of the top rows' three runs. A transaction that has written reads them afresh.
+    One list is kept per board, as long as the longest asked for: the first rows of
+    a longer top are the shorter top, ranks and all.
     """
     version = read_version()
     tops = _kept("leaderboard_tops", KEPT_TOPS)
-    kept = tops.get((version, period, key, limit)) if version is not None else None
-    if kept is None:
-        kept = rank_rows(_people(period, key, limit))
-        if version is not None:
-            tops.put((version, period, key, limit), kept)
-    return kept
+    kept = tops.get((version, period, key)) if version is not None else None
+    if kept is not None and (len(kept[0]) >= limit or kept[1]):
+        return kept[0]
+    places = rank_rows(_people(period, key, limit))
+    if version is not None:
+        tops.put((version, period, key), (places, len(places) < limit))  # fewer than asked: the whole board
+    return places
 
 
 def _ladder(period: str, key: str) -> array | None:

@@ -226,3 +226,19 @@ def test_my_place_is_the_same_counted_or_read_off_the_ladder_and_moves_with_a_ch
         "gap_to_next": 50,
         "gap_to_top3": 380,
     }
+
+
+def test_one_kept_top_serves_every_shorter_board_and_a_longer_one_is_read(org, api_as, monkeypatch):
+    people = _ranked_crowd(org)
+    viewer = api_as(people["p9"])
+    _several_idle_connections()
+    with top_reads(monkeypatch) as reads:
+        two, five, three = (viewer.get(f"/leaderboard?period=month&limit={n}").json for n in (2, 5, 3))
+    assert [len(b["items"]) for b in (two, five, three)] == [2, 5, 3]
+    assert three["items"] == five["items"][:3] and two["items"] == five["items"][:2]
+    assert [(i["rank"], i["points"]) for i in five["items"]] == [(1, 500), (2, 420), (2, 420), (4, 300), (5, 260)]
+    assert two["me"] == five["me"] == three["me"]
+    # The top 3 (at least 3 are read, for the gap to the top 3), then the top 5, and the top 3 again from those 5.
+    assert reads[:2] == [("month", current_key("month"), 3), ("month", current_key("month"), 5)]
+    if _on_sqlite():  # PostgreSQL: its snapshot may move between requests (see above)
+        assert len(reads) == 2
