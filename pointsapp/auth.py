@@ -20,7 +20,7 @@ from pointsapp import bulk
 from pointsapp.errors import ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.models import ApiToken, Integration, User
-from pointsapp.page_cache import TimedCache
+from pointsapp.page_cache import TimedCache, app_cache
 from pointsapp.periods import utcnow
 
 # OWASP's minimum for argon2id: 19 MiB of memory, 2 iterations, 1 lane.
@@ -197,10 +197,7 @@ def signed_in_user(user_id: int) -> User | None:
 
 def _known_users() -> TimedCache:
     """This app's users as last loaded by this worker, each with the row they were loaded from (see ``signed_in_user``)."""
-    known = current_app.extensions.get("signed_in_users")
-    if known is None:
-        known = current_app.extensions["signed_in_users"] = TimedCache(KNOWN_USERS, 3600)
-    return known
+    return app_cache("signed_in_users", KNOWN_USERS, 3600)
 
 
 # The users a worker keeps (some 2.7 kB each): the people using it at one time, each making a few requests in a row.

@@ -33,7 +33,7 @@ from array import array
 from bisect import bisect_right
 
 import sqlalchemy as sa
-from flask import current_app, has_request_context, request
+from flask import has_request_context, request
 from flask_babel import gettext as _
 
 from pointsapp import bulk, challenges, names, policy
@@ -43,7 +43,7 @@ from pointsapp.extensions import db
 from pointsapp.limits import get_by_id
 from pointsapp.models import BoardLink, PeriodTotal, Team, User
 from pointsapp.models.org import UNRANKED, team_subtree_ids
-from pointsapp.page_cache import TimedCache
+from pointsapp.page_cache import app_cache
 from pointsapp.periods import PERIODS, current_key, period_bounds, utcnow
 
 KINDS = ("individual", "team")
@@ -223,7 +223,7 @@ def _top(period: str, key: str, limit: int) -> list[Place]:
     a longer top are the shorter top, ranks and all.
     """
     version = read_version()
-    tops = _kept("leaderboard_tops", KEPT_TOPS)
+    tops = app_cache("leaderboard_tops", KEPT_TOPS, 3600)
     kept = tops.get((version, period, key)) if version is not None else None
     if kept is not None and (len(kept[0]) >= limit or kept[1]):
         return kept[0]
@@ -246,7 +246,7 @@ def _ladder(period: str, key: str) -> array | None:
     version = read_version()
     if version is None:
         return None
-    ladders = _kept("leaderboard_ladders", KEPT_LADDERS)
+    ladders = app_cache("leaderboard_ladders", KEPT_LADDERS, 3600)
     kept = ladders.get((version, period, key))
     if isinstance(kept, array):
         return kept
@@ -256,14 +256,6 @@ def _ladder(period: str, key: str) -> array | None:
         return None
     kept = array("q", db.session.scalars(_LADDER, {"period": period, "period_key": key}))
     ladders.put((version, period, key), kept)
-    return kept
-
-
-def _kept(name: str, size: int) -> TimedCache:
-    """This app's cache ``name`` (per worker; what it keeps is keyed by the read version)."""
-    kept = current_app.extensions.get(name)
-    if kept is None:
-        kept = current_app.extensions[name] = TimedCache(size, 3600)
     return kept
 
 

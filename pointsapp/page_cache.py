@@ -15,6 +15,8 @@ import time
 from collections import OrderedDict
 from collections.abc import Hashable
 
+from flask import current_app
+
 
 class TimedCache:
     """At most ``size`` values, each for at most ``seconds``; the least recently used goes first."""
@@ -50,3 +52,11 @@ class TimedCache:
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+
+
+def app_cache(name: str, size: int, seconds: float) -> TimedCache:
+    """This app's cache ``name`` in this worker (``app.extensions[name]``), made on first use."""
+    cache = current_app.extensions.get(name)
+    if cache is None:
+        cache = current_app.extensions[name] = TimedCache(size, seconds)
+    return cache

@@ -11,7 +11,7 @@ from markupsafe import Markup
 from pointsapp import bulk, ledger, names, notify, pagination, redemptions
 from pointsapp.extensions import db
 from pointsapp.models import Goal, LedgerEntry, Notification, Redemption, User, Veto, Wallet
-from pointsapp.page_cache import TimedCache
+from pointsapp.page_cache import TimedCache, app_cache
 from pointsapp.periods import local, utcnow
 
 bp = Blueprint("wallet", __name__)
@@ -121,13 +121,8 @@ def page_key(user) -> tuple | None:
 
 def _page_cache() -> TimedCache:
     """This app's cache of rendered wallet contents (per worker; correct across workers through the key)."""
-    pages = current_app.extensions.get("wallet_pages")
-    if pages is None:
-        config = current_app.config
-        pages = current_app.extensions["wallet_pages"] = TimedCache(
-            config["WALLET_PAGE_CACHE_SIZE"], config["WALLET_PAGE_SECONDS"]
-        )
-    return pages
+    config = current_app.config
+    return app_cache("wallet_pages", config["WALLET_PAGE_CACHE_SIZE"], config["WALLET_PAGE_SECONDS"])
 
 
 def _count(stmt):
