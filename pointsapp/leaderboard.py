@@ -264,37 +264,43 @@ def _unranked():
     return sa.select(User.id).where(sa.text(UNRANKED))
 
 
-def _count_with_points(period: str, key: str, test) -> int:
-    """How many ranked people have points passing ``test`` (which must leave 0 out): a count on the rollup index."""
+def _counted_with_points(period, key, test) -> sa.Select:
+    """The count of ranked people whose points pass ``test`` (which must leave 0 out), on the rollup index.
+
+    ``period`` and ``key`` are values or bound parameters.
+    """
     in_period = (PeriodTotal.period == period, PeriodTotal.period_key == key)
     total = sa.select(sa.func.count()).where(*in_period, test(PeriodTotal.points))
     # The few unranked people's rows, found by primary key (``+ 0`` keeps the planner off the points index).
     unranked = sa.select(sa.func.count()).where(PeriodTotal.user_id.in_(_unranked()), *in_period, test(PeriodTotal.points + 0))
-    return db.session.scalar(sa.select(total.scalar_subquery() - unranked.scalar_subquery()))
+    return sa.select(total.scalar_subquery() - unranked.scalar_subquery())
+
+
+def _count_with_points(period: str, key: str, test) -> int:
+    """How many ranked people have points passing ``test`` (which must leave 0 out)."""
+    return db.session.scalar(_counted_with_points(period, key, test))
 
 
 def _board_lookups() -> tuple[bulk.Lookup, bulk.Lookup, bulk.Lookup]:
     """My points; how many ranked people have more than given points; the nearest points above them (from 0 up).
 
-    The reads of every board view, built once and run at the driver's pace: the
-    same statements as ``_count_with_points`` and ``_with_points`` write out.
+    The reads of every board view, built once from the statements above with bound
+    parameters, and run at the driver's pace.
     """
     period, key, points = sa.bindparam("period"), sa.bindparam("period_key"), sa.bindparam("points")
-    in_period = (PeriodTotal.period == period, PeriodTotal.period_key == key)
-    mine = sa.select(PeriodTotal.points).where(PeriodTotal.user_id == sa.bindparam("user_id"), *in_period)
-    total = sa.select(sa.func.count()).where(*in_period, PeriodTotal.points > points)
-    unranked = sa.select(sa.func.count()).where(PeriodTotal.user_id.in_(_unranked()), *in_period, PeriodTotal.points + 0 > points)
+    mine = sa.select(PeriodTotal.points).where(
+        PeriodTotal.user_id == sa.bindparam("user_id"), PeriodTotal.period == period, PeriodTotal.period_key == key
+    )
     nearest = (
-        sa.select(PeriodTotal.points)
-        .join(User, User.id == PeriodTotal.user_id)
-        .where(*in_period, PeriodTotal.points > points, User.is_active_account.is_(True), User.role != "admin")
+        _with_points(period, key, PeriodTotal.points > points)
+        .with_only_columns(PeriodTotal.points)
         .order_by(PeriodTotal.points)
         .limit(1)
     )
     names = ("period", "period_key", "points")
     return (
         bulk.Lookup(mine, ("user_id", "period", "period_key")),
-        bulk.Lookup(sa.select(total.scalar_subquery() - unranked.scalar_subquery()), names),
+        bulk.Lookup(_counted_with_points(period, key, lambda p: p > points), names),
         bulk.Lookup(nearest, names),
     )
 
