@@ -387,6 +387,13 @@ def main() -> None:
 
 
 def report(runs: dict[str, list[dict]], ingest_rates: list[tuple[float, float]], bare: tuple[float, float], rss: float) -> None:
+    if ROUNDS == 0:  # BENCH_ROUNDS=0: ingestion alone
+        (one, one_cpu), (several, several_cpu) = ingest_rates
+        print(
+            f"ingest_per_s={one:.0f} ingest_per_cpu_s={one_cpu:.0f} ingest_{POSTERS}_clients_per_s={several:.0f} "
+            f"ingest_{POSTERS}_clients_per_cpu_s={several_cpu:.0f} bare_per_s={bare[0]:.0f}"
+        )
+        return
     ceiling = runs["hello-world (ceiling)"]
     print(f"\n{'target':<40} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>7} {'CPU ms':>7} {'CPU ratio':>9} {'non-2xx':>8}")
     ratios = {}

@@ -18,6 +18,8 @@ given an id already taken is refused by the primary key, never stored twice.
 
 from __future__ import annotations
 
+import itertools
+
 import sqlalchemy as sa
 
 from pointsapp.extensions import db
@@ -65,28 +67,35 @@ class Many:
         return connection.exec_driver_sql(sql, rows).rowcount
 
     def _driver_rows(self, dialect: sa.Dialect, rows: list[tuple]) -> tuple[str, list[tuple]]:
-        """The SQL text and ``rows`` as the driver takes them: converted, with the fixed values, in the statement's order."""
+        """The SQL text and ``rows`` as the driver takes them: converted, with the fixed values, in the statement's order.
+
+        Worked column by column: the tuples are taken apart and put together again by ``zip``,
+        and a column's values are converted once per distinct value (a batch repeats its
+        times, and often its other values).
+        """
         sql, order, processors, constants = self._for(dialect)
-        converting = [(i, convert) for i, convert in enumerate(processors) if convert is not None]
-        if converting:
-            rows = [list(row) for row in rows]
-            for i, convert in converting:
-                done: dict = {}  # a batch repeats its times (created_at) and often its other values
-                for row in rows:
-                    value = row[i]
-                    try:
-                        row[i] = done[value]
-                    except KeyError:
-                        row[i] = done[value] = convert(value)
-                    except TypeError:  # not hashable (a JSON list)
-                        row[i] = convert(value)
-        if constants:
-            rows = [(*row, *constants) for row in rows]
-        if order != tuple(range(len(order))):
-            rows = [tuple(row[i] for i in order) for row in rows]
-        elif converting:
-            rows = [tuple(row) for row in rows]
-        return sql, rows
+        if not any(processors) and not constants and order == tuple(range(len(order))):
+            return sql, rows
+        columns: list = list(zip(*rows))
+        for i, convert in enumerate(processors):
+            if convert is not None:
+                columns[i] = _converted(columns[i], convert)
+        columns.extend(itertools.repeat(value, len(rows)) for value in constants)
+        return sql, list(zip(*(columns[i] for i in order)))
+
+
+def _converted(values: tuple, convert) -> list:
+    """``convert`` applied to each value, once per distinct hashable value."""
+    done: dict = {}
+    out = []
+    for value in values:
+        try:
+            out.append(done[value])
+        except KeyError:
+            out.append(done.setdefault(value, convert(value)))
+        except TypeError:  # not hashable (a JSON list)
+            out.append(convert(value))
+    return out
 
 
 class Lookup(Many):
