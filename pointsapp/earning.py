@@ -57,10 +57,9 @@ import marshmallow as ma
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 
 from pointsapp import audit, badges, bulk, corrections, ledger, mentoring, notify, policy, text, vetoes
-from pointsapp.database import BULK_PAGE_ROWS
 from pointsapp.errors import Conflict, DomainError, InvalidTransition, NotFound, ValidationFailed, field_messages
 from pointsapp.extensions import db
 from pointsapp.http import translated
@@ -445,7 +444,7 @@ def ingest_events(
             ext = ext if text.storable(ext) else None
             results[i] = EventResult(i, ext, "invalid", error=error)
     user_ids = {p.user_id for _, p in parsed} | {u for _, p in parsed for u in p.participants}
-    known_users = set(db.session.scalars(sa.select(User.id).where(User.id.in_(user_ids)))) if user_ids else set()
+    known_users = set(db.session.scalars(sa.select(User.id).where(bulk.among(User.id, user_ids)))) if user_ids else set()
     known_events = _stored_events(
         source, {p.external_id for _, p in parsed} | {p.related_external_id for _, p in parsed} - {None}
     )
@@ -510,7 +509,7 @@ def _stored_events(source: str, external_ids: set[str]) -> dict[str, Event]:
     ids = sorted(external_ids)
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        for event in db.session.scalars(sa.select(Event).where(Event.source == source, Event.external_id.in_(chunk))):
+        for event in db.session.scalars(sa.select(Event).where(Event.source == source, bulk.among(Event.external_id, chunk))):
             found[event.external_id] = event
     return found
 
@@ -523,7 +522,7 @@ def _lock_wallets(user_ids: set[int]) -> None:
     """Lock the wallets a batch may touch in id order (a no-op on SQLite)."""
     if user_ids and db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(
-            sa.select(Wallet.user_id).where(Wallet.user_id.in_(user_ids)).order_by(Wallet.user_id).with_for_update()
+            sa.select(Wallet.user_id).where(bulk.among(Wallet.user_id, user_ids)).order_by(Wallet.user_id).with_for_update()
         ).all()
 
 
@@ -611,7 +610,7 @@ def _insert_events(items: list[tuple[int, EventInput]], source, actor_id, rules_
             return {row[0]: first + n for n, row in enumerate(rows)}
         found = sa.select(Event.id, Event.external_id).where(Event.id >= first)  # some identity was there first
         return {external_id: event_id for event_id, external_id in db.session.execute(found)}
-    params = [dict(zip(EVENT_COLUMNS[1:], (source, *row, actor_id, now))) for row in rows]
+    params = _EVENT_ARRAYS.params([(source, *row, actor_id, now) for row in rows])
     return {external_id: event_id for event_id, external_id in db.session.execute(_INSERT_EVENTS_RETURNING, params)}
 
 
@@ -634,11 +633,10 @@ EVENT_COLUMNS = (
 _EVENT_ROWS = bulk.Many(
     sqlite.insert(Event.__table__).on_conflict_do_nothing(index_elements=["source", "external_id"]), EVENT_COLUMNS
 )
-_INSERT_EVENTS_RETURNING = (
-    postgresql.insert(Event.__table__)
-    .on_conflict_do_nothing(index_elements=["source", "external_id"])
-    .returning(Event.__table__.c.id, Event.__table__.c.external_id)
-    .execution_options(insertmanyvalues_page_size=BULK_PAGE_ROWS)
+# PostgreSQL: one array per column; the ids come back with their external ids (in no promised order).
+_EVENT_ARRAYS = bulk.Arrays(Event.__table__, EVENT_COLUMNS[1:])
+_INSERT_EVENTS_RETURNING = _EVENT_ARRAYS.statement.on_conflict_do_nothing(index_elements=["source", "external_id"]).returning(
+    Event.__table__.c.id, Event.__table__.c.external_id
 )
 
 
@@ -648,7 +646,7 @@ def _check_badges(created: list[NewEvent]) -> None:
     wanted = [event.id for event in created if event.type in with_badges]
     if not wanted:
         return
-    stored = {event.id: event for event in db.session.scalars(sa.select(Event).where(Event.id.in_(wanted)))}
+    stored = {event.id: event for event in db.session.scalars(sa.select(Event).where(bulk.among(Event.id, wanted)))}
     for event_id in wanted:  # in the order of the batch, as they were stored
         badges.check_event(stored[event_id])
 

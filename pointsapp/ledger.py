@@ -52,7 +52,6 @@ from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
 
 from pointsapp import bulk, period_sql
-from pointsapp.database import BULK_PAGE_ROWS
 from pointsapp.errors import InsufficientPoints, InvalidTransition, NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.models import Hold, LedgerEntry, PeriodTotal, Wallet
@@ -240,7 +239,7 @@ class Posting(NamedTuple):
     effective_at: dt.datetime | None = None
 
 
-def post_many(postings: list[Posting]) -> list[EntryRow | sa.Row]:
+def post_many(postings: list[Posting]) -> list[EntryRow]:
     """Append many entries at once (an ingestion batch), in order, with the same effects as ``post``.
 
     One multi-row insert for the entries, one wallet update per user with the
@@ -257,15 +256,13 @@ def post_many(postings: list[Posting]) -> list[EntryRow | sa.Row]:
         rows.append(
             (p.user_id, p.points, p.kind, p.reason.strip()[:500], p.actor_id, p.event_id, p.rule_id, p.effective_at or now, now)
         )
-    # Core rows, not ORM objects: loading a thousand objects costs more than the insert.
-    if db.session.get_bind().dialect.name == "sqlite":  # ids given (see ``bulk``), so nothing comes back
-        first = bulk.next_id(_entries)
-        stored = _ENTRY_ROWS.execute([(first + n, *row) for n, row in enumerate(rows)])
-        if stored != len(rows):
-            raise RuntimeError(f"{len(rows)} entries given, {stored} stored")
-        entries = [EntryRow(first + n, row[0], row[1], row[2], row[3], row[5]) for n, row in enumerate(rows)]
-    else:
-        entries = list(db.session.execute(_INSERT_ENTRIES_IN_ORDER, [dict(zip(_ENTRY_COLUMNS[1:], row)) for row in rows]))
+    # Core rows, not ORM objects: loading a thousand objects costs more than the insert. The ids are
+    # given (see ``bulk``), so nothing comes back.
+    ids = bulk.new_ids(_entries, len(rows))
+    stored = _ENTRY_ROWS.execute([(entry_id, *row) for entry_id, row in zip(ids, rows)])
+    if stored != len(rows):
+        raise RuntimeError(f"{len(rows)} entries given, {stored} stored")
+    entries = [EntryRow(entry_id, row[0], row[1], row[2], row[3], row[5]) for entry_id, row in zip(ids, rows)]
     points: dict[int, int] = defaultdict(int)
     earned: dict[int, int] = defaultdict(int)
     per_periods: dict[tuple[int, tuple], int] = defaultdict(int)  # (user, the period keys of a moment): points
@@ -285,7 +282,13 @@ def post_many(postings: list[Posting]) -> list[EntryRow | sa.Row]:
         for period, key in keys:
             rollups[(period, key, user_id)] += sum_points
     users = sorted(points)
-    updated = _CREDIT_WALLETS.execute([(u, points[u], earned[u], now) for u in users])
+    if db.session.get_bind().dialect.name == "postgresql":  # one statement over three arrays
+        updated = db.session.execute(
+            _CREDIT_WALLETS_FROM_ARRAYS,
+            {"user_ids": users, "points": [points[u] for u in users], "earned": [earned[u] for u in users], "now": now},
+        ).rowcount
+    else:
+        updated = _CREDIT_WALLETS.execute([(u, points[u], earned[u], now) for u in users])
     if updated not in (-1, len(users)):
         raise NotFound(_("This user has no wallet."))
     _upsert_rollups_many([(u, p, k, v) for (p, k, u), v in sorted(rollups.items()) if v])
@@ -324,22 +327,15 @@ def _rollup_upsert(dialect: str):
 _ROLLUP_UPSERT = {name: _rollup_upsert(name) for name in ("postgresql", "sqlite")}
 
 
+_ROLLUP_COLUMNS = ("user_id", "period", "period_key", "points")
+_ROLLUP_ARRAYS = bulk.Arrays(PeriodTotal.__table__, _ROLLUP_COLUMNS)
+
+
 def _rollup_upsert_from_arrays():
     """PostgreSQL: the same upsert, its rows given as four arrays (``unnest``), in their order."""
-    table = PeriodTotal.__table__
-    rows = sa.select(
-        sa.func.unnest(
-            sa.bindparam("user_ids", type_=postgresql.ARRAY(sa.Integer)),
-            sa.bindparam("periods", type_=postgresql.ARRAY(sa.String)),
-            sa.bindparam("period_keys", type_=postgresql.ARRAY(sa.String)),
-            sa.bindparam("points", type_=postgresql.ARRAY(sa.BigInteger)),
-        )
-        .table_valued("user_id", "period", "period_key", "points")
-        .render_derived()
-    )
-    stmt = postgresql.insert(table).from_select(["user_id", "period", "period_key", "points"], rows)
+    stmt = _ROLLUP_ARRAYS.statement
     return stmt.on_conflict_do_update(
-        index_elements=["period", "period_key", "user_id"], set_={"points": table.c.points + stmt.excluded.points}
+        index_elements=["period", "period_key", "user_id"], set_={"points": PeriodTotal.__table__.c.points + stmt.excluded.points}
     )
 
 
@@ -360,24 +356,45 @@ def _upsert_rollups_many(rows: list[tuple[int, str, str, int]]) -> None:
     if db.session.get_bind().dialect.name == "sqlite":
         _ROLLUP_ROWS.execute(rows)
         return
-    user_ids, periods, keys, points = (list(column) for column in zip(*rows))
-    db.session.execute(
-        _ROLLUP_UPSERT_FROM_ARRAYS, {"user_ids": user_ids, "periods": periods, "period_keys": keys, "points": points}
-    )
+    db.session.execute(_ROLLUP_UPSERT_FROM_ARRAYS, _ROLLUP_ARRAYS.params(rows))
 
 
-_ROLLUP_ROWS = bulk.Many(_ROLLUP_UPSERT["sqlite"], ("user_id", "period", "period_key", "points"))
+_ROLLUP_ROWS = bulk.Many(_ROLLUP_UPSERT["sqlite"], _ROLLUP_COLUMNS)
 _CREDIT_WALLETS = bulk.Many(_CREDIT_WALLET, ("b_user_id", "b_points", "b_earned", "b_now"))
 
 
-# Only what an award answer needs comes back: every returned time would be parsed again, row by row.
-_ENTRY_ANSWER = (_entries.c.id, _entries.c.user_id, _entries.c.points, _entries.c.kind, _entries.c.reason, _entries.c.event_id)
+def _credit_wallets_from_arrays():
+    """PostgreSQL: ``_CREDIT_WALLET`` for many wallets, given as three arrays (user ids, points, earned points)."""
+    credits = (
+        sa.func.unnest(
+            sa.bindparam("user_ids", type_=postgresql.ARRAY(sa.Integer)),
+            sa.bindparam("points", type_=postgresql.ARRAY(sa.BigInteger)),
+            sa.bindparam("earned", type_=postgresql.ARRAY(sa.BigInteger)),
+        )
+        .table_valued("user_id", "points", "earned")
+        .render_derived()
+    )
+    return (
+        sa.update(_wallet)
+        .where(_wallet.c.user_id == credits.c.user_id)
+        .values(
+            balance=_wallet.c.balance + credits.c.points,
+            lifetime_earned=_wallet.c.lifetime_earned + credits.c.earned,
+            updated_at=sa.bindparam("now", type_=Wallet.updated_at.type),
+            version=_wallet.c.version + 1,
+        )
+    )
+
+
+_CREDIT_WALLETS_FROM_ARRAYS = _credit_wallets_from_arrays()
+
+
 _ENTRY_COLUMNS = ("id", "user_id", "points", "kind", "reason", "actor_id", "event_id", "rule_id", "effective_at", "created_at")
-_ENTRY_ROWS = bulk.Many(_entries.insert(), _ENTRY_COLUMNS)
+_ENTRY_ROWS = bulk.Many.insert(_entries, _ENTRY_COLUMNS)
 
 
 class EntryRow(NamedTuple):
-    """What ``post_many`` answers for each entry: the columns of ``_ENTRY_ANSWER``."""
+    """What ``post_many`` answers for each entry: only what an award answer needs."""
 
     id: int
     user_id: int
@@ -385,13 +402,6 @@ class EntryRow(NamedTuple):
     kind: str
     reason: str
     event_id: int | None
-
-
-_INSERT_ENTRIES_IN_ORDER = (
-    _entries.insert()
-    .returning(*_ENTRY_ANSWER, sort_by_parameter_order=True)
-    .execution_options(insertmanyvalues_page_size=BULK_PAGE_ROWS)
-)
 
 
 def _add_to_rollups(user_id: int, points: int, moment: dt.datetime) -> None:

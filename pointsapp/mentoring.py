@@ -17,7 +17,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from pointsapp import audit, ledger, policy
+from pointsapp import audit, bulk, ledger, policy
 from pointsapp.errors import Duplicate, InvalidTransition, NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.limits import INT_MAX, is_whole
@@ -100,7 +100,7 @@ def open_mentorships(user_ids: set[int]) -> dict[int, Mentorship]:
         return {}
     rows = db.session.scalars(
         sa.select(Mentorship).where(
-            Mentorship.mentee_id.in_(user_ids), Mentorship.ended_at.is_(None), Mentorship.bonus_event_id.is_(None)
+            bulk.among(Mentorship.mentee_id, user_ids), Mentorship.ended_at.is_(None), Mentorship.bonus_event_id.is_(None)
         )
     )
     return {m.mentee_id: m for m in rows}

@@ -19,7 +19,6 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from pointsapp import bulk, names, pagination, periods, push
-from pointsapp.database import BULK_PAGE_ROWS
 from pointsapp.errors import NotFound, ValidationFailed
 from pointsapp.extensions import db
 from pointsapp.models import Badge, Notification, NotificationPreference, PushSubscription, Redemption, User
@@ -90,9 +89,8 @@ def queue_many(kind: str, template: str, items: list[tuple[int, dict]], *, url: 
         _NOTIFICATION_ROWS.execute([(user_id, kind, template, params, url, "queued", 0, now) for user_id, params in items])
 
 
-_NOTIFICATION_ROWS = bulk.Many(
-    sa.insert(Notification.__table__).execution_options(insertmanyvalues_page_size=BULK_PAGE_ROWS),
-    ("user_id", "kind", "template", "params", "url", "status", "attempts", "created_at"),
+_NOTIFICATION_ROWS = bulk.Many.insert(
+    Notification.__table__, ("user_id", "kind", "template", "params", "url", "status", "attempts", "created_at")
 )
 
 

@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from pointsapp import bulk, earning, ledger
+from pointsapp import bulk, earning, ledger, notify
 from pointsapp.extensions import db
-from pointsapp.models import Event, LedgerEntry, Notification, PeriodTotal, Wallet
+from pointsapp.models import Event, LedgerEntry, Notification, PeriodTotal, User, Wallet
 from tests.conftest import ON_POSTGRES
 
 UTC = dt.timezone.utc
@@ -22,8 +22,8 @@ def _as_text(table: sa.Table, row_id: int, columns: tuple[str, ...]) -> tuple:
     return db.session.execute(sa.select(*picked).where(table.c.id == row_id)).one()
 
 
-@pytest.mark.skipif(ON_POSTGRES, reason="the compiled bulk insert is SQLite's path; PostgreSQL inserts through the session")
 def test_bulk_rows_are_stored_exactly_as_the_orm_stores_the_same_values(org):
+    """SQLite: the compiled rows; PostgreSQL: one array per column. Either way the text stored is the ORM's."""
     moment = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))  # the same instant, at +08:00
     orm = Event(
         source="test",
@@ -38,32 +38,61 @@ def test_bulk_rows_are_stored_exactly_as_the_orm_stores_the_same_values(org):
     )
     db.session.add(orm)
     db.session.flush()
-    columns = ("id", "source", "external_id", "type", "user_id", "occurred_at", "quantity", "participants", "payload_hash")
-    columns += ("created_at",)
-    stored = earning._EVENT_ROWS.execute(
-        [(orm.id + 1, "test", "bulk", "loan_signed", org.alice.id, moment, 2, [org.bob.id], "h", None, None, WHOLE_SECOND)]
+    item = earning.parse_event(
+        {
+            "external_id": "bulk",
+            "type": "loan_signed",
+            "user_id": org.alice.id,
+            "occurred_at": moment.isoformat(),
+            "quantity": 2,
+            "participants": [org.bob.id],
+        }
     )
-    assert stored == 1
+    item.__dict__["payload_hash"] = "h"  # the same hash as the ORM row, to compare every column
+    ids = earning._insert_events([(0, item)], "test", None, {"bulk": None}, WHOLE_SECOND)
     compared = ("occurred_at", "quantity", "participants", "payload_hash", "created_at", "user_id")
-    by_orm, by_bulk = _as_text(Event.__table__, orm.id, compared), _as_text(Event.__table__, orm.id + 1, compared)
+    by_orm, by_bulk = _as_text(Event.__table__, orm.id, compared), _as_text(Event.__table__, ids["bulk"], compared)
     assert by_bulk == by_orm and by_orm[0].startswith("2026-11-20 01:00:00")
     # Read back through the model, the bulk row is the same aware UTC time.
     db.session.expire_all()
-    assert db.session.get(Event, orm.id + 1).occurred_at == WHOLE_SECOND
+    assert db.session.get(Event, ids["bulk"]).occurred_at == WHOLE_SECOND
 
 
-@pytest.mark.skipif(ON_POSTGRES, reason="the compiled bulk insert is SQLite's path; PostgreSQL inserts through the session")
-def test_an_identity_already_stored_is_skipped_and_the_rest_keep_their_ids(org):
-    events = [
-        {"external_id": f"b{i}", "type": "client_meeting", "user_id": org.alice.id, "occurred_at": WHOLE_SECOND.isoformat()}
-        for i in range(3)
-    ]
-    items = [(i, earning.parse_event(raw)) for i, raw in enumerate(events)]
-    first = earning._insert_events(items[1:2], "test", None, {"b1": None}, WHOLE_SECOND)  # b1 is stored first
-    ids = earning._insert_events(items, "test", None, dict.fromkeys(("b0", "b1", "b2")), WHOLE_SECOND)
-    stored = dict(db.session.execute(sa.select(Event.external_id, Event.id).where(Event.source == "test")).all())
-    assert set(ids) == {"b0", "b2"} and ids == {"b0": stored["b0"], "b2": stored["b2"]}
-    assert stored["b1"] == first["b1"] and len(stored) == 3
+def test_json_values_given_as_arrays_are_stored_as_the_orm_stores_them(org):
+    """Notifications' parameters (a dict, an empty one, a text with quotes and Chinese) through ``Many.insert``."""
+    params = [{"points": 5, "reason": '他说 "好"; a\\b'}, {}, {"nested": [1, {"x": None}]}]
+    orm = Notification(user_id=org.alice.id, kind="award", template="points_awarded", params=params[0], created_at=WHOLE_SECOND)
+    db.session.add(orm)
+    db.session.flush()
+    stored = notify._NOTIFICATION_ROWS.execute(
+        [(org.bob.id, "award", "points_awarded", value, "/wallet", "queued", 0, WHOLE_SECOND) for value in params]
+    )
+    assert stored == 3
+    rows = db.session.scalars(sa.select(Notification).where(Notification.user_id == org.bob.id).order_by(Notification.id)).all()
+    assert [row.params for row in rows] == params
+    assert [row.url for row in rows] == ["/wallet"] * 3 and all(row.created_at == WHOLE_SECOND for row in rows)
+    by_orm = _as_text(Notification.__table__, orm.id, ("params",))
+    assert _as_text(Notification.__table__, rows[0].id, ("params",)) == by_orm
+
+
+def test_among_finds_the_same_rows_as_in_with_many_values_or_none(org):
+    everyone = set(db.session.scalars(sa.select(User.id)))
+    asked = sorted(everyone)[:2] + [10**9]  # one that is not there
+    found = set(db.session.scalars(sa.select(User.id).where(bulk.among(User.id, asked))))
+    assert found == set(sorted(everyone)[:2])
+    assert set(db.session.scalars(sa.select(User.id).where(bulk.among(User.id, [])))) == set()
+    assert set(db.session.scalars(sa.select(User.id).where(bulk.among(User.id, range(1, 5001))))) == {
+        u for u in everyone if u <= 5000
+    }
+
+
+def test_new_ids_are_ascending_and_free(org):
+    ledger.post(org.alice.id, 5, kind="manual_award", reason="one entry before")
+    first = bulk.new_ids(LedgerEntry.__table__, 3)
+    assert first == sorted(first) and len(set(first)) == 3 and bulk.new_ids(LedgerEntry.__table__, 0) == []
+    assert min(first) > max(db.session.scalars(sa.select(LedgerEntry.id)))
+    if ON_POSTGRES:  # taken from the sequence: never handed out again
+        assert not set(first) & set(bulk.new_ids(LedgerEntry.__table__, 3))
 
 
 def test_post_many_answers_the_ids_of_the_entries_it_stored_in_order(org):
