@@ -71,7 +71,7 @@ def main(url: str) -> None:
             with Profiler(interval=0.0005) as profiler:
                 for _ in range(REQUESTS):
                     call()
-            print(profiler.output_text(unicode=True, show_all=False))
+            print(profiler.output_text(unicode=True, show_all=os.environ.get("ALL") == "1"))
             continue
         times, cpu = [], []
         for _ in range(REQUESTS):

@@ -74,13 +74,42 @@ def engine_options(url: str) -> dict:
             # is warm and whose data version keys what the worker keeps between requests (read_version).
             options["pool_use_lifo"] = True
         return options
-    return {"pool_pre_ping": True}
+    # PostgreSQL: the connection returned last is taken first, and one idle for a while is checked before use
+    # (see configure_engine): a busy worker keeps using a connection it knows to be alive.
+    return {"pool_use_lifo": True}
 
 
 # Rows per statement when SQLAlchemy sends thousands of rows as one multi-row INSERT ("insertmanyvalues").
 # psycopg rewrites the placeholders of each statement it is given, at a cost that grows faster than the
 # statement: a thousand rows in one statement cost PostgreSQL ingestion more client CPU than all else.
 BULK_PAGE_ROWS = 100
+
+
+def _ping_when_idle(engine: sa.Engine) -> None:
+    """Check a connection before use only when it has been idle a while: a restarted server or a cut
+    connection is found before a request uses it, and a busy worker asks nothing more.
+
+    SQLAlchemy's ``pool_pre_ping`` asks on every checkout, a round trip per request that cost
+    PostgreSQL's wallet API about a tenth of its CPU. A connection that fails the check is
+    discarded (``DisconnectionError``) and the pool hands out a fresh one; a connection lost
+    while in use is still found by SQLAlchemy's own disconnect handling, which empties the pool.
+    """
+
+    @sa.event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection, record) -> None:
+        record.info[_RETURNED_AT] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, _proxy) -> None:
+        returned = record.info.get(_RETURNED_AT)
+        if returned is None or time.monotonic() - returned <= PING_AFTER_IDLE_SECONDS:
+            return  # new, or in use a moment ago
+        try:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            dbapi_connection.rollback()
+        except Exception as error:  # noqa: BLE001 (any failure means the connection is not fit to use)
+            raise sa.exc.DisconnectionError(f"idle connection failed its check: {error}") from error
 
 
 def _begin_statement() -> str:
@@ -130,8 +159,14 @@ def reading_apart() -> Iterator[bool]:
                 session.expire_on_commit = expire
 
 
+# A pooled connection unused for longer than this is asked "SELECT 1" before it is handed out again.
+PING_AFTER_IDLE_SECONDS = 10.0
+_RETURNED_AT = "pointsapp_returned_at"
+
+
 def configure_engine(engine: sa.Engine, checkpoint_pages: int = CHECKPOINT_PAGES) -> None:
     if engine.dialect.name != "sqlite":
+        _ping_when_idle(engine)
         return
 
     @sa.event.listens_for(engine, "connect")
