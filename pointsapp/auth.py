@@ -159,23 +159,25 @@ def signed_in_user(user_id: int) -> User | None:
 
     Every request asks, and loading the user through the ORM was the largest
     single cost of a wallet page served from its cache (more than the page's own
-    reads). On SQLite the row is read as the driver gives it (``bulk.Lookup``),
-    and when it is exactly the row this worker last loaded for that user, every
-    column alike, the object loaded then is copied into the session without
-    another query (``Session.merge(load=False)``, as though just loaded). A
-    changed row (a new role, name, session version, a deactivation) is loaded
-    afresh. The copy kept is never attached to a session; the request changes its
-    own copy, saved as any loaded object is. Elsewhere the user is simply loaded:
-    the row and the object must come from one snapshot, which SQLite's
-    transaction gives and PostgreSQL's statements, each seeing the latest
-    commit, do not.
+    reads). So the row is read as the driver gives it (``bulk.Lookup``), and when
+    it is exactly the row this worker last kept for that user, every column alike,
+    the object kept with it is copied into the session without another query
+    (``Session.merge(load=False)``, as though just loaded). A changed row (a new
+    role, name, session version, a deactivation) is loaded afresh. The copy kept is
+    never attached to a session; the request changes its own copy, saved as any
+    loaded object is.
+
+    The object kept must be the row kept. SQLite's transaction reads both from one
+    snapshot. On PostgreSQL each statement sees the latest commit, so a load is kept
+    only when its values equal the row read just before (the driver's times are in
+    the connection's zone, the object's in UTC: the same instants compare equal);
+    otherwise it serves this request alone. The object depends on the row alone, so a
+    row that changes and changes back is served the object of its current values.
     """
     session = db.session()
     already = session.identity_map.get(User.__mapper__.identity_key_from_primary_key((user_id,)))
     if already is not None:
         return already
-    if session.get_bind().dialect.name != "sqlite":
-        return session.execute(_USER_BY_ID, {"user_id": user_id}).scalar_one_or_none()
     row = _USER_ROW.first(user_id)
     if row is None:
         return None
@@ -188,10 +190,13 @@ def signed_in_user(user_id: int) -> User | None:
             if type(value) not in _IMMUTABLE:
                 set_committed_value(user, key, copy.deepcopy(value))
         return user
-    user = session.execute(_USER_BY_ID, {"user_id": user_id}).scalar_one()
-    copy_ = User(**{key: copy.deepcopy(getattr(user, key)) for key in _USER_COLUMNS})
-    make_transient_to_detached(copy_)
-    known.put(user_id, (row, copy_))
+    user = session.execute(_USER_BY_ID, {"user_id": user_id}).scalar_one_or_none()
+    if user is None:  # removed between the two statements (PostgreSQL)
+        return None
+    if session.get_bind().dialect.name == "sqlite" or tuple(getattr(user, key) for key in _ROW_KEYS) == row:
+        copy_ = User(**{key: copy.deepcopy(getattr(user, key)) for key in _USER_COLUMNS})
+        make_transient_to_detached(copy_)
+        known.put(user_id, (row, copy_))
     return user
 
 
@@ -205,4 +210,6 @@ KNOWN_USERS = 1024
 _USER_BY_ID = sa.select(User).where(User.id == sa.bindparam("user_id"))
 _USER_ROW = bulk.Lookup(sa.select(User.__table__).where(User.__table__.c.id == sa.bindparam("user_id")), ("user_id",))
 _USER_COLUMNS = tuple(column.key for column in User.__mapper__.column_attrs)
+# The object's attribute for each column of ``_USER_ROW``, in the row's order.
+_ROW_KEYS = tuple(User.__mapper__.get_property_by_column(column).key for column in User.__table__.columns)
 _IMMUTABLE = frozenset({type(None), bool, int, float, str, bytes, dt.date, dt.datetime})

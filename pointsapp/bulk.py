@@ -121,24 +121,47 @@ class Lookup(Many):
     where SQLAlchemy's execution of a statement (its cache key, the result's
     metadata, each row's processing) costs many times what SQLite does with it.
     The values come back as the driver gives them (on SQLite a time is text and a
-    boolean 0 or 1): fit to compare and to count, not to show. Drivers with named
-    parameters (psycopg) go through the session, as ``Many`` does.
+    boolean 0 or 1; on PostgreSQL a time is in the connection's zone): fit to compare
+    and to count, not to show. With named parameters (psycopg) the statement is
+    compiled once too, and its parameters given by name.
     """
+
+    def __init__(self, statement: sa.Executable, names: tuple[str, ...]):
+        super().__init__(statement, names)
+        self._compiled_named: dict[str, tuple[str, tuple, dict]] = {}
 
     def first(self, *values) -> tuple | None:
         """The statement's first row for ``values``, in the session's transaction; None when there is none."""
-        if not db.session.get_bind().dialect.positional:
-            row = db.session.execute(self.statement, dict(zip(self.names, values))).first()
-            return None if row is None else tuple(row)
         db.session.flush()  # as session.execute would: what the request added is read back on every database
         connection = db.session.connection()
-        sql, (params,) = self._driver_rows(connection.dialect, [values])
+        if connection.dialect.positional:
+            sql, (params,) = self._driver_rows(connection.dialect, [values])
+        else:
+            sql, params = self._named(connection.dialect, values)
         cursor = connection.connection.dbapi_connection.cursor()
         try:
             cursor.execute(sql, params)
             return cursor.fetchone()
         finally:
             cursor.close()
+
+    def _named(self, dialect: sa.Dialect, values: tuple) -> tuple[str, dict]:
+        """The SQL text and its parameters by name (psycopg): converted, with the values the statement fixes."""
+        if dialect.name not in self._compiled_named:
+            compiled = self.statement.compile(dialect=dialect)
+            if compiled.literal_execute_params or compiled.post_compile_params:
+                raise ValueError("a lookup takes single values, not lists")
+            convert = {name: bind.type.dialect_impl(dialect).bind_processor(dialect) for name, bind in compiled.binds.items()}
+            fixed = {}
+            for name, bind in compiled.binds.items():
+                if name not in self.names:
+                    fixed[name] = convert[name](bind.effective_value) if convert[name] else bind.effective_value
+            self._compiled_named[dialect.name] = (str(compiled), tuple(convert[name] for name in self.names), fixed)
+        sql, processors, fixed = self._compiled_named[dialect.name]
+        params = dict(fixed)
+        for name, value, process in zip(self.names, values, processors):
+            params[name] = process(value) if process else value
+        return sql, params
 
 
 class Arrays:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import contextlib
 
+import pytest
 import sqlalchemy as sa
 
 from pointsapp import auth
 from pointsapp.extensions import db
 from pointsapp.models import User
-from tests.conftest import csrf_token, login
+from tests.conftest import ON_POSTGRES, csrf_token, login
 
 
 @contextlib.contextmanager
@@ -44,11 +45,7 @@ def test_a_second_request_copies_the_user_it_loaded_while_the_row_is_unchanged(o
         second = client.get("/more")
     assert first.status_code == second.status_code == 200
     assert org.alice.email in second.get_data(as_text=True)
-    with app.app_context():
-        dialect = db.engine.dialect.name
-    # SQLite: the row read at the driver's pace is the row last loaded, so nothing is loaded again.
-    # PostgreSQL: each statement sees the latest commit, so the user is loaded as an object every time.
-    assert len(loads) == (0 if dialect == "sqlite" else 2)
+    assert len(loads) == 0  # the row read at the driver's pace is the row last kept, so nothing is loaded again
 
 
 def test_a_change_made_elsewhere_shows_on_the_very_next_request(org, app, client):
@@ -97,8 +94,8 @@ def test_a_change_in_place_to_one_requests_user_never_reaches_the_next(org, app)
         assert auth.signed_in_user(org.alice.id) is not None  # loaded, and kept
         db.session.remove()
         with user_loads(app) as loads:
-            user = auth.signed_in_user(org.alice.id)  # copied from what was kept (SQLite), or loaded again
-        assert len(loads) == (0 if db.engine.dialect.name == "sqlite" else 1)
+            user = auth.signed_in_user(org.alice.id)  # copied from what was kept
+        assert len(loads) == 0
         user.scim_profile["name"]["givenName"] = "Mallory"  # changed in place, never saved
         db.session.rollback()
         db.session.remove()
@@ -110,3 +107,29 @@ def test_a_change_in_place_to_one_requests_user_never_reaches_the_next(org, app)
 def test_an_unknown_user_id_has_no_user(org, app):
     with app.test_request_context("/"):
         assert auth.signed_in_user(10**6) is None
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="SQLite reads the row and the object from one snapshot")
+def test_a_load_that_differs_from_the_row_read_before_it_is_not_kept(org, app, monkeypatch):
+    """PostgreSQL: a commit between the row's read and the object's load must not pair an old row with a new object."""
+    read = auth._USER_ROW.first
+    with app.app_context():
+        first = db.session.execute(sa.select(User.name, User.role, User.updated_at).where(User.id == org.alice.id)).one()
+
+    def read_then_commit_elsewhere(user_id):
+        row = read(user_id)
+        _change_row(app, user_id, name="Renamed Between", role="admin")  # lands before the object's load
+        return row
+
+    with app.test_request_context("/"):
+        db.session.remove()
+        monkeypatch.setattr(auth._USER_ROW, "first", read_then_commit_elsewhere)
+        assert auth.signed_in_user(org.alice.id).role == "admin"  # this request has the newer object
+        monkeypatch.undo()
+        # Back to the very row read first, its time of change included: only the check keeps the newer object out.
+        _change_row(app, org.alice.id, name=first.name, role=first.role, updated_at=first.updated_at)
+        db.session.remove()
+        with user_loads(app) as loads:
+            again = auth.signed_in_user(org.alice.id)
+        assert len(loads) == 1  # nothing was kept under the old row: loaded afresh
+        assert (again.role, again.name) == (first.role, first.name)
