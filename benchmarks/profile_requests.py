@@ -9,6 +9,10 @@ session's cookie or the bearer token (no test client around it): median and p95 
 time per path over ``REQUESTS`` calls, and the mean CPU time of the process per call
 (the figure that does not depend on the neighbours' load; on PostgreSQL it leaves out
 the server's own work). ``RATELIMIT=1`` keeps the rate limiter on, as served.
+``COUNT=1`` prints instead what does not depend on the machine's speed: the Python
+function calls a request makes and the statements it sends to the database (SQLite:
+every statement the connection runs, BEGIN and COMMIT included; PostgreSQL: each query
+sent and each commit, a round trip each), the median over ``REQUESTS`` calls.
 """
 
 from __future__ import annotations
@@ -61,10 +65,29 @@ def main(url: str) -> None:
     signed_in = {**agent, "Cookie": f"session={client.get_cookie('session').value}"}
     bearer = {**agent, "Authorization": f"Bearer {token}"}
     profiled = os.environ.get("PROFILE")
+    sent = _count_statements(app) if os.environ.get("COUNT") == "1" else None
     for path in PATHS:
         call, statuses = wsgi_call(app, path, bearer if path.startswith("/api") else signed_in)
         call()
         assert statuses[-1].startswith("200"), (path, statuses[-1])
+        if sent is not None:
+            calls, statements = [], []
+            for _ in range(REQUESTS):
+                counted, before = [0], len(sent)
+
+                def seen(_frame, event, _arg, counted=counted):
+                    if event in ("call", "c_call"):
+                        counted[0] += 1
+
+                sys.setprofile(seen)
+                call()
+                sys.setprofile(None)
+                calls.append(counted[0])
+                statements.append(len(sent) - before)
+            print(
+                f"{path:<40} Python calls {statistics.median(calls):7,.0f}   statements sent {statistics.median(statements):3.0f}"
+            )
+            continue
         if profiled == path:
             from pyinstrument import Profiler
 
@@ -84,6 +107,29 @@ def main(url: str) -> None:
             f"{path:<40} median {statistics.median(times):7.1f} ms   p95 {times[int(len(times) * 0.95) - 1]:7.1f} ms"
             f"   CPU mean {statistics.fmean(cpu):6.2f} ms"
         )
+
+
+def _count_statements(app) -> list:
+    """A list that grows by one for each statement the app's connections send to the database."""
+    sent: list = []
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name == "sqlite":
+            engine.dispose()  # connections made from now on report what they run
+
+            @sa.event.listens_for(engine, "connect")
+            def _trace(dbapi_connection, _record):
+                dbapi_connection.set_trace_callback(sent.append)
+
+            return sent
+    import psycopg
+
+    for name in ("execute", "executemany"):
+        send = getattr(psycopg.Cursor, name)
+        setattr(psycopg.Cursor, name, lambda self, *args, _send=send, **kw: sent.append(1) or _send(self, *args, **kw))
+    commit = psycopg.Connection.commit
+    psycopg.Connection.commit = lambda self: sent.append(1) or commit(self)
+    return sent
 
 
 def wsgi_call(app, path: str, headers: dict):
