@@ -26,11 +26,10 @@ os.environ.setdefault("POINTSAPP_INSTANCE", tempfile.mkdtemp(prefix="pointsapp-c
 
 import sqlalchemy as sa  # noqa: E402
 
+from benchmarks.http_bench import batch_events  # noqa: E402
 from pointsapp import auth, create_app  # noqa: E402
 from pointsapp.extensions import db  # noqa: E402
 from pointsapp.models import Integration, User  # noqa: E402
-
-TYPES = ("loan_signed", "client_revisit_positive", "wealth_product_sold", "product_renewal", "cross_dept_referral")
 
 
 def main(url: str) -> None:
@@ -45,17 +44,7 @@ def main(url: str) -> None:
     now, stamp = dt.datetime.now(dt.timezone.utc), time.time_ns()
 
     def body(n: int) -> bytes:  # the same events as make bench posts
-        events = [
-            {
-                "external_id": f"calls-{stamp}-{n}-{i}",
-                "type": TYPES[i % 5],
-                "user_id": user_ids[(n * 1009 + i * 31) % len(user_ids)],
-                "occurred_at": (now - dt.timedelta(minutes=i)).isoformat(),
-                **({"participants": [user_ids[(i * 17) % len(user_ids)]]} if i % 5 == 4 else {}),
-            }
-            for i in range(1000)
-        ]
-        return json.dumps({"events": events}).encode()
+        return json.dumps({"events": batch_events(n, f"calls-{stamp}", now, user_ids)}).encode()
 
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
