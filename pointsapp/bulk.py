@@ -169,7 +169,8 @@ class Arrays:
 
     ``statement`` may be given ``ON CONFLICT`` and ``RETURNING``; RETURNING
     answers in no promised order, so match what it returns by a key, or give the
-    ids (``new_ids``). JSON values go as text, read back as JSON by the statement.
+    ids (``new_ids``). JSON values go as text, read back as JSON by the statement
+    (None as JSON ``null``, as SQLAlchemy's JSON type writes it).
     """
 
     def __init__(self, table: sa.Table, names: tuple[str, ...]):
@@ -191,7 +192,7 @@ class Arrays:
     def params(self, rows: list[tuple]) -> dict[str, list]:
         """The statement's parameters for ``rows`` (tuples in ``names`` order): one list per name."""
         return {
-            name: [None if value is None else json.dumps(value) for value in column] if is_json else list(column)
+            name: [json.dumps(value) for value in column] if is_json else list(column)
             for name, is_json, column in zip(self.names, self._json, zip(*rows))
         }
 

@@ -59,20 +59,23 @@ def test_bulk_rows_are_stored_exactly_as_the_orm_stores_the_same_values(org):
 
 
 def test_json_values_given_as_arrays_are_stored_as_the_orm_stores_them(org):
-    """Notifications' parameters (a dict, an empty one, a text with quotes and Chinese) through ``Many.insert``."""
-    params = [{"points": 5, "reason": '他说 "好"; a\\b'}, {}, {"nested": [1, {"x": None}]}]
-    orm = Notification(user_id=org.alice.id, kind="award", template="points_awarded", params=params[0], created_at=WHOLE_SECOND)
-    db.session.add(orm)
-    db.session.flush()
+    """Notifications' parameters (a dict, an empty one, a text with quotes and Chinese, None) through ``Many.insert``."""
+    params = [{"points": 5, "reason": '他说 "好"; a\\b'}, {}, {"nested": [1, {"x": None}]}, None]
+    by_orm = []
+    for value in (params[0], params[3]):
+        orm = Notification(user_id=org.alice.id, kind="award", template="points_awarded", params=value, created_at=WHOLE_SECOND)
+        db.session.add(orm)
+        db.session.flush()
+        by_orm.append(_as_text(Notification.__table__, orm.id, ("params",)))
     stored = notify._NOTIFICATION_ROWS.execute(
         [(org.bob.id, "award", "points_awarded", value, "/wallet", "queued", 0, WHOLE_SECOND) for value in params]
     )
-    assert stored == 3
+    assert stored == 4
     rows = db.session.scalars(sa.select(Notification).where(Notification.user_id == org.bob.id).order_by(Notification.id)).all()
     assert [row.params for row in rows] == params
-    assert [row.url for row in rows] == ["/wallet"] * 3 and all(row.created_at == WHOLE_SECOND for row in rows)
-    by_orm = _as_text(Notification.__table__, orm.id, ("params",))
-    assert _as_text(Notification.__table__, rows[0].id, ("params",)) == by_orm
+    assert [row.url for row in rows] == ["/wallet"] * 4 and all(row.created_at == WHOLE_SECOND for row in rows)
+    by_bulk = [_as_text(Notification.__table__, rows[i].id, ("params",)) for i in (0, 3)]
+    assert by_bulk == by_orm
 
 
 def test_among_finds_the_same_rows_as_in_with_many_values_or_none(org):
