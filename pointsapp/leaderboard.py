@@ -31,6 +31,7 @@ import hashlib
 import secrets
 from array import array
 from bisect import bisect_right
+from collections.abc import Hashable
 
 import sqlalchemy as sa
 from flask import has_request_context, request
@@ -212,7 +213,7 @@ def _people(period: str, key: str, limit: int | None = None) -> list[tuple[int, 
     return rows
 
 
-def _top(period: str, key: str, limit: int) -> list[Place]:
+def _top(period: str, key: str, limit: int, version: Hashable | None) -> list[Place]:
     """The company board's first places, at least ``limit`` of them (or all): the same for every viewer.
 
     A worker keeps them under the database's read version (``database.read_version``),
@@ -221,8 +222,12 @@ def _top(period: str, key: str, limit: int) -> list[Place]:
     of the top rows' three runs. A transaction that has written reads them afresh.
     One list is kept per board, as long as the longest asked for: the first rows of
     a longer top are the shorter top, ranks and all.
+
+    ``version`` is ``read_version()``, asked once per view, before anything it keys is
+    read (the top here, the ladder): a row read later, after some other commit, is then
+    kept under a version no later transaction can have again (every commit moves it), so
+    it is never served as of that version. A view only reads.
     """
-    version = read_version()
     tops = app_cache("leaderboard_tops", KEPT_TOPS, 3600)
     kept = tops.get((version, period, key)) if version is not None else None
     if kept is not None and (len(kept[0]) >= limit or kept[1]):
@@ -233,7 +238,7 @@ def _top(period: str, key: str, limit: int) -> list[Place]:
     return places
 
 
-def _ladder(period: str, key: str) -> array | None:
+def _ladder(period: str, key: str, version: Hashable | None) -> array | None:
     """The sorted points of everyone ranked with points other than 0, kept while the data stays the same; else None.
 
     With it, "my place" is a bisection (O(log N)) instead of a count of the index
@@ -243,7 +248,6 @@ def _ladder(period: str, key: str) -> array | None:
     state seen only once, as when every view follows a change, is answered by
     counting. Places at or below 0 are always counted (who stands at 0 is not in it).
     """
-    version = read_version()
     if version is None:
         return None
     ladders = app_cache("leaderboard_ladders", KEPT_LADDERS, 3600)
@@ -377,17 +381,17 @@ def _my_points(viewer: User | None, period: str, key: str) -> int | None:
     return int(mine or 0)
 
 
-def _standing(viewer: User | None, period: str, key: str, top: list[Place]) -> Standing | None:
+def _standing(viewer: User | None, period: str, key: str, top: list[Place], version: Hashable | None) -> Standing | None:
     """My place from counts on the rollup index (or its kept ladder), without ranking everyone.
 
-    ``top`` is the board's first rows (at least its top 3 when it has them).
+    ``top`` is the board's first rows (at least its top 3 when it has them), read under ``version``.
     """
     mine = _my_points(viewer, period, key)
     if mine is None:
         return None
     if (shown := standing_of(top, viewer.id)) is not None:
         return shown
-    ladder = _ladder(period, key) if mine >= 0 else None
+    ladder = _ladder(period, key, version) if mine >= 0 else None
     rank = 1 + _count_above(period, key, mine, ladder)
     nearest = _nearest(period, key, mine, above=True, ladder=ladder)
     return Standing(
@@ -475,8 +479,10 @@ def board(
     key = _check(period, kind, key)
     teams = _teams_in(team_id)
     if kind == "individual" and teams is None:
-        places = rank_rows(_people(period, key)) if limit is None else _top(period, key, max(limit, 3))
-        me = _standing(viewer, period, key, places)
+        # Asked once per view, before anything it keys is read (see _top); the whole board keeps nothing.
+        version = read_version() if limit is not None else None
+        places = rank_rows(_people(period, key)) if limit is None else _top(period, key, max(limit, 3), version)
+        me = _standing(viewer, period, key, places, version)
         me_id = viewer.id if me else None
     else:
         rows = _team_people(period, key, teams) if kind == "individual" else _teams(period, key, teams)
@@ -516,7 +522,8 @@ def neighbours(user, period: str = "week", reach: int = 2) -> Neighbours | None:
     None when I have no place.
     """
     key = current_key(period)
-    me = _standing(user, period, key, _top(period, key, 3))
+    version = read_version()  # once per view, before anything it keys is read (see _top)
+    me = _standing(user, period, key, _top(period, key, 3, version), version)
     if me is None:
         return None
     mine = (user.id, user.name, me.points)
@@ -524,7 +531,7 @@ def neighbours(user, period: str = "week", reach: int = 2) -> Neighbours | None:
     above = _next_rows(period, key, mine, reach, above=True, nearest=me.points + me.gap_to_next if me.gap_to_next else None)
     below = _next_rows(period, key, mine, reach, above=False)
     ranks = {me.points: me.rank}
-    ladder = _ladder(period, key)  # this view's: read already, or not at all
+    ladder = _ladder(period, key, version)  # this view's: read already, or not at all
     for *_row, points in above + below:
         if points not in ranks:
             ranks[points] = 1 + _count_above(period, key, points, ladder)

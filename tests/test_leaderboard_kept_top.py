@@ -194,8 +194,9 @@ def _ranked_crowd(org) -> dict[str, User]:
 def test_the_kept_ladder_answers_as_the_counts_do(org):
     _ranked_crowd(org)
     key = current_key("month")
-    assert leaderboard._ladder("month", key) is None  # first seen: answered by counting
-    ladder = leaderboard._ladder("month", key)  # seen again by another view: read
+    version = read_version()
+    assert leaderboard._ladder("month", key, version) is None  # first seen: answered by counting
+    ladder = leaderboard._ladder("month", key, version)  # seen again by another view: read
     assert ladder is not None and list(ladder) == sorted(ladder)
     assert 1000 not in ladder and 700 not in ladder  # a deactivated person and an admin have no place
     assert 260 in ladder  # a lead with points
@@ -242,3 +243,24 @@ def test_one_kept_top_serves_every_shorter_board_and_a_longer_one_is_read(org, a
     assert reads[:2] == [("month", current_key("month"), 3), ("month", current_key("month"), 5)]
     if _on_sqlite():  # PostgreSQL: its snapshot may move between requests (see above)
         assert len(reads) == 2
+
+
+def test_a_view_asks_the_read_version_once_for_its_top_and_its_ladder(org, api_as, monkeypatch):
+    people = _ranked_crowd(org)
+    views = [api_as(people["p8"]) for _ in range(3)]  # below the top 3: its place needs the ladder or a count
+    asked = []
+
+    def counted():
+        version = read_version()
+        asked.append(version)
+        return version
+
+    monkeypatch.setattr(leaderboard, "read_version", counted)
+    answers = []
+    for view in views:
+        before = len(asked)
+        answers.append(view.get("/leaderboard?period=month&limit=3").json["me"])
+        assert len(asked) - before == 1  # the top, the ladder (read, kept or counted around) and my place share it
+    assert answers == [{"rank": 11, "points": 40, "gap_to_next": 50, "gap_to_top3": 380}] * 3
+    near = leaderboard.neighbours(db.session.get(User, people["p8"].id), "month")  # the wallet's rank panel
+    assert near is not None and near.me.rank == 11 and len(asked) == 4
