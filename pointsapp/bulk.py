@@ -176,11 +176,7 @@ class Arrays:
     def __init__(self, table: sa.Table, names: tuple[str, ...]):
         self.names = names
         self._json = tuple(isinstance(table.c[name].type, sa.JSON) for name in names)
-        arrays = [
-            sa.bindparam(name, type_=postgresql.ARRAY(sa.Text if is_json else table.c[name].type))
-            for name, is_json in zip(names, self._json)
-        ]
-        given = sa.func.unnest(*arrays).table_valued(*names).render_derived()
+        given = unnested({name: sa.Text if is_json else table.c[name].type for name, is_json in zip(names, self._json)})
         columns = [
             sa.cast(given.c[name], table.c[name].type) if is_json else given.c[name] for name, is_json in zip(names, self._json)
         ]
@@ -195,6 +191,12 @@ class Arrays:
             name: [json.dumps(value) for value in column] if is_json else list(column)
             for name, is_json, column in zip(self.names, self._json, zip(*rows))
         }
+
+
+def unnested(columns: dict[str, sa.types.TypeEngine | type]) -> sa.TableValuedAlias:
+    """PostgreSQL: ``unnest(:name, …) AS (name, …)``, rows given as one array parameter per column, in their order."""
+    arrays = [sa.bindparam(name, type_=postgresql.ARRAY(type_)) for name, type_ in columns.items()]
+    return sa.func.unnest(*arrays).table_valued(*columns).render_derived()
 
 
 def among(column: sa.ColumnElement, values) -> sa.ColumnElement[bool]:

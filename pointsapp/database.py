@@ -79,10 +79,9 @@ def engine_options(url: str) -> dict:
     return {"pool_use_lifo": True}
 
 
-# Rows per statement when SQLAlchemy sends thousands of rows as one multi-row INSERT ("insertmanyvalues").
-# psycopg rewrites the placeholders of each statement it is given, at a cost that grows faster than the
-# statement: a thousand rows in one statement cost PostgreSQL ingestion more client CPU than all else.
-BULK_PAGE_ROWS = 100
+# A pooled connection unused for longer than this is asked "SELECT 1" before it is handed out again.
+PING_AFTER_IDLE_SECONDS = 10.0
+_RETURNED_AT = "pointsapp_returned_at"
 
 
 def _ping_when_idle(engine: sa.Engine) -> None:
@@ -157,11 +156,6 @@ def reading_apart() -> Iterator[bool]:
                 session.commit()  # nothing written: this only ends the read
             finally:
                 session.expire_on_commit = expire
-
-
-# A pooled connection unused for longer than this is asked "SELECT 1" before it is handed out again.
-PING_AFTER_IDLE_SECONDS = 10.0
-_RETURNED_AT = "pointsapp_returned_at"
 
 
 def configure_engine(engine: sa.Engine, checkpoint_pages: int = CHECKPOINT_PAGES) -> None:

@@ -285,7 +285,7 @@ def post_many(postings: list[Posting]) -> list[EntryRow]:
     if db.session.get_bind().dialect.name == "postgresql":  # one statement over three arrays
         updated = db.session.execute(
             _CREDIT_WALLETS_FROM_ARRAYS,
-            {"user_ids": users, "points": [points[u] for u in users], "earned": [earned[u] for u in users], "now": now},
+            {"credited_id": users, "points": [points[u] for u in users], "earned": [earned[u] for u in users], "now": now},
         ).rowcount
     else:
         updated = _CREDIT_WALLETS.execute([(u, points[u], earned[u], now) for u in users])
@@ -365,18 +365,11 @@ _CREDIT_WALLETS = bulk.Many(_CREDIT_WALLET, ("b_user_id", "b_points", "b_earned"
 
 def _credit_wallets_from_arrays():
     """PostgreSQL: ``_CREDIT_WALLET`` for many wallets, given as three arrays (user ids, points, earned points)."""
-    credits = (
-        sa.func.unnest(
-            sa.bindparam("user_ids", type_=postgresql.ARRAY(sa.Integer)),
-            sa.bindparam("points", type_=postgresql.ARRAY(sa.BigInteger)),
-            sa.bindparam("earned", type_=postgresql.ARRAY(sa.BigInteger)),
-        )
-        .table_valued("user_id", "points", "earned")
-        .render_derived()
-    )
+    # Not named after a wallet column: an UPDATE keeps those names for its own parameters.
+    credits = bulk.unnested({"credited_id": sa.Integer, "points": sa.BigInteger, "earned": sa.BigInteger})
     return (
         sa.update(_wallet)
-        .where(_wallet.c.user_id == credits.c.user_id)
+        .where(_wallet.c.user_id == credits.c.credited_id)
         .values(
             balance=_wallet.c.balance + credits.c.points,
             lifetime_earned=_wallet.c.lifetime_earned + credits.c.earned,
