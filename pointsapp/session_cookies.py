@@ -5,10 +5,23 @@ from __future__ import annotations
 import copy
 import time
 
+from flask import current_app, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from pointsapp.page_cache import TimedCache
+
+
+def sessionless(view):
+    """This view's answer is the same for everyone (the offline page, the service worker): it never sets the cookie.
+
+    The service worker fetches such pages in the background while the person signs
+    in. Reading the session can change it (Flask-Login marks an anonymous session
+    not fresh), and a response that left before the sign-in, carrying the session it
+    was sent with, would arrive after it and replace the signed-in cookie.
+    """
+    view.sessionless = True
+    return view
 
 
 class SessionCookies(SecureCookieSessionInterface):
@@ -61,3 +74,9 @@ class SessionCookies(SecureCookieSessionInterface):
         if not 0 <= age <= max_age:  # where the serializer would refuse it (SignatureExpired)
             return self.session_class()
         return self.session_class(copy.deepcopy(data))
+
+    def save_session(self, app, session, response) -> None:
+        view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+        if getattr(view, "sessionless", False):
+            return
+        super().save_session(app, session, response)

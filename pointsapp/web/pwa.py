@@ -13,6 +13,7 @@ from flask_babel import force_locale, get_locale
 from werkzeug.security import safe_join
 
 from pointsapp.config import MANIFEST, STATIC
+from pointsapp.session_cookies import sessionless
 
 bp = Blueprint("pwa", __name__)
 
@@ -44,6 +45,7 @@ def _service_worker(mtimes: tuple, languages: tuple[str, ...]) -> str:
 
 
 @bp.get("/manifest.json")
+@sessionless
 def manifest():
     """Serve the web app manifest, in the asked (or my) language."""
     lang = request.args.get("lang") or str(get_locale() or "en")
@@ -55,6 +57,7 @@ def manifest():
 
 
 @bp.get("/sw.js")
+@sessionless
 def service_worker():
     """Serve the service worker with scope / and no caching (updates must reach browsers)."""
     files = [SERVICE_WORKER, *(STATIC / name for name in SHELL_FILES)]
@@ -67,6 +70,7 @@ def service_worker():
 
 
 @bp.get("/offline")
+@sessionless
 def offline():
     """The page the service worker shows offline, in ``?lang=`` or the reader's language.
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import login
+from tests.conftest import csrf_token, login
+from tests.factories import PASSWORD
 
 
 def test_the_manifest_is_served_and_installable(client):
@@ -59,6 +60,26 @@ def test_the_offline_page_is_served_in_the_asked_language_without_anyones_data(c
     login(client, org.alice)
     mine = client.get("/offline?lang=en").get_data(as_text=True)
     assert "csrf" not in mine and org.alice.name not in mine
+
+
+def test_what_the_service_worker_fetches_in_the_background_never_replaces_the_session_cookie(app, client, org):
+    # The worker precaches the offline pages while the person signs in; a fetch sent
+    # with the cookie of the login page and answered after the sign-in must not set
+    # that older cookie again (it used to, marked "not fresh", and signed them out).
+    token = csrf_token(client)
+    before_sign_in = client.get_cookie("session").value
+    background = app.test_client()
+    background.set_cookie("session", before_sign_in)
+    signed_in = client.post("/login", data={"email": org.alice.email, "password": PASSWORD, "csrf_token": token})
+    assert signed_in.status_code == 302 and client.get_cookie("session").value != before_sign_in
+
+    for path in ("/offline?lang=zh", "/offline?lang=en", "/sw.js", "/manifest.json"):
+        response = background.get(path)
+        assert response.status_code == 200 and response.headers.getlist("Set-Cookie") == [], path
+    assert background.get_cookie("session").value == before_sign_in
+    # Pages that belong to a session still set it (a new CSRF token for a fresh visitor).
+    assert "session=" in app.test_client().get("/login").headers.get("Set-Cookie", "")
+    assert client.get("/wallet").status_code == 200
 
 
 def test_the_service_worker_precaches_the_offline_page_in_every_language_and_pages_tell_it_theirs(client):
