@@ -14,6 +14,10 @@ than ``SQLITE_CHECKPOINT_PAGES`` pages (10,000, some 40 MB), instead of inside
 the commit that crosses SQLite's own threshold: at 10,000 users an ingestion
 batch writes 4,800-6,300 pages to the log, and copying them took a third of the
 request. The commit's own checkpoint stays as a safety net at ten times that size.
+
+On PostgreSQL a request with a safe method reads in autocommit until its first
+write or lock (``_reads_without_transaction_block``): no BEGIN and COMMIT round
+trips around reads that READ COMMITTED gives each their own snapshot anyway.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import functools
 import itertools
 import logging
 import os
+import re
 import sqlite3
 import time
 import weakref
@@ -111,6 +116,48 @@ def _ping_when_idle(engine: sa.Engine) -> None:
             raise sa.exc.DisconnectionError(f"idle connection failed its check: {error}") from error
 
 
+def _reads_without_transaction_block(engine: sa.Engine) -> None:
+    """PostgreSQL: a request with a safe method reads in autocommit, until it first writes or locks.
+
+    Under READ COMMITTED every statement of a transaction reads its own, latest
+    snapshot, so a transaction block around a request's reads changes nothing
+    they see, and cost two round trips (psycopg's BEGIN before the first
+    statement, the COMMIT at the end): half the statements of the wallet API and
+    a tenth of its time. So a transaction that begins within a GET, HEAD or
+    OPTIONS request turns psycopg's autocommit on, and every statement that is not
+    a plain SELECT turns it off again before it is sent: a write, a savepoint, a
+    ``SELECT … FOR UPDATE`` (whose lock must last) and everything after it run in
+    one transaction, committed or rolled back with the request as before. A
+    connection goes back to the pool with autocommit off.
+    """
+
+    @sa.event.listens_for(engine, "begin")
+    def _read_in_autocommit(connection) -> None:
+        dbapi_connection = connection.connection.dbapi_connection
+        if has_request_context() and request.method in SAFE_METHODS and dbapi_connection.info.transaction_status == _PG_IDLE:
+            dbapi_connection.autocommit = True
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def _transaction_from_first_write(connection, _cursor, statement, _parameters, _context, _executemany) -> None:
+        dbapi_connection = connection.connection.dbapi_connection
+        if dbapi_connection.autocommit and not only_reads(statement):
+            dbapi_connection.autocommit = False  # idle between statements in autocommit: psycopg begins before this one
+
+    @sa.event.listens_for(engine, "checkin")
+    def _returned_in_transactions(dbapi_connection, _record) -> None:
+        if dbapi_connection is not None and dbapi_connection.autocommit:
+            dbapi_connection.autocommit = False
+
+
+_PG_IDLE = 0  # psycopg.pq.TransactionStatus.IDLE: no transaction open
+_LOCKING_CLAUSE = re.compile(r"\bFOR\s+(?:NO\s+KEY\s+)?(?:UPDATE|SHARE|KEY\s+SHARE)\b", re.IGNORECASE)
+
+
+def only_reads(statement: str) -> bool:
+    """True for a plain SELECT: no write, no lock that must outlast the statement (``FOR UPDATE``, ``FOR SHARE``)."""
+    return statement.lstrip()[:6].upper() == "SELECT" and not _LOCKING_CLAUSE.search(statement)
+
+
 def _begin_statement() -> str:
     if has_request_context() and (request.method in SAFE_METHODS or g.get(_READING_APART)):
         return "BEGIN"
@@ -161,6 +208,7 @@ def reading_apart() -> Iterator[bool]:
 def configure_engine(engine: sa.Engine, checkpoint_pages: int = CHECKPOINT_PAGES) -> None:
     if engine.dialect.name != "sqlite":
         _ping_when_idle(engine)
+        _reads_without_transaction_block(engine)
         return
 
     @sa.event.listens_for(engine, "connect")
