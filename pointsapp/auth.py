@@ -133,28 +133,32 @@ class Principal:
 
 
 def principal_for_token(token: str) -> Principal | None:
-    """Who holds this token (every API call asks): its user (``signed_in_user``), or its integration."""
+    """Who holds this token (every API call asks): its user (``signed_in_user``), or its integration.
+
+    One statement reads the token's owner together with the user's row, which
+    ``signed_in_user`` then takes as its own read.
+    """
     found = _TOKEN_OWNER.first(_digest(token))
     if found is None:
         return None
-    user_id, integration_id = found
+    user_id, integration_id, *user_row = found
     if user_id is not None:
-        user = signed_in_user(user_id)
+        user = signed_in_user(user_id, tuple(user_row))
         return Principal(user=user) if user is not None and user.is_active else None
     return Principal(integration=db.session.get(Integration, integration_id))
 
 
-# Built once: read on every bearer-authenticated request. Only whose the token is, not the token row.
+# Built once: read on every bearer-authenticated request. Whose the token is (not the token row), with the user's row.
 _token = ApiToken.__table__
 _TOKEN_OWNER = bulk.Lookup(
-    sa.select(_token.c.user_id, _token.c.integration_id).where(
-        _token.c.token_hash == sa.bindparam("token_hash"), _token.c.revoked_at.is_(None)
-    ),
+    sa.select(_token.c.user_id, _token.c.integration_id, *User.__table__.columns)
+    .select_from(_token.outerjoin(User.__table__, User.__table__.c.id == _token.c.user_id))
+    .where(_token.c.token_hash == sa.bindparam("token_hash"), _token.c.revoked_at.is_(None)),
     ("token_hash",),
 )
 
 
-def signed_in_user(user_id: int) -> User | None:
+def signed_in_user(user_id: int, row: tuple | None = None) -> User | None:
     """The user of a session or a token, as an object of this request's session; None when there is no such user.
 
     Every request asks, and loading the user through the ORM was the largest
@@ -173,12 +177,14 @@ def signed_in_user(user_id: int) -> User | None:
     the connection's zone, the object's in UTC: the same instants compare equal);
     otherwise it serves this request alone. The object depends on the row alone, so a
     row that changes and changes back is served the object of its current values.
+
+    ``row`` is the user's row when the caller has read it already (with a token).
     """
     session = db.session()
     already = session.identity_map.get(User.__mapper__.identity_key_from_primary_key((user_id,)))
     if already is not None:
         return already
-    row = _USER_ROW.first(user_id)
+    row = row or _USER_ROW.first(user_id)
     if row is None:
         return None
     known = _known_users()

@@ -133,3 +133,22 @@ def test_a_load_that_differs_from_the_row_read_before_it_is_not_kept(org, app, m
             again = auth.signed_in_user(org.alice.id)
         assert len(loads) == 1  # nothing was kept under the old row: loaded afresh
         assert (again.role, again.name) == (first.role, first.name)
+
+
+def test_a_bearer_request_reads_its_user_in_the_same_statement_as_its_token(org, app, api_as, monkeypatch):
+    api = api_as(org.alice)
+    db.session.commit()
+    assert api.get("/me").json["name"] == org.alice.name  # the first request loads the user and keeps it
+
+    def no_second_read(*_values):
+        raise AssertionError("the user's row was read again, apart from the token")
+
+    monkeypatch.setattr(auth._USER_ROW, "first", no_second_read)
+    _change_row(app, org.alice.id, name="Alicia Renamed", role="lead")
+    with user_loads(app) as loads:
+        me = api.get("/me").json
+        again = api.get("/me").json
+    assert me["name"] == again["name"] == "Alicia Renamed" and me["role"] == again["role"] == "lead"
+    assert len(loads) == 1  # the changed row, read with the token, was loaded once and then kept
+    _change_row(app, org.alice.id, is_active_account=False)
+    assert api.get("/me").status_code == 401  # a deactivated user's token answers nothing
