@@ -128,27 +128,37 @@ def _reads_without_transaction_block(engine: sa.Engine) -> None:
     a plain SELECT turns it off again before it is sent: a write, a savepoint, a
     ``SELECT … FOR UPDATE`` (whose lock must last) and everything after it run in
     one transaction, committed or rolled back with the request as before. A
-    connection goes back to the pool with autocommit off.
+    connection goes back to the pool with autocommit off. A connection asked for in
+    autocommit (``isolation_level="AUTOCOMMIT"``, for VACUUM) is left as it is.
     """
 
     @sa.event.listens_for(engine, "begin")
     def _read_in_autocommit(connection) -> None:
-        dbapi_connection = connection.connection.dbapi_connection
-        if has_request_context() and request.method in SAFE_METHODS and dbapi_connection.info.transaction_status == _PG_IDLE:
+        fairy = connection.connection
+        dbapi_connection = fairy.dbapi_connection
+        if (
+            has_request_context()
+            and request.method in SAFE_METHODS
+            and not dbapi_connection.autocommit  # not a connection asked for in autocommit (VACUUM)
+            and dbapi_connection.info.transaction_status == _PG_IDLE
+        ):
             dbapi_connection.autocommit = True
+            fairy.info[_READING_IN_AUTOCOMMIT] = True
 
     @sa.event.listens_for(engine, "before_cursor_execute")
     def _transaction_from_first_write(connection, _cursor, statement, _parameters, _context, _executemany) -> None:
-        dbapi_connection = connection.connection.dbapi_connection
-        if dbapi_connection.autocommit and not only_reads(statement):
-            dbapi_connection.autocommit = False  # idle between statements in autocommit: psycopg begins before this one
+        fairy = connection.connection
+        if fairy.info.get(_READING_IN_AUTOCOMMIT) and fairy.dbapi_connection.autocommit and not only_reads(statement):
+            fairy.dbapi_connection.autocommit = False  # idle between statements in autocommit: psycopg begins before this one
+            del fairy.info[_READING_IN_AUTOCOMMIT]
 
     @sa.event.listens_for(engine, "checkin")
-    def _returned_in_transactions(dbapi_connection, _record) -> None:
-        if dbapi_connection is not None and dbapi_connection.autocommit:
+    def _returned_in_transactions(dbapi_connection, record) -> None:
+        if record.info.pop(_READING_IN_AUTOCOMMIT, False) and dbapi_connection is not None and dbapi_connection.autocommit:
             dbapi_connection.autocommit = False
 
 
+_READING_IN_AUTOCOMMIT = "pointsapp_reading_in_autocommit"
 _PG_IDLE = 0  # psycopg.pq.TransactionStatus.IDLE: no transaction open
 _LOCKING_CLAUSE = re.compile(r"\bFOR\s+(?:NO\s+KEY\s+)?(?:UPDATE|SHARE|KEY\s+SHARE)\b", re.IGNORECASE)
 

@@ -48,6 +48,12 @@ def probe_app():
         db.session.execute(sa.select(sa.literal(1))).scalar_one()
         return jsonify(locked=locked, after=_status())
 
+    def vacuum():
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("VACUUM team")  # refused inside a transaction block
+        return jsonify(status=_status())
+
+    app.add_url_rule("/probe/vacuum", "probe_vacuum", vacuum)
     app.add_url_rule("/probe/read", "probe_read", read, methods=["GET", "POST"])
     app.add_url_rule("/probe/write/<name>", "probe_write", write)
     app.add_url_rule("/probe/lock/<int:user_id>", "probe_lock", lock)
@@ -83,6 +89,12 @@ def test_a_lock_taken_by_a_safe_request_lasts_until_the_request_ends(probe_app):
     answer = probe_app.test_client().get(f"/probe/lock/{alice.id}").json
 
     assert answer == {"locked": "INTRANS", "after": "INTRANS"}  # SELECT … FOR UPDATE began a transaction that held on
+
+
+def test_a_connection_asked_for_in_autocommit_is_left_in_it(probe_app):
+    assert probe_app.test_client().get("/probe/vacuum").json == {"status": "IDLE"}
+    for _ in range(2):  # and again on the connection as the pool hands it back
+        assert probe_app.test_client().get("/probe/vacuum").status_code == 200
 
 
 def test_connections_go_back_to_the_pool_ready_for_transactions(probe_app):
