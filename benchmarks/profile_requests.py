@@ -11,8 +11,9 @@ time per path over ``REQUESTS`` calls, and the mean CPU time of the process per 
 the server's own work). ``RATELIMIT=1`` keeps the rate limiter on, as served.
 ``COUNT=1`` prints instead what does not depend on the machine's speed: the Python
 function calls a request makes and the statements it sends to the database (SQLite:
-every statement the connection runs, BEGIN and COMMIT included; PostgreSQL: each query
-sent and each commit, a round trip each), the median over ``REQUESTS`` calls.
+every statement the connection runs, BEGIN and COMMIT included; PostgreSQL: its round
+trips, each query and the BEGIN psycopg sends before a transaction's first one, and the
+COMMIT or ROLLBACK of a transaction left open), the median over ``REQUESTS`` calls.
 """
 
 from __future__ import annotations
@@ -124,11 +125,29 @@ def _count_statements(app) -> list:
             return sent
     import psycopg
 
+    idle = psycopg.pq.TransactionStatus.IDLE
+
+    def counted(send):
+        def execute(self, *args, **kwargs):
+            if not self.connection.autocommit and self.connection.info.transaction_status == idle:
+                sent.append("BEGIN")  # psycopg begins the transaction before the statement: a round trip of its own
+            sent.append("statement")
+            return send(self, *args, **kwargs)
+
+        return execute
+
+    def ending(end, word):
+        def finish(self):
+            if self.info.transaction_status != idle:  # with nothing open psycopg sends nothing
+                sent.append(word)
+            return end(self)
+
+        return finish
+
     for name in ("execute", "executemany"):
-        send = getattr(psycopg.Cursor, name)
-        setattr(psycopg.Cursor, name, lambda self, *args, _send=send, **kw: sent.append(1) or _send(self, *args, **kw))
-    commit = psycopg.Connection.commit
-    psycopg.Connection.commit = lambda self: sent.append(1) or commit(self)
+        setattr(psycopg.Cursor, name, counted(getattr(psycopg.Cursor, name)))
+    psycopg.Connection.commit = ending(psycopg.Connection.commit, "COMMIT")
+    psycopg.Connection.rollback = ending(psycopg.Connection.rollback, "ROLLBACK")
     return sent
 
 
