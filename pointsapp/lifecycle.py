@@ -5,7 +5,9 @@ instead when anything went wrong: an exception (mapped to a page or the API's er
 here), or a refusal the view caught and answered itself (a form shown again with its
 errors, a flash and a redirect), which the view reports with ``refuse()``. The decision
 follows that flag, never the status code: a refused form answered with a redirect writes
-nothing, and a successful answer with any status commits.
+nothing, and a successful answer with any status commits. (On PostgreSQL a GET reads in
+autocommit until it first writes or locks, from where its transaction begins: see
+``database``. Its reads see the same data either way, under READ COMMITTED.)
 """
 
 from __future__ import annotations
