@@ -142,6 +142,20 @@ def test_the_read_version_holds_while_nothing_changes_and_moves_with_every_commi
     assert read_version() not in (first, after_own)
 
 
+def test_the_read_version_and_a_value_read_with_it(org):
+    factories.give_points(org.alice, 120)
+    db.session.commit()
+    key = current_key("month")
+    version, points = read_version_and(leaderboard._MY_POINTS, org.alice.id, "month", key)
+    assert points == 120 and version is not None
+    if _on_sqlite():
+        assert version == read_version()
+    assert read_version_and(leaderboard._MY_POINTS, org.bob.id, "month", key)[1] is None  # no rollup row: no value
+    ledger.post(org.bob.id, 40, kind="manual_award", reason="Not kept")  # flushed, not committed
+    version, points = read_version_and(leaderboard._MY_POINTS, org.bob.id, "month", key)
+    assert version is None and points == 40  # the transaction's own change: read, and in no token
+
+
 def test_the_places_are_written_out_as_their_schema_writes_them(org, api_as):
     for user, points in ((org.alice, 300), (org.bob, 200), (org.carol, 200)):
         factories.give_points(user, points)
