@@ -148,9 +148,13 @@ class Lookup(Many):
     def _named(self, dialect: sa.Dialect, values: tuple) -> tuple[str, dict]:
         """The SQL text and its parameters by name (psycopg): converted, with the values the statement fixes."""
         if dialect.name not in self._compiled_named:
+            from pointsapp.database import only_reads  # here: database builds lookups of its own from this module
+
             compiled = self.statement.compile(dialect=dialect)
             if compiled.literal_execute_params or compiled.post_compile_params:
                 raise ValueError("a lookup takes single values, not lists")
+            if not only_reads(str(compiled)):  # it bypasses the events that begin a safe request's transaction
+                raise ValueError("a lookup only reads: a SELECT without a write or a lock")
             convert = {name: bind.type.dialect_impl(dialect).bind_processor(dialect) for name, bind in compiled.binds.items()}
             fixed = {}
             for name, bind in compiled.binds.items():

@@ -382,6 +382,9 @@ def _view_version(viewer: User | None, period: str, key: str) -> tuple[Hashable 
     """A view's read version (see ``_top``) and my points in the period's rollup (None: no row, or no place).
 
     Read together: on PostgreSQL one statement, a round trip fewer for every view.
+    My points are read before the board's rows: when they change between the two
+    statements the answer mixes two moments (my line against a newer list) until the
+    next view. Nothing is kept from it: what is kept is keyed by the version.
     """
     if not _may_be_ranked(viewer):
         return read_version(), None

@@ -13,7 +13,7 @@ from pointsapp.page_cache import TimedCache
 
 
 def sessionless(view):
-    """This view's answer is the same for everyone (the offline page, the service worker): it never sets the cookie.
+    """This view's answer is the same for everyone (the offline page, the service worker): it never sets a cookie.
 
     The service worker fetches such pages in the background while the person signs
     in. Reading the session can change it (Flask-Login marks an anonymous session
@@ -78,5 +78,8 @@ class SessionCookies(SecureCookieSessionInterface):
     def save_session(self, app, session, response) -> None:
         view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
         if getattr(view, "sessionless", False):
+            # Nor any other cookie drawn from the session it was sent with (Flask-Login's
+            # remember cookie, set or deleted after the request): this runs after those hooks.
+            response.headers.remove("Set-Cookie")
             return
         super().save_session(app, session, response)

@@ -11,6 +11,7 @@ from flask import jsonify
 from pointsapp import lifecycle
 from pointsapp.extensions import db
 from pointsapp.models import Team, Wallet
+from pointsapp.models.org import team_subtree_ids
 from tests import factories
 from tests.conftest import ON_POSTGRES, make_test_app
 
@@ -53,7 +54,12 @@ def probe_app():
             connection.exec_driver_sql("VACUUM team")  # refused inside a transaction block
         return jsonify(status=_status())
 
+    def subtree(team_id):
+        found = team_subtree_ids(team_id)  # WITH RECURSIVE …: a read
+        return jsonify(found=sorted(found), status=_status())
+
     app.add_url_rule("/probe/vacuum", "probe_vacuum", vacuum)
+    app.add_url_rule("/probe/subtree/<int:team_id>", "probe_subtree", subtree)
     app.add_url_rule("/probe/read", "probe_read", read, methods=["GET", "POST"])
     app.add_url_rule("/probe/write/<name>", "probe_write", write)
     app.add_url_rule("/probe/lock/<int:user_id>", "probe_lock", lock)
@@ -63,6 +69,12 @@ def probe_app():
 def test_a_safe_requests_reads_leave_no_transaction_open(probe_app):
     client = probe_app.test_client()
     assert client.get("/probe/read").json == {"status": "IDLE"}  # no BEGIN was sent, so no COMMIT is owed
+
+
+def test_a_recursive_read_is_a_read(probe_app, org):
+    db.session.commit()
+    answer = probe_app.test_client().get(f"/probe/subtree/{org.branch.id}").json
+    assert answer["status"] == "IDLE" and {org.branch.id, org.wealth.id, org.loans.id} <= set(answer["found"])
 
 
 def test_a_request_that_may_write_reads_in_its_transaction(probe_app, monkeypatch):

@@ -77,6 +77,16 @@ def test_what_the_service_worker_fetches_in_the_background_never_replaces_the_se
         response = background.get(path)
         assert response.status_code == 200 and response.headers.getlist("Set-Cookie") == [], path
     assert background.get_cookie("session").value == before_sign_in
+    # Nor does it delete a remember cookie for the stale session it carries (Flask-Login would).
+    stale = app.session_interface.get_signing_serializer(app).dumps({"_remember": "clear"})
+    background.set_cookie("session", stale)
+    background.set_cookie("remember_token", "kept-by-the-newer-sign-in")
+    assert background.get("/offline?lang=en").headers.getlist("Set-Cookie") == []
+    elsewhere = app.test_client()
+    elsewhere.set_cookie("session", stale)
+    elsewhere.set_cookie("remember_token", "kept-by-the-newer-sign-in")
+    deleted = elsewhere.get("/login").headers.getlist("Set-Cookie")
+    assert any(c.startswith("remember_token=;") for c in deleted), deleted  # what a page of a session does
     # Pages that belong to a session still set it (a new CSRF token for a fresh visitor).
     assert "session=" in app.test_client().get("/login").headers.get("Set-Cookie", "")
     assert client.get("/wallet").status_code == 200
