@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -148,8 +149,6 @@ class Lookup(Many):
     def _named(self, dialect: sa.Dialect, values: tuple) -> tuple[str, dict]:
         """The SQL text and its parameters by name (psycopg): converted, with the values the statement fixes."""
         if dialect.name not in self._compiled_named:
-            from pointsapp.database import only_reads  # here: database builds lookups of its own from this module
-
             compiled = self.statement.compile(dialect=dialect)
             if compiled.literal_execute_params or compiled.post_compile_params:
                 raise ValueError("a lookup takes single values, not lists")
@@ -227,3 +226,22 @@ def new_ids(table: sa.Table, count: int) -> list[int]:
 def next_id(table: sa.Table) -> int:
     """The first id after the table's largest (SQLite numbers rows the same way when none is given)."""
     return db.session.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0) + 1)).scalar_one()
+
+
+_LOCKING_CLAUSE = re.compile(r"\bFOR\s+(?:NO\s+KEY\s+)?(?:UPDATE|SHARE|KEY\s+SHARE)\b", re.IGNORECASE)
+_READING_HEAD = re.compile(r"\s*(?:SELECT|WITH)\b", re.IGNORECASE)
+# A WITH may hold a data-modifying statement; SELECT … INTO makes a table.
+_WRITING_WORD = re.compile(r"\b(?:INSERT|UPDATE|DELETE|MERGE|INTO)\b", re.IGNORECASE)
+
+
+def only_reads(statement: str) -> bool:
+    """True for a statement that only reads: a SELECT (or a WITH … SELECT) without a write or a lock that must
+    outlast it (``FOR UPDATE``, ``FOR SHARE``); False also for anything it cannot tell (erring towards a transaction).
+
+    The rule the application keeps for this (``database._reads_without_transaction_block``): no
+    SELECT of a function with a transaction-scoped effect (``pg_advisory_xact_lock``,
+    ``set_config(…, true)``); such an effect would end with the statement. ``nextval``
+    is not transactional anyway. ``Lookup``, which bypasses SQLAlchemy's events,
+    takes statements that only read.
+    """
+    return bool(_READING_HEAD.match(statement) and not _LOCKING_CLAUSE.search(statement) and not _WRITING_WORD.search(statement))

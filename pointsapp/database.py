@@ -28,7 +28,6 @@ import functools
 import itertools
 import logging
 import os
-import re
 import sqlite3
 import time
 import weakref
@@ -126,7 +125,7 @@ def _reads_without_transaction_block(engine: sa.Engine) -> None:
     statement, the COMMIT at the end): half the statements of the wallet API and
     a tenth of its time. So a transaction that begins within a GET, HEAD or
     OPTIONS request turns psycopg's autocommit on, and every statement that does not
-    only read (``only_reads``) turns it off again before it is sent: a write, a
+    only read (``bulk.only_reads``) turns it off again before it is sent: a write, a
     savepoint, a ``SELECT … FOR UPDATE`` (whose lock must last) and everything after
     it run in one transaction, committed or rolled back with the request as before.
     A connection goes back to the pool with autocommit off. A connection asked for in
@@ -153,7 +152,7 @@ def _reads_without_transaction_block(engine: sa.Engine) -> None:
     @sa.event.listens_for(engine, "before_cursor_execute")
     def _transaction_from_first_write(connection, _cursor, statement, _parameters, _context, _executemany) -> None:
         fairy = connection.connection
-        if fairy.info.get(_READING_IN_AUTOCOMMIT) and fairy.dbapi_connection.autocommit and not only_reads(statement):
+        if fairy.info.get(_READING_IN_AUTOCOMMIT) and fairy.dbapi_connection.autocommit and not bulk.only_reads(statement):
             fairy.dbapi_connection.autocommit = False  # idle between statements in autocommit: psycopg begins before this one
             del fairy.info[_READING_IN_AUTOCOMMIT]
 
@@ -165,23 +164,6 @@ def _reads_without_transaction_block(engine: sa.Engine) -> None:
 
 _READING_IN_AUTOCOMMIT = "pointsapp_reading_in_autocommit"
 _PG_IDLE = 0  # psycopg.pq.TransactionStatus.IDLE: no transaction open
-_LOCKING_CLAUSE = re.compile(r"\bFOR\s+(?:NO\s+KEY\s+)?(?:UPDATE|SHARE|KEY\s+SHARE)\b", re.IGNORECASE)
-_READING_HEAD = re.compile(r"\s*(?:SELECT|WITH)\b", re.IGNORECASE)
-# A WITH may hold a data-modifying statement; SELECT … INTO makes a table.
-_WRITING_WORD = re.compile(r"\b(?:INSERT|UPDATE|DELETE|MERGE|INTO)\b", re.IGNORECASE)
-
-
-def only_reads(statement: str) -> bool:
-    """True for a statement that only reads: a SELECT (or a WITH … SELECT) without a write or a lock that must
-    outlast it (``FOR UPDATE``, ``FOR SHARE``); False also for anything it cannot tell (erring towards a transaction).
-
-    The rule the application keeps for this (``_reads_without_transaction_block``): no
-    SELECT of a function with a transaction-scoped effect (``pg_advisory_xact_lock``,
-    ``set_config(…, true)``); such an effect would end with the statement. ``nextval``
-    is not transactional anyway. ``bulk.Lookup``, which bypasses SQLAlchemy's events,
-    takes plain SELECTs only.
-    """
-    return bool(_READING_HEAD.match(statement) and not _LOCKING_CLAUSE.search(statement) and not _WRITING_WORD.search(statement))
 
 
 def _begin_statement() -> str:

@@ -1,4 +1,4 @@
-"""Which statements a safe request may send in autocommit on PostgreSQL (``database.only_reads``)."""
+"""Which statements a safe request may send in autocommit on PostgreSQL (``bulk.only_reads``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from pointsapp import bulk
-from pointsapp.database import only_reads
+from pointsapp.bulk import only_reads
 from pointsapp.models import Team, Wallet
 
 READS = [
