@@ -122,8 +122,7 @@ def _reads_without_transaction_block(engine: sa.Engine) -> None:
     Under READ COMMITTED every statement of a transaction reads its own, latest
     snapshot, so a transaction block around a request's reads changes nothing
     they see, and cost two round trips (psycopg's BEGIN before the first
-    statement, the COMMIT at the end): half the statements of the wallet API and
-    a tenth of its time. So a transaction that begins within a GET, HEAD or
+    statement, the COMMIT at the end): two of the wallet API's five. So a transaction that begins within a GET, HEAD or
     OPTIONS request turns psycopg's autocommit on, and every statement that does not
     only read (``bulk.only_reads``) turns it off again before it is sent: a write, a
     savepoint, a ``SELECT … FOR UPDATE`` (whose lock must last) and everything after
