@@ -184,7 +184,8 @@ def signed_in_user(user_id: int, row: tuple | None = None) -> User | None:
     already = session.identity_map.get(User.__mapper__.identity_key_from_primary_key((user_id,)))
     if already is not None:
         return already
-    row = row or _USER_ROW.first(user_id)
+    if row is None:
+        row = _USER_ROW.first(user_id)
     if row is None:
         return None
     known = _known_users()

@@ -281,7 +281,8 @@ _CHANGES_AT_BEGIN = "pointsapp_changes_at_begin"
 _SERIAL = "pointsapp_connection_serial"
 _serials = itertools.count(1)
 # The txid_ spellings (PostgreSQL 10 onwards; pg_current_snapshot() and pg_current_xact_id_if_assigned() from 13).
-_PG_VERSION = "SELECT txid_current_snapshot()::text, txid_current_if_assigned() IS NOT NULL"
+_PG_VERSION_COLUMNS = ("txid_current_snapshot()::text", "txid_current_if_assigned() IS NOT NULL")
+_PG_VERSION = "SELECT " + ", ".join(_PG_VERSION_COLUMNS)
 
 
 def read_version() -> Hashable | None:
@@ -347,11 +348,7 @@ def read_version_and(value: bulk.Lookup, *values) -> tuple[Hashable | None, obje
 def _with_version(value: bulk.Lookup) -> bulk.Lookup:
     """PostgreSQL: the read version's two columns and ``value``'s statement as a third, in one statement."""
     return bulk.Lookup(
-        sa.select(
-            sa.literal_column("txid_current_snapshot()::text"),
-            sa.literal_column("txid_current_if_assigned() IS NOT NULL"),
-            value.statement.scalar_subquery(),
-        ),
+        sa.select(*map(sa.literal_column, _PG_VERSION_COLUMNS), value.statement.scalar_subquery()),
         value.names,
     )
 
